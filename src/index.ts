@@ -1,0 +1,5 @@
+/**
+ * AugServe.js: the AugServe scheduler for tool-using LangChain.js agents on self-hosted GPU servers.
+ * The public API is re-exported from here as each part lands.
+ */
+export * from "./scheduler/types.js";

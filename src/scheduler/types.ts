@@ -1,0 +1,223 @@
+/**
+ * Public types of the AugServe scheduler (DESIGN.md section 4).
+ *
+ * This module is pure data: no I/O, no timers, no imports from other parts of the package.
+ * Every other part of AugServe.js (the LangChain middleware, the virtual-time benchmark) talks to the
+ * scheduler through these types only.
+ */
+
+/** A source of time in milliseconds. Injected so that tests and the virtual-time benchmark drive the scheduler. */
+export interface Clock {
+  /** Current time in milliseconds (any origin, monotonic). */
+  now(): number;
+}
+
+/** Scheduling policies; all share one code path and differ only in their scoring function. */
+export type PolicyName = "fcfs" | "sjf" | "las" | "augserve" | "augserve-oracle";
+
+/** Per-run latency targets (DESIGN.md section 5). */
+export interface Slo {
+  /** Time to first token of the run, in ms. */
+  ttftMs: number;
+  /** (E2E - tool time) / output tokens, in ms per token. */
+  normLatencyMsPerToken: number;
+}
+
+/**
+ * Stage I inputs of a run: what a predictor expects of the rest of the run.
+ * All counts are non-negative finite numbers; the scheduler clamps anything else.
+ */
+export interface RunEstimate {
+  /** Tool rounds still to come (0 = the next call should be the final answer). */
+  remainingToolRounds: number;
+  /** Output tokens of each intermediate call (the ones that end in tool calls). */
+  outputTokensPerCall: number;
+  /** Output tokens of the final answer. */
+  finalOutputTokens: number;
+  /** Expected latency of one tool phase, in ms (used to judge whether a parked run's prefix stays cached). */
+  toolLatencyMs?: number;
+}
+
+/** What the scheduler knows of a run when it begins. */
+export interface RunFeatures extends RunEstimate {
+  /** Prompt tokens of the run's first call. */
+  promptTokens: number;
+  /**
+   * True values, known only in evaluation (the workload's hidden script). Read by the `augserve-oracle`
+   * policy alone; every other policy ignores them.
+   */
+  truth?: RunEstimate;
+}
+
+export interface BeginRunOptions {
+  /** Stable id; generated when absent. */
+  runId?: string;
+  features: RunFeatures;
+  /** Overrides the scheduler's default SLO for this run. */
+  slo?: Slo;
+}
+
+/** Token accounting of one call, known before it is sent. */
+export interface CallSpec {
+  /** Prompt tokens of this call (whole context). */
+  promptTokens: number;
+  /** Prompt tokens the server probably serves from its prefix cache (not charged to the budget). */
+  cachedPromptTokens?: number;
+  /** Expected output tokens; defaults to the run's current estimate. */
+  expectedOutputTokens?: number;
+}
+
+/** What the caller reports about a finished call. */
+export interface CallResult {
+  /** Output tokens actually produced. */
+  outputTokens: number;
+  /** Prompt tokens the server reported (corrects the estimate). */
+  promptTokens?: number;
+  /** Prompt tokens the server reported as served from its prefix cache. */
+  cachedPromptTokens?: number;
+}
+
+/** Handed to the function that performs an admitted call. */
+export interface CallContext {
+  readonly runId: string;
+  readonly callId: number;
+  /**
+   * Priority to pass to a server with a priority policy (vLLM's `priority` field: lower is served first).
+   * An integer >= 0.
+   */
+  readonly priority: number;
+  /** Aborted when the caller's signal aborts; pass it to the HTTP request. */
+  readonly signal: AbortSignal;
+  /** Call when the first output token arrives. Idempotent. */
+  onFirstToken(): void;
+  /** Call as output tokens arrive (delta counts). */
+  onTokens(count: number): void;
+  /** Call once with the server's final token counts, if known. */
+  setResult(result: CallResult): void;
+}
+
+export interface CallOptions {
+  /** Aborts the call, queued or running; the promise rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/** Information about a tool phase, for the predictor and for prefix-cache expectations. */
+export interface ToolPhaseInfo {
+  /** Tool names of this round. */
+  tools?: string[];
+  /** Expected duration of the tool phase in ms. */
+  expectedLatencyMs?: number;
+}
+
+export type RunOutcome = "ok" | "error" | "aborted";
+
+/** Live state of the server, from whatever probe the backend has (Prometheus metrics or the simulator). */
+export interface ServerSignals {
+  /** KV-cache use, 0..1. */
+  kvCacheUsage?: number;
+  /** Requests the server is running. */
+  running?: number;
+  /** Requests waiting in the server's own queue. */
+  waiting?: number;
+  /** Cumulative preemptions (a counter; the scheduler looks at its increase). */
+  preemptionsTotal?: number;
+}
+
+/** A view of the scheduler for observability. Plain data; a copy. */
+export interface SchedulerSnapshot {
+  policy: PolicyName;
+  now: number;
+  queued: number;
+  inFlightCalls: number;
+  inFlightTokens: number;
+  budgetTokens: number;
+  activeRuns: number;
+  parkedRuns: number;
+  counters: {
+    admitted: number;
+    completed: number;
+    failed: number;
+    aborted: number;
+    rejected: number;
+    promoted: number;
+  };
+}
+
+/** Events the scheduler emits; the metrics layer subscribes to them. */
+export interface SchedulerEvents {
+  admitted: {
+    runId: string;
+    callId: number;
+    waitedMs: number;
+    tokens: number;
+    priority: number;
+    promoted: boolean;
+  };
+  completed: {
+    runId: string;
+    callId: number;
+    outcome: "ok" | "error" | "aborted";
+    durationMs: number;
+    ttftMs: number | null;
+    outputTokens: number;
+  };
+  rejected: { runId: string; reason: "queue-full" | "aborted-while-queued"; queueLimit?: number };
+  budgetChanged: { from: number; to: number; reason: string };
+  runEnded: { runId: string; outcome: RunOutcome };
+}
+
+export type SchedulerEventName = keyof SchedulerEvents;
+
+/**
+ * An admitted call, in the low-level (callback) API. Exactly one of `complete` / `fail` releases its budget;
+ * later calls of either are ignored.
+ */
+export interface CallTicket extends CallContext {
+  /** Release the call's budget; the call succeeded. */
+  complete(result?: CallResult): void;
+  /** Release the call's budget; the call failed or was aborted. */
+  fail(reason: "error" | "aborted"): void;
+}
+
+/** Callbacks of the low-level API: used by the virtual-time benchmark, which cannot await promises. */
+export interface SubmitHandlers {
+  /** Called synchronously, inside the scheduler operation that admitted the call. */
+  onAdmit(ticket: CallTicket): void;
+  /** Called if the call is rejected (queue full at submit, or cancelled while queued). */
+  onReject?(error: Error): void;
+}
+
+/** A queued call in the low-level API. */
+export interface QueuedCall {
+  readonly callId: number;
+  /** Remove the call from the queue if still queued (its `onReject` gets an abort error). No-op once admitted. */
+  cancel(): void;
+}
+
+/** A run in the scheduler: one agent invocation for one user request. */
+export interface RunHandle {
+  readonly id: string;
+  /**
+   * Queue a call, wait for admission, run `fn`, and release the budget exactly once when `fn` settles,
+   * throws, or the signal aborts. Rejects at once with `QueueFullError` when the queue is full.
+   */
+  call<T>(spec: CallSpec, fn: (ctx: CallContext) => Promise<T>, options?: CallOptions): Promise<T>;
+  /** Low-level form of {@link RunHandle.call} for event-driven callers. */
+  submit(spec: CallSpec, handlers: SubmitHandlers): QueuedCall;
+  /** Refresh the run's estimate (the predictor re-predicts after each call). */
+  updateEstimate(estimate: Partial<RunEstimate>): void;
+  /** The run enters a tool phase: it holds no slot and its next call is likely to hit the prefix cache. */
+  park(info?: ToolPhaseInfo): void;
+  /** The tool phase ended. */
+  unpark(): void;
+  /** The run finished. Queued calls of the run are cancelled. Idempotent. */
+  end(outcome: RunOutcome): void;
+}
+
+/** The scheduler's public surface. */
+export interface SchedulerApi {
+  beginRun(options: BeginRunOptions): RunHandle;
+  observe(signals: ServerSignals): void;
+  snapshot(): SchedulerSnapshot;
+  on<E extends SchedulerEventName>(event: E, listener: (payload: SchedulerEvents[E]) => void): () => void;
+}
