@@ -37,6 +37,8 @@ export interface StepEmission {
   first: boolean;
   /** True when the request has produced all of its tokens and left the engine. */
   finished: boolean;
+  /** Prompt tokens served from the prefix cache when the request was admitted (OpenAI's `cached_tokens`). */
+  cachedTokens: number;
 }
 
 /**

@@ -194,6 +194,7 @@ export class Engine implements SimEngine {
         this.#stats.prefixCacheQueriesTotal += known;
         this.#stats.prefixCacheHitsTotal += start;
         seq.computed = start;
+        if (seq.generated === 0) seq.emission.cachedTokens = start;
         seq.state = SeqState.Running;
         seq.scheduled = n;
         budget -= n;

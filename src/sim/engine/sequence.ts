@@ -45,7 +45,7 @@ export class Sequence implements KvSequence, Queued {
     this.arrival = arrival;
     this.promptLength = prompt.length;
     this.maxTokens = maxTokens;
-    this.emission = { id, tokens: 0, first: false, finished: false };
+    this.emission = { id, tokens: 0, first: false, finished: false, cachedTokens: 0 };
     // Only the output the request will really generate can be cached (the last token never gets KV).
     const outputKnown = output === undefined ? 0 : Math.min(output.length, maxTokens - 1);
     const fullBlocks = Math.floor((prompt.length + outputKnown) / blockSize);
