@@ -3,3 +3,4 @@
  * The public API is re-exported from here as each part lands.
  */
 export * from "./scheduler/types.js";
+export * from "./sim/index.js";

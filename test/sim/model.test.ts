@@ -67,3 +67,23 @@ describe("ScriptedModel.plan()", () => {
     expect(plan).toMatchObject({ scripted: false, finishReason: "stop", totalTokens: 64 });
   });
 });
+
+describe("scriptsFromRuns()", () => {
+  it("turns generated runs into conversation scripts keyed by the user prompt", async () => {
+    const { scriptsFromRuns } = await import("../../src/sim/run-scripts.js");
+    const [s] = scriptsFromRuns([
+      {
+        userPrompt: "u1",
+        script: {
+          rounds: [{ outputTokens: 3, calls: [{ tool: "t", arguments: { a: 1 } }] }],
+          finalOutputTokens: 9,
+        },
+      },
+    ]);
+    expect(s).toEqual({
+      firstUserMessage: "u1",
+      rounds: [{ outputTokens: 3, toolCalls: [{ name: "t", arguments: { a: 1 } }] }],
+      finalOutputTokens: 9,
+    });
+  });
+});
