@@ -10,6 +10,7 @@ export { createRequestQueue, SCHEDULING_POLICIES, type SchedulingPolicy } from "
 export * from "./errors.js";
 export { type FidelityRow, fidelityTable } from "./fidelity.js";
 export { type ReplyPlan, ScriptedModel, type ScriptedModelOptions } from "./model/scripted-model.js";
+export { type RunLike, scriptsFromRuns } from "./run-scripts.js";
 export {
   type SimServer,
   type SimServerOptions,
