@@ -24,6 +24,8 @@ const CONFIG: Config = {
 };
 const WIDTH = 440;
 const HEIGHT = 250;
+/** The timeline spans the page: about two charts side by side. */
+const TIMELINE_WIDTH = 1120;
 
 export function policyColors(policies: readonly string[]): string[] {
   let next = 0;
@@ -176,8 +178,13 @@ export function timelineChart(model: ReportModel): TopLevelSpec | null {
   const stride = Math.ceil(timeline.points.length / MAX_TIMELINE_POINTS);
   const points = timeline.points.filter((_, i) => i % stride === 0);
   const values = points.map((p) => ({ t: p.tMs / 1000, ...p }));
-  const x = { field: "t", type: "quantitative" as const, title: "Time since start of window (s)" };
-  const width = 2 * WIDTH + 80;
+  const x = {
+    field: "t",
+    type: "quantitative" as const,
+    title: "Time since start of window (s)",
+    scale: { nice: false },
+  };
+  const width = TIMELINE_WIDTH;
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     description: "Queue length, in-flight tokens and token budget over time",

@@ -31,12 +31,11 @@ figure.chart.wide { grid-column: 1 / -1; }
 figure.chart figcaption { margin-bottom: 6px; }
 figure.chart figcaption span { color: var(--muted); }
 figure.chart svg { display: block; width: 100%; height: auto; }
-figure.chart.wide svg { max-width: 1040px; }
 p.missing { margin: 0; padding: 28px 16px; text-align: center; color: var(--muted); background: #f9fafb;
   border: 1px dashed #d1d5db; border-radius: 8px; }
 .table-wrap { overflow-x: auto; background: #fff; border: 1px solid var(--line); border-radius: 10px; }
 table.results { border-collapse: collapse; font-size: 12px; font-variant-numeric: tabular-nums; width: 100%; }
-table.results th, table.results td { padding: 4px 6px; text-align: right; white-space: nowrap; }
+table.results th, table.results td { padding: 4px 5px; text-align: right; white-space: nowrap; }
 table.results thead th { background: #f3f4f6; color: #374151; font-weight: 600; border-bottom: 1px solid var(--line); }
 table.results thead th.group { border-left: 1px solid var(--line); }
 table.results th.policy, table.results tbody th[scope="row"] { text-align: left; }

@@ -110,14 +110,14 @@ const COLUMNS: Column[] = [
     cell: (r) => formatNumber(r.unfinished),
   },
   {
-    group: "Norm. latency (ms/tok)",
+    group: "Norm. lat. (ms/tok)",
     header: "p50",
     help: "(E2E - tool time) / output tokens, median",
     cell: (r) => ms(r.normLatencyMs.p50),
     spread: "normLatencyMs.p50",
   },
   {
-    group: "Norm. latency (ms/tok)",
+    group: "Norm. lat. (ms/tok)",
     header: "p99",
     help: "(E2E - tool time) / output tokens, 99th percentile",
     cell: (r) => ms(r.normLatencyMs.p99),
