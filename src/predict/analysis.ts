@@ -16,7 +16,6 @@ import type { PredictionContext, ToolSchema } from "./types.js";
 
 export interface RunAnalysis {
   readonly tools: ToolSetInfo;
-  readonly features: PromptFeatures;
   readonly coldRounds: number;
   /** Agent signature: hash of the system prompt and the sorted tool names, as 8 hex digits. */
   readonly signature: string;
@@ -100,7 +99,13 @@ export class Analyser {
       this.#bits,
     );
     const statsKey = `${signature}/${evidenceKind(features)}`;
-    const analysis: RunAnalysis = { tools, features, coldRounds, signature, statsKey, vector };
+    // Only what predict() needs is kept: cached entries live long enough to be promoted by the GC, so
+    // every retained byte is copied (the named features are not kept; the vector is packed).
+    const packed: SparseVector = {
+      indices: Int32Array.from(vector.indices),
+      values: Float64Array.from(vector.values),
+    };
+    const analysis: RunAnalysis = { tools, coldRounds, signature, statsKey, vector: packed };
     remember(
       this.#byPrompt,
       user,

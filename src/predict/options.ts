@@ -34,8 +34,11 @@ export const PredictorOptionsSchema = z
     toolCapacity: z.number().int().min(1).max(1_000_000).default(4096),
     /** Weight of a new latency sample in the exponentially weighted mean, (0, 1]. @default 0.1 */
     latencyAlpha: z.number().gt(0).max(1).default(0.1),
-    /** Prompts whose features are cached (a run is predicted again at each round), 1..65536. @default 1024 */
-    cacheSize: z.number().int().min(1).max(65_536).default(1024),
+    /**
+     * Prompts whose analysis is cached (a run is predicted again before each of its calls): about the
+     * number of runs in flight at once, 1..65536. @default 256
+     */
+    cacheSize: z.number().int().min(1).max(65_536).default(256),
     /** Values used before anything has been learned. */
     prior: PriorSchema.prefault({}),
   })

@@ -5,51 +5,55 @@
  */
 import type { ScannedText } from "./text.js";
 
-const NUMBER_WORDS: Record<string, number> = {
-  one: 1,
-  two: 2,
-  three: 3,
-  four: 4,
-  five: 5,
-  six: 6,
-  seven: 7,
-  eight: 8,
-  nine: 9,
-  ten: 10,
-  eleven: 11,
-  twelve: 12,
-  thirteen: 13,
-  fourteen: 14,
-  fifteen: 15,
-  sixteen: 16,
-  seventeen: 17,
-  eighteen: 18,
-  nineteen: 19,
-  twenty: 20,
-  thirty: 30,
-  forty: 40,
-  fifty: 50,
-  single: 1,
-  both: 2,
-  pair: 2,
-  couple: 2,
-  few: 3,
-  several: 3,
-  dozen: 12,
-};
+const NUMBER_WORDS = new Map<string, number>(
+  Object.entries({
+    one: 1,
+    two: 2,
+    three: 3,
+    four: 4,
+    five: 5,
+    six: 6,
+    seven: 7,
+    eight: 8,
+    nine: 9,
+    ten: 10,
+    eleven: 11,
+    twelve: 12,
+    thirteen: 13,
+    fourteen: 14,
+    fifteen: 15,
+    sixteen: 16,
+    seventeen: 17,
+    eighteen: 18,
+    nineteen: 19,
+    twenty: 20,
+    thirty: 30,
+    forty: 40,
+    fifty: 50,
+    single: 1,
+    both: 2,
+    pair: 2,
+    couple: 2,
+    few: 3,
+    several: 3,
+    dozen: 12,
+  }),
+);
 
-const ORDINALS: Record<string, number> = {
-  first: 1,
-  second: 2,
-  third: 3,
-  fourth: 4,
-  fifth: 5,
-  sixth: 6,
-  seventh: 7,
-  eighth: 8,
-  ninth: 9,
-  tenth: 10,
-};
+const ORDINALS = new Map<string, number>(
+  Object.entries({
+    first: 1,
+    second: 2,
+    third: 3,
+    fourth: 4,
+    fifth: 5,
+    sixth: 6,
+    seventh: 7,
+    eighth: 8,
+    ninth: 9,
+    tenth: 10,
+  }),
+);
 
 /** Words that follow a number without making it a count of things ("2 and 3", "5 of them" is kept). */
 const NOT_A_NOUN = new Set([
@@ -73,7 +77,7 @@ export const MAX_COUNT = 50;
 
 /** Value of a token as a small count, or `undefined`. Numerals above {@link MAX_COUNT} are not counts. */
 export function countValue(token: string): number | undefined {
-  const word = NUMBER_WORDS[token];
+  const word = NUMBER_WORDS.get(token);
   if (word !== undefined) return word;
   if (token.length <= 2 && token.charCodeAt(0) >= 48 && token.charCodeAt(0) <= 57) {
     const n = Number(token);
@@ -113,7 +117,7 @@ export function countMentions(text: ScannedText): CountMention[] {
 export function highestOrdinal(text: ScannedText): number {
   let highest = 0;
   for (const token of text.tokens) {
-    const n = ORDINALS[token];
+    const n = ORDINALS.get(token);
     if (n !== undefined && n > highest) highest = n;
   }
   return highest;

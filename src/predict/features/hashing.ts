@@ -37,17 +37,23 @@ export function bucketOf(hash: number, bits: number): number {
  * (a dot product or a gradient step treats them as a sum), which keeps building the vector allocation-light.
  */
 export interface SparseVector {
+  readonly indices: ArrayLike<number>;
+  readonly values: ArrayLike<number>;
+}
+
+/** A sparse vector being built (plain arrays that grow). */
+export interface SparseBuilder extends SparseVector {
   readonly indices: number[];
   readonly values: number[];
 }
 
 /** An empty sparse vector. */
-export function sparse(): SparseVector {
+export function sparse(): SparseBuilder {
   return { indices: [], values: [] };
 }
 
 /** Appends `value` at `index`. Non-finite values are dropped: a feature must never poison a model. */
-export function push(vector: SparseVector, index: number, value: number): void {
+export function push(vector: SparseBuilder, index: number, value: number): void {
   if (!Number.isFinite(value) || value === 0) return;
   vector.indices.push(index);
   vector.values.push(value);

@@ -8,13 +8,12 @@ import type { ScannedText } from "./text.js";
 import type { ToolSetInfo } from "./tool-set.js";
 
 const STEP_WORDS = new Set(["then", "next", "finally", "afterwards", "afterward", "subsequently", "lastly"]);
-const STEP_PAIRS = new Set([
-  "after that",
-  "followed by",
-  "once done",
-  "and then",
-  "after which",
-  "before that",
+/** Two-word connectives, by first word (no string is built per token while scanning). */
+const STEP_PAIRS = new Map<string, ReadonlySet<string>>([
+  ["after", new Set(["that", "which"])],
+  ["followed", new Set(["by"])],
+  ["once", new Set(["done"])],
+  ["before", new Set(["that"])],
 ]);
 
 /** Imperative verbs of tool use; those also found in a tool's name or description count as tied to tools. */
@@ -36,7 +35,7 @@ export function stepConjunctions(text: ScannedText): number {
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i]!;
     if (STEP_WORDS.has(token)) steps++;
-    else if (i + 1 < tokens.length && STEP_PAIRS.has(`${token} ${tokens[i + 1]}`)) steps++;
+    else if (i + 1 < tokens.length && STEP_PAIRS.get(token)?.has(tokens[i + 1]!)) steps++;
   }
   return steps;
 }
