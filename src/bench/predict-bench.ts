@@ -54,6 +54,7 @@ const trainFraction = Number(values["train-fraction"]);
 if (!(trainFraction > 0 && trainFraction < 1)) {
   throw new Error(`Expected --train-fraction in (0, 1), got ${values["train-fraction"]}`);
 }
+const loadWorkload = await workloadLoader();
 const files =
   values.workloads?.split(",") ??
   readdirSync("workloads")
@@ -61,7 +62,6 @@ const files =
     .sort()
     .map((f) => join("workloads", f));
 
-const loadWorkload = await workloadLoader();
 const rows: Row[] = [];
 const details: {
   workload: string;
