@@ -4,6 +4,7 @@
  * this file only wires them together.
  */
 import { Command } from "commander";
+import { registerReportCommand } from "./report-command.js";
 import { registerSimCommand } from "./sim-command.js";
 
 export function buildProgram(): Command {
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .description("AugServe.js: scheduling for tool-using LangChain agents on self-hosted GPU servers")
     .showHelpAfterError();
   // Sub-commands register here, one line each: registerXCommand(program);
+  registerReportCommand(program);
   registerSimCommand(program);
   return program;
 }
