@@ -5,3 +5,4 @@
 
 export * from "./predict/index.js";
 export * from "./scheduler/types.js";
+export * from "./sim/index.js";

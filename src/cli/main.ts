@@ -5,6 +5,7 @@
  */
 import { Command } from "commander";
 import { registerReportCommand } from "./report-command.js";
+import { registerSimCommand } from "./sim-command.js";
 
 export function buildProgram(): Command {
   const program = new Command()
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   // Sub-commands register here, one line each: registerXCommand(program);
   registerReportCommand(program);
+  registerSimCommand(program);
   return program;
 }
 
