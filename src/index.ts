@@ -2,4 +2,21 @@
  * AugServe.js: the AugServe scheduler for tool-using LangChain.js agents on self-hosted GPU servers.
  * The public API is re-exported from here as each part lands.
  */
+
+export {
+  AdaptiveBudget,
+  adaptiveBudgetStep,
+  type BudgetController,
+  type BudgetSample,
+  CallCancelledError,
+  createScheduler,
+  FixedBudget,
+  QueueFullError,
+  Scheduler,
+  type SchedulerDeps,
+  type SchedulerOptions,
+  SchedulerOptionsError,
+  SchedulerOptionsSchema,
+  UnknownPolicyError,
+} from "./scheduler/index.js";
 export * from "./scheduler/types.js";
