@@ -47,6 +47,11 @@ export interface BudgetController {
   readonly tokens: number;
   readonly minTokens: number;
   readonly maxTokens: number;
+  /**
+   * Earliest time a `tick` sample could change the budget (`Infinity` when only measurements can).
+   * The scheduler sends ticks only from then on, which keeps its hot path free of allocations.
+   */
+  readonly nextDecisionAt: number;
   /** Takes a sample; returns the change it caused, or `null`. */
   onSample(sample: BudgetSample, context: BudgetContext): BudgetChange | null;
 }
@@ -61,6 +66,10 @@ export class FixedBudget implements BudgetController {
     this.tokens = parseOptions(FixedBudgetSchema, { mode: "fixed", ...options }).tokens;
     this.minTokens = this.tokens;
     this.maxTokens = this.tokens;
+  }
+
+  get nextDecisionAt(): number {
+    return Number.POSITIVE_INFINITY;
   }
 
   onSample(): null {
@@ -241,6 +250,10 @@ export class AdaptiveBudget implements BudgetController {
   get maxTokens(): number {
     return this.#options.maxTokens;
   }
+  get nextDecisionAt(): number {
+    return this.#state.lastDecisionAt + this.#options.intervalMs;
+  }
+
   /** A copy of the controller's state, for observability and tests. */
   get state(): AdaptiveState {
     return { ...this.#state, server: { ...this.#state.server } };

@@ -12,7 +12,7 @@
 import { type BudgetController, type BudgetSample, createBudgetController } from "./budget.js";
 import { type CallHost, CallRecord, CallState } from "./call-record.js";
 import { CostModel } from "./cost-model.js";
-import { CallCancelledError, invariant, QueueFullError } from "./errors.js";
+import { CallCancelledError, invariant, QueueFullError, SchedulerInvariantError } from "./errors.js";
 import { rethrowLater, SchedulerEmitter } from "./events.js";
 import {
   parseOptions,
@@ -262,10 +262,11 @@ export class Scheduler implements SchedulerApi {
     run.attainedMs += this.#cost.callMs(call.uncachedPromptTokens, 0);
     run.lastContextTokens = call.promptTokens;
     this.#counters.admitted += 1;
-    invariant(
-      this.#inFlightTokens <= this.#budget.tokens || this.#inFlightCalls === 1,
-      `admitted call ${call.callId} beyond the budget: ${this.#inFlightTokens} > ${this.#budget.tokens}`,
-    );
+    if (this.#inFlightTokens > this.#budget.tokens && this.#inFlightCalls !== 1) {
+      throw new SchedulerInvariantError(
+        `admitted call ${call.callId} beyond the budget: ${this.#inFlightTokens} > ${this.#budget.tokens}`,
+      );
+    }
     if (this.#events.has("admitted")) {
       this.#events.emit("admitted", {
         runId: run.id,
@@ -394,7 +395,7 @@ export class Scheduler implements SchedulerApi {
     }
     this.#counters.promoted += this.#queue.promoteStarved(now, this.#options.maxWaitMs);
     if (this.#cost.takeEpoch(now)) this.#queue.rescoreAll((call) => this.#policy.score(call, this.#ctx));
-    this.#sample({ kind: "tick", at: now });
+    if (now >= this.#budget.nextDecisionAt) this.#sample({ kind: "tick", at: now });
     return now;
   }
 
