@@ -8,7 +8,8 @@
  * in-flight call (after reporting its first token and tokens, which teaches the cost model), which admits the
  * best queued call, and queue that run's next call: the queue stays at N.
  * p-queue: concurrency 64, N tasks queued with priorities; each task, when it runs, adds its successor with a
- * random priority and returns: the queue stays at N. Both are timed for at least {@link MIN_TIMED_MS}.
+ * random priority and returns: the queue stays at N. Both report the median of {@link WINDOWS} timed windows
+ * (robust to a GC pause or a noisy neighbour landing in one window).
  *
  * Time is the process's CPU time (user + system, `process.cpuUsage()`), not wall time: on a shared machine
  * wall time mostly measures the other tenants. Both sides are measured the same way.
@@ -20,7 +21,9 @@ import { type CallTicket, createScheduler, type RunHandle, type SubmitHandlers }
 
 const SIZES = [100, 1_000, 10_000, 100_000];
 const IN_FLIGHT = 64;
-const MIN_TIMED_MS = 300;
+/** Each side is timed over {@link WINDOWS} windows of at least this much CPU time; the median is reported. */
+const MIN_TIMED_MS = 100;
+const WINDOWS = 5;
 const WARMUP_OPS = 2_000;
 
 interface Row {
@@ -55,7 +58,17 @@ function heapUsed(): number {
   return process.memoryUsage().heapUsed;
 }
 
-function benchScheduler(queued: number): { usPerOp: number; bytesPerQueuedCall: number } {
+interface Prepared {
+  inFlight: CallTicket[];
+  runOf: Map<string, RunHandle>;
+  handlers: SubmitHandlers;
+  spec: () => { promptTokens: number; cachedPromptTokens: number };
+  /** Queues calls until `queued` wait behind the full budget. */
+  queueAll: () => number;
+}
+
+/** A scheduler with its budget full (~64 calls in flight) and runs begun for `queued` more calls. */
+function prepare(queued: number): Prepared {
   const random = prng(queued);
   const scheduler = createScheduler({
     policy: "augserve",
@@ -66,7 +79,7 @@ function benchScheduler(queued: number): { usPerOp: number; bytesPerQueuedCall: 
   const handlers: SubmitHandlers = { onAdmit: (ticket) => inFlight.push(ticket) };
   const runs: RunHandle[] = [];
   const spec = () => ({ promptTokens: 200 + Math.floor(random() * 3_000), cachedPromptTokens: 100 });
-  for (let i = 0; i < queued + IN_FLIGHT; i++) {
+  for (let i = 0; i < queued + 2 * IN_FLIGHT; i++) {
     runs.push(
       scheduler.beginRun({
         runId: `r${i}`,
@@ -79,16 +92,33 @@ function benchScheduler(queued: number): { usPerOp: number; bytesPerQueuedCall: 
       }),
     );
   }
-  // Fill the budget, then measure the heap growth of N queued calls.
-  for (let i = 0; scheduler.snapshot().queued === 0 && i < runs.length; i++)
-    runs[i]?.submit(spec(), handlers);
-  const filled = scheduler.snapshot().inFlightCalls + scheduler.snapshot().queued;
-  const before = heapUsed();
-  for (let i = filled; i < runs.length && scheduler.snapshot().queued < queued; i++)
-    runs[i]?.submit(spec(), handlers);
-  const bytesPerQueuedCall = (heapUsed() - before) / scheduler.snapshot().queued;
+  let next = 0;
+  while (scheduler.snapshot().queued === 0 && next < runs.length) runs[next++]?.submit(spec(), handlers);
+  const queueAll = () => {
+    while (scheduler.snapshot().queued < queued && next < runs.length) runs[next++]?.submit(spec(), handlers);
+    return scheduler.snapshot().queued;
+  };
+  return { inFlight, runOf: new Map(runs.map((run) => [run.id, run])), handlers, spec, queueAll };
+}
 
-  const runOf = new Map<string, RunHandle>(runs.map((run) => [run.id, run]));
+/**
+ * Heap growth per queued call: runs are begun and the budget filled before the baseline, so the figure is
+ * the calls' own memory (record, heap slots, list links). Small N is replicated over several schedulers
+ * (at least 20,000 calls in all) so GC noise does not swamp it.
+ */
+function bytesPerQueuedCall(queued: number): number {
+  const replicas = Array.from({ length: Math.ceil(20_000 / queued) }, () => prepare(queued));
+  const before = heapUsed();
+  let calls = 0;
+  for (const replica of replicas) calls += replica.queueAll();
+  const bytes = (heapUsed() - before) / calls;
+  replicas.length = 0;
+  return bytes;
+}
+
+function benchScheduler(queued: number): number {
+  const { inFlight, runOf, handlers, spec, queueAll } = prepare(queued);
+  queueAll();
   const op = () => {
     const ticket = inFlight.shift();
     if (!ticket) throw new Error("nothing in flight");
@@ -98,14 +128,22 @@ function benchScheduler(queued: number): { usPerOp: number; bytesPerQueuedCall: 
     runOf.get(ticket.runId)?.submit(spec(), handlers);
   };
   for (let i = 0; i < WARMUP_OPS; i++) op();
-  let ops = 0;
-  const start = cpuMs();
-  while (cpuMs() - start < MIN_TIMED_MS) {
-    for (let i = 0; i < 1_000; i++) op();
-    ops += 1_000;
+  const windows: number[] = [];
+  for (let w = 0; w < WINDOWS; w++) {
+    let ops = 0;
+    const start = cpuMs();
+    while (cpuMs() - start < MIN_TIMED_MS) {
+      for (let i = 0; i < 1_000; i++) op();
+      ops += 1_000;
+    }
+    windows.push(((cpuMs() - start) * 1_000) / ops);
   }
-  const usPerOp = ((cpuMs() - start) * 1_000) / ops;
-  return { usPerOp, bytesPerQueuedCall };
+  return median(windows);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[sorted.length >> 1] as number;
 }
 
 async function benchPQueue(queued: number): Promise<number> {
@@ -117,7 +155,8 @@ async function benchPQueue(queued: number): Promise<number> {
   const task = async (): Promise<void> => {
     ops += 1;
     if (ops === target) done();
-    if (ops < target) void queue.add(task, { priority: Math.floor(random() * 1_000_000) });
+    // Every task queues its successor, so the queue holds N whatever the measuring windows do.
+    void queue.add(task, { priority: Math.floor(random() * 1_000_000) });
   };
   // Descending priorities append in O(1), so the fill itself is not the bottleneck.
   for (let i = 0; i < queued + IN_FLIGHT; i++) void queue.add(task, { priority: queued + IN_FLIGHT - i });
@@ -130,15 +169,21 @@ async function benchPQueue(queued: number): Promise<number> {
     });
   await measure(Math.min(WARMUP_OPS, queued));
   queue.pause();
-  let elapsed = 0;
-  let measured = 0;
-  for (let batch = 500; elapsed < MIN_TIMED_MS; batch *= 2) {
-    elapsed += await measure(batch);
-    queue.pause();
-    measured += batch;
+  const windows: number[] = [];
+  let batch = 200;
+  for (let w = 0; w < WINDOWS; w++) {
+    let elapsed = 0;
+    let measured = 0;
+    while (elapsed < MIN_TIMED_MS) {
+      elapsed += await measure(batch);
+      queue.pause();
+      measured += batch;
+      if (elapsed < MIN_TIMED_MS / 4) batch *= 2;
+    }
+    windows.push((elapsed * 1_000) / measured);
   }
   queue.clear();
-  return (elapsed * 1_000) / measured;
+  return median(windows);
 }
 
 async function main(): Promise<void> {
@@ -147,9 +192,9 @@ async function main(): Promise<void> {
     console.warn("warning: run with --expose-gc (npm run bench:scheduler) for the memory figure");
   const rows: Row[] = [];
   for (const queued of SIZES) {
-    const { usPerOp, bytesPerQueuedCall } = benchScheduler(queued);
+    const usPerOp = benchScheduler(queued);
     const pQueueUsPerOp = await benchPQueue(queued);
-    rows.push({ queued, usPerOp, pQueueUsPerOp, bytesPerQueuedCall });
+    rows.push({ queued, usPerOp, pQueueUsPerOp, bytesPerQueuedCall: bytesPerQueuedCall(queued) });
   }
   const round = (x: number, digits: number) => Number(x.toFixed(digits));
   if (json) {

@@ -3,7 +3,8 @@
  * next, never whether it fits.
  *
  * Four structures, every operation O(log n) or better in queued calls:
- * - `#rank`: indexed min-heap on (tier, key, callId) of the calls not promoted. The policy writes `tier` and
+ * - `#rank`: indexed min-heap on (tier, key, callId) of the calls not promoted (a total order, hence
+ *   deterministic). The policy writes `tier` and
  *   `key`; keys are time-invariant (aging is folded in as `w * enqueuedAt`), so they change only at known
  *   moments: an estimate update, a deadline passing, a scoring epoch.
  * - `#deadlines`: indexed min-heap on `transitionAt`, the next time a call's key changes by itself (its run
@@ -43,22 +44,18 @@ class CallList {
   }
 }
 
-/** Rank order: tier, then key, then arrival (callId): a total order, hence deterministic. */
-export function rankBefore(a: CallRecord, b: CallRecord): boolean {
-  if (a.tier !== b.tier) return a.tier < b.tier;
-  if (a.key !== b.key) return a.key < b.key;
-  return a.callId < b.callId;
-}
-
 export class CallQueue {
-  readonly #rank = new IndexedHeap<CallRecord>(rankBefore, {
-    get: (c) => c.rankIndex,
-    set: (c, i) => {
-      c.rankIndex = i;
+  readonly #rank = new IndexedHeap<CallRecord>(
+    { primary: (c) => c.tier, secondary: (c) => c.key, tie: (c) => c.callId },
+    {
+      get: (c) => c.rankIndex,
+      set: (c, i) => {
+        c.rankIndex = i;
+      },
     },
-  });
+  );
   readonly #deadlines = new IndexedHeap<CallRecord>(
-    (a, b) => a.transitionAt < b.transitionAt || (a.transitionAt === b.transitionAt && a.callId < b.callId),
+    { primary: (c) => c.transitionAt, secondary: (c) => c.callId, tie: () => 0 },
     {
       get: (c) => c.deadlineIndex,
       set: (c, i) => {

@@ -9,7 +9,12 @@
  * admitted (no backfilling, so a large call cannot be starved by a stream of small ones); a call larger than
  * the whole budget is admitted alone when nothing is in flight.
  */
-import { type BudgetController, type BudgetSample, createBudgetController } from "./budget.js";
+import {
+  type BudgetContext,
+  type BudgetController,
+  type BudgetSample,
+  createBudgetController,
+} from "./budget.js";
 import { type CallHost, CallRecord, CallState } from "./call-record.js";
 import { CostModel } from "./cost-model.js";
 import { CallCancelledError, invariant, QueueFullError, SchedulerInvariantError } from "./errors.js";
@@ -66,6 +71,7 @@ export class Scheduler implements SchedulerApi {
   #lastPreemptions: number | null = null;
   #pumping = false;
   #pumpAgain = false;
+  readonly #budgetContext: BudgetContext = { inFlightTokens: 0, queuedCalls: 0 };
 
   /** @throws SchedulerOptionsError naming the invalid field. */
   constructor(options: SchedulerOptions | undefined, deps: SchedulerDeps) {
@@ -377,10 +383,11 @@ export class Scheduler implements SchedulerApi {
   }
 
   #sample(sample: BudgetSample): void {
-    const change = this.#budget.onSample(sample, {
-      inFlightTokens: this.#inFlightTokens,
-      queuedCalls: this.#queue.size,
-    });
+    // One context object, refreshed per sample: the hot path allocates only the sample.
+    const context = this.#budgetContext;
+    context.inFlightTokens = this.#inFlightTokens;
+    context.queuedCalls = this.#queue.size;
+    const change = this.#budget.onSample(sample, context);
     if (change) this.#events.emit("budgetChanged", change);
   }
 

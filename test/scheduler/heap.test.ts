@@ -9,12 +9,15 @@ interface Item {
 }
 
 function makeHeap(): IndexedHeap<Item> {
-  return new IndexedHeap<Item>((a, b) => a.key < b.key || (a.key === b.key && a.id < b.id), {
-    get: (item) => item.index,
-    set: (item, index) => {
-      item.index = index;
+  return new IndexedHeap<Item>(
+    { primary: (item) => item.key, secondary: () => 0, tie: (item) => item.id },
+    {
+      get: (item) => item.index,
+      set: (item, index) => {
+        item.index = index;
+      },
     },
-  });
+  );
 }
 
 const byKey = (a: Item, b: Item) => a.key - b.key || a.id - b.id;
