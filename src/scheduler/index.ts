@@ -15,6 +15,7 @@ export {
   FixedBudget,
   initialAdaptiveState,
 } from "./budget.js";
+export { createScheduler } from "./create-scheduler.js";
 export {
   CallCancelledError,
   type CancelReason,
@@ -24,6 +25,7 @@ export {
   UnknownPolicyError,
 } from "./errors.js";
 export { type HeapSlot, IndexedHeap } from "./heap.js";
+export { InFlightLedger } from "./in-flight.js";
 export {
   type AdaptiveBudgetOptions,
   AdaptiveBudgetSchema,
@@ -42,5 +44,6 @@ export {
   SloSchema,
 } from "./options.js";
 export { createPolicy, type Policy } from "./policies.js";
-export { createScheduler, Scheduler, type SchedulerDeps } from "./scheduler.js";
+export { PressureGauge } from "./pressure.js";
+export { Scheduler, type SchedulerDeps } from "./scheduler.js";
 export * from "./types.js";

@@ -62,6 +62,15 @@ export class RunState {
     this.lastContextTokens = 0;
   }
 
+  /** Removes a call from `queued` (order does not matter: swap with the last). */
+  removeQueued(call: CallRecord): void {
+    const list = this.queued;
+    const index = list.indexOf(call);
+    if (index < 0) return;
+    list[index] = list[list.length - 1] as CallRecord;
+    list.pop();
+  }
+
   /** Replaces fields of the predicted estimate; it now speaks from the current call index. */
   updateEstimate(update: Partial<RunEstimate>): void {
     const merged = { ...this.predicted.estimate };

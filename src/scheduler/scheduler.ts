@@ -17,8 +17,9 @@ import {
 } from "./budget.js";
 import { type CallHost, CallRecord, CallState } from "./call-record.js";
 import { CostModel } from "./cost-model.js";
-import { CallCancelledError, invariant, QueueFullError, SchedulerInvariantError } from "./errors.js";
+import { CallCancelledError, QueueFullError } from "./errors.js";
 import { rethrowLater, SchedulerEmitter } from "./events.js";
+import { InFlightLedger } from "./in-flight.js";
 import {
   parseOptions,
   parseSchedulerOptions,
@@ -27,6 +28,7 @@ import {
   SloSchema,
 } from "./options.js";
 import { createPolicy, expectedOutputTokens, type Policy, type ScoreContext } from "./policies.js";
+import { PressureGauge } from "./pressure.js";
 import { CallQueue } from "./queue.js";
 import { type RunOps, SchedulerRun } from "./run-handle.js";
 import { finiteNonNegative, RunState } from "./run-state.js";
@@ -61,14 +63,12 @@ export class Scheduler implements SchedulerApi {
   readonly #budget: BudgetController;
   readonly #events = new SchedulerEmitter();
   readonly #ctx: ScoreContext;
-  readonly #counters = { admitted: 0, completed: 0, failed: 0, aborted: 0, rejected: 0, promoted: 0 };
+  readonly #ledger = new InFlightLedger();
+  readonly #pressure = new PressureGauge();
   #nextCallId = 1;
   #nextRunId = 1;
-  #inFlightTokens = 0;
-  #inFlightCalls = 0;
   #activeRuns = 0;
   #parkedRuns = 0;
-  #lastPreemptions: number | null = null;
   #pumping = false;
   #pumpAgain = false;
   readonly #budgetContext: BudgetContext = { inFlightTokens: 0, queuedCalls: 0 };
@@ -102,16 +102,10 @@ export class Scheduler implements SchedulerApi {
   observe(signals: ServerSignals): void {
     const now = this.#advance();
     this.#sample({ kind: "server", at: now, signals });
-    const total = signals.preemptionsTotal;
-    const preempted = total !== undefined && this.#lastPreemptions !== null && total > this.#lastPreemptions;
-    if (total !== undefined && Number.isFinite(total)) this.#lastPreemptions = total;
-    const kv = signals.kvCacheUsage ?? 0;
     const budget = this.#options.budget;
     const [low, high] = budget.mode === "adaptive" ? [budget.kvLowWater, budget.kvHighWater] : [0.8, 0.95];
-    // Three levels with a dead band between kvLow and kvHigh: a level change re-scores the whole queue (O(n)).
-    const level = (signals.waiting ?? 0) > 0 || kv >= high || preempted ? 1 : kv >= low ? 0.5 : 0;
-    if (level !== this.#ctx.pressure) {
-      this.#ctx.pressure = level;
+    if (this.#pressure.update(signals, low, high)) {
+      this.#ctx.pressure = this.#pressure.level;
       this.#queue.rescoreAll((call) => this.#policy.score(call, this.#ctx));
     }
     this.#pump();
@@ -131,12 +125,12 @@ export class Scheduler implements SchedulerApi {
       policy: this.#policy.name,
       now: this.#clock.now(),
       queued: this.#queue.size,
-      inFlightCalls: this.#inFlightCalls,
-      inFlightTokens: this.#inFlightTokens,
+      inFlightCalls: this.#ledger.calls,
+      inFlightTokens: this.#ledger.tokens,
       budgetTokens: this.#budget.tokens,
       activeRuns: this.#activeRuns,
       parkedRuns: this.#parkedRuns,
-      counters: { ...this.#counters },
+      counters: { ...this.#ledger.counters },
       promotedQueued: this.#queue.promotedSize,
       costModel: {
         prefillMsPerToken: this.#cost.prefillMsPerToken,
@@ -231,10 +225,10 @@ export class Scheduler implements SchedulerApi {
     const wasQueued = call.rankIndex >= 0 || call.promoted;
     if (wasQueued) {
       this.#queue.remove(call);
-      removeFrom(call.run.queued, call);
+      call.run.removeQueued(call);
     }
     call.state = CallState.Rejected;
-    this.#counters.rejected += 1;
+    this.#ledger.counters.rejected += 1;
     const handlers = call.handlers;
     call.handlers = null;
     if (this.#events.has("rejected")) {
@@ -254,25 +248,18 @@ export class Scheduler implements SchedulerApi {
   /** Queued -> running: the one place a call is admitted. */
   #admit(call: CallRecord, charge: number, now: number): void {
     this.#queue.remove(call);
-    removeFrom(call.run.queued, call);
     const run = call.run;
+    run.removeQueued(call);
     call.state = CallState.Running;
     call.charge = charge;
     call.admittedAt = now;
     call.priority = call.promoted ? 0 : this.#policy.priority(call, this.#ctx);
-    this.#inFlightTokens += charge;
-    this.#inFlightCalls += 1;
     run.running += 1;
     run.callsStarted += 1;
     run.attainedTokens += call.uncachedPromptTokens;
     run.attainedMs += this.#cost.callMs(call.uncachedPromptTokens, 0);
     run.lastContextTokens = call.promptTokens;
-    this.#counters.admitted += 1;
-    if (this.#inFlightTokens > this.#budget.tokens && this.#inFlightCalls !== 1) {
-      throw new SchedulerInvariantError(
-        `admitted call ${call.callId} beyond the budget: ${this.#inFlightTokens} > ${this.#budget.tokens}`,
-      );
-    }
+    this.#ledger.charge(call.callId, charge, this.#budget.tokens);
     if (this.#events.has("admitted")) {
       this.#events.emit("admitted", {
         runId: run.id,
@@ -303,14 +290,8 @@ export class Scheduler implements SchedulerApi {
     run.lastContextTokens = finiteNonNegative(final?.promptTokens ?? call.promptTokens) + call.outputTokens;
     call.state = CallState.Released;
     call.handlers = null;
-    this.#inFlightTokens -= call.charge;
-    this.#inFlightCalls -= 1;
     run.running -= 1;
-    invariant(this.#inFlightTokens >= 0 && this.#inFlightCalls >= 0, "in-flight accounting went negative");
-    invariant(this.#inFlightCalls > 0 || this.#inFlightTokens === 0, "in-flight tokens leaked");
-    if (outcome === "ok") this.#counters.completed += 1;
-    else if (outcome === "error") this.#counters.failed += 1;
-    else this.#counters.aborted += 1;
+    this.#ledger.release(call.charge, outcome);
     if (this.#events.has("completed")) {
       this.#events.emit("completed", {
         runId: run.id,
@@ -385,7 +366,7 @@ export class Scheduler implements SchedulerApi {
   #sample(sample: BudgetSample): void {
     // One context object, refreshed per sample: the hot path allocates only the sample.
     const context = this.#budgetContext;
-    context.inFlightTokens = this.#inFlightTokens;
+    context.inFlightTokens = this.#ledger.tokens;
     context.queuedCalls = this.#queue.size;
     const change = this.#budget.onSample(sample, context);
     if (change) this.#events.emit("budgetChanged", change);
@@ -400,7 +381,7 @@ export class Scheduler implements SchedulerApi {
       if (call.transitionAt <= now) call.transitionAt = Number.POSITIVE_INFINITY;
       this.#queue.rekey(call);
     }
-    this.#counters.promoted += this.#queue.promoteStarved(now, this.#options.maxWaitMs);
+    this.#ledger.counters.promoted += this.#queue.promoteStarved(now, this.#options.maxWaitMs);
     if (this.#cost.takeEpoch(now)) this.#queue.rescoreAll((call) => this.#policy.score(call, this.#ctx));
     if (now >= this.#budget.nextDecisionAt) this.#sample({ kind: "tick", at: now });
     return now;
@@ -420,7 +401,7 @@ export class Scheduler implements SchedulerApi {
           const charge = Math.ceil(
             call.uncachedPromptTokens + expectedOutputTokens(call, this.#policy.view(call.run)),
           );
-          if (this.#inFlightCalls > 0 && this.#inFlightTokens + charge > this.#budget.tokens) break;
+          if (!this.#ledger.fits(charge, this.#budget.tokens)) break;
           this.#admit(call, charge, this.#ctx.now);
         }
       } while (this.#pumpAgain);
@@ -428,24 +409,4 @@ export class Scheduler implements SchedulerApi {
       this.#pumping = false;
     }
   }
-}
-
-function removeFrom<T>(list: T[], item: T): void {
-  const index = list.indexOf(item);
-  if (index >= 0) {
-    list[index] = list[list.length - 1] as T;
-    list.pop();
-  }
-}
-
-/**
- * Creates a scheduler. The clock defaults to `performance.now()`; inject one for tests and virtual time.
- * @throws SchedulerOptionsError naming the invalid field.
- * @example const scheduler = createScheduler({ policy: "augserve", maxWaitMs: 20_000 });
- */
-export function createScheduler(options?: SchedulerOptions, deps?: Partial<SchedulerDeps>): Scheduler {
-  return new Scheduler(options, {
-    clock: deps?.clock ?? { now: () => performance.now() },
-    ...(deps?.budget ? { budget: deps.budget } : {}),
-  });
 }
