@@ -339,3 +339,24 @@ describe("Scheduler events", () => {
     ]);
   });
 });
+
+describe("Scheduler cost model", () => {
+  it("learns prefill and decode rates from onFirstToken/onTokens timing", () => {
+    const { scheduler, clock } = virtualScheduler({ costModel: { learningRate: 1 } });
+    const run = scheduler.beginRun({ features: features() });
+    run.submit(
+      { promptTokens: 1000 },
+      {
+        onAdmit: (t) => {
+          clock.advance(200); // 1000 uncached tokens in 200 ms -> 0.2 ms/token
+          t.onFirstToken();
+          t.onTokens(1);
+          clock.advance(300); // 10 tokens 300 ms later -> 30 ms/token
+          t.onTokens(10);
+          t.complete();
+        },
+      },
+    );
+    expect(scheduler.snapshot().costModel).toEqual({ prefillMsPerToken: 0.2, decodeMsPerToken: 30 });
+  });
+});
