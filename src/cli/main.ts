@@ -4,6 +4,8 @@
  * this file only wires them together.
  */
 import { Command } from "commander";
+import { registerEngineCommand } from "./engine-command.js";
+import { registerMakeModelCommand } from "./make-model-command.js";
 import { registerReportCommand } from "./report-command.js";
 import { registerSimCommand } from "./sim-command.js";
 
@@ -15,6 +17,8 @@ export function buildProgram(): Command {
   // Sub-commands register here, one line each: registerXCommand(program);
   registerReportCommand(program);
   registerSimCommand(program);
+  registerMakeModelCommand(program);
+  registerEngineCommand(program);
   return program;
 }
 
