@@ -322,6 +322,11 @@ export class AugServe {
     this.#records = [];
   }
 
+  /** The learned ratio of reported to estimated prompt tokens of a model (1 before any usage was seen). */
+  tokenRatio(modelName: string): number {
+    return this.#calibrator.ratio(modelName);
+  }
+
   /** Runs being tracked now. */
   get activeRuns(): number {
     return this.#runs.size;

@@ -18,6 +18,7 @@ import { ChatGenerationChunk, type ChatResult } from "@langchain/core/outputs";
 import type {
   CallContext,
   CallOptions,
+  CallResult,
   CallSpec,
   RunHandle,
   SchedulerApi,
@@ -43,6 +44,7 @@ export class FifoTestScheduler implements SchedulerApi {
   ended = new Map<string, string>();
   admittedOrder: string[] = [];
   observed: ServerSignals[] = [];
+  results: CallResult[] = [];
   #queue: Waiting[] = [];
   #callId = 0;
   #runs = 0;
@@ -117,7 +119,9 @@ export class FifoTestScheduler implements SchedulerApi {
             signal: controller.signal,
             onFirstToken() {},
             onTokens() {},
-            setResult() {},
+            setResult: (result) => {
+              this.results.push(result);
+            },
           };
           fn(ctx).then(
             (value) => {
