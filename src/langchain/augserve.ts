@@ -79,6 +79,7 @@ export class AugServe {
   readonly #runs = new Map<string, TrackedRun>();
   #records: RunRecord[] = [];
   #middleware: AugServeMiddleware | undefined;
+  #lastSweepMs = now();
 
   constructor(options?: AugServeOptions) {
     this.options = parseAugServeOptions(options);
@@ -150,6 +151,7 @@ export class AugServe {
 
   /** Begins a run: assigns its arm and, in a scheduled arm, begins it in the scheduler with Stage I predictions. */
   beginRun(input: BeginRunInput): TrackedRun {
+    this.#sweepIdle();
     const id = input.runId ?? randomUUID();
     const arm = this.assignArm(id, input.threadId);
     const system: string[] = [];
@@ -201,11 +203,17 @@ export class AugServe {
     this.#closeToolPhase(run);
     const raw = estimatePromptTokens(input.messages, input.tools, this.options.charsPerToken);
     const promptTokens = this.#calibrator.correct(input.modelName, raw);
+    // One timer per call (cheaper than AbortSignal.timeout + AbortSignal.any on the hot path).
     const timeoutMs = this.options.callTimeoutMs;
-    const timeout = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined;
-    const signals = [signal, timeout].filter((s): s is AbortSignal => s !== undefined);
+    const timeout = timeoutMs > 0 ? new AbortController() : undefined;
+    const timer = timeout === undefined ? undefined : setTimeout(() => timeout.abort(), timeoutMs);
+    timer?.unref?.();
     const callSignal =
-      signals.length === 0 ? undefined : signals.length === 1 ? signals[0] : AbortSignal.any(signals);
+      timeout === undefined
+        ? signal
+        : signal === undefined
+          ? timeout.signal
+          : AbortSignal.any([signal, timeout.signal]);
     const queuedAt = now();
     let admittedAt: number | undefined;
     let chunks = 0;
@@ -263,11 +271,13 @@ export class AugServe {
       this.#refreshEstimate(run);
       return result;
     } catch (error) {
-      const timedOut = timeout?.aborted === true && signal?.aborted !== true;
+      const timedOut = timeout?.signal.aborted === true && signal?.aborted !== true;
       const outcome = timedOut ? "timeout" : signal?.aborted ? "aborted" : "error";
       this.#metrics?.calls.inc({ policy, arm, outcome });
       if (timedOut) throw new AugServeTimeoutError(timeoutMs, admittedAt === undefined);
       throw error;
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
     }
   }
 
@@ -336,6 +346,17 @@ export class AugServe {
   close(): void {
     this.#poller?.stop();
     this.#untrack?.();
+  }
+
+  /** Ends runs idle for longer than `runIdleTimeoutMs` (at most one pass a minute). */
+  #sweepIdle(): void {
+    const t = now();
+    if (t - this.#lastSweepMs < 60_000) return;
+    this.#lastSweepMs = t;
+    for (const run of [...this.#runs.values()]) {
+      if (run.callsInFlight === 0 && t - run.lastActivityMs > this.options.runIdleTimeoutMs)
+        this.endRun(run, "error");
+    }
   }
 
   #closeToolPhase(run: TrackedRun): void {

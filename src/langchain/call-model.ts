@@ -13,7 +13,7 @@ import {
 import type { AIMessageChunk, BaseMessage } from "@langchain/core/messages";
 import type { ChatResult } from "@langchain/core/outputs";
 import type { Runnable } from "@langchain/core/runnables";
-import { type CallObserver, decorateOptions } from "./observer.js";
+import { type CallObserver, decorateOptions, willStream } from "./observer.js";
 import { withPriority } from "./priority.js";
 
 /** A model or a tool-bound model: anything that can be invoked with messages. */
@@ -71,10 +71,8 @@ export class CallBoundModel extends BaseChatModel {
   ): Promise<AIMessageChunk> {
     const model =
       this.#call.priority === undefined ? this.#inner : withPriority(this.#inner, this.#call.priority);
-    return (model as InvokableModel).invoke(
-      input,
-      decorateOptions(options, this.#call.observer, this.#call.signal),
-    );
+    const observer = willStream(options, model) ? this.#call.observer : undefined;
+    return (model as InvokableModel).invoke(input, decorateOptions(options, observer, this.#call.signal));
   }
 
   override async _generate(messages: BaseMessage[], options: this["ParsedCallOptions"]): Promise<ChatResult> {

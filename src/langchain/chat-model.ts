@@ -22,7 +22,7 @@ import {
 import type { ChatResult } from "@langchain/core/outputs";
 import type { AugServe } from "./augserve.js";
 import type { ActiveCall, InvokableModel } from "./call-model.js";
-import { decorateOptions } from "./observer.js";
+import { decorateOptions, willStream } from "./observer.js";
 import { withPriority } from "./priority.js";
 import type { TrackedRun } from "./run-state.js";
 import type { BindableTool } from "./tokens.js";
@@ -95,7 +95,11 @@ export class AugServeChatModel extends BaseChatModel {
       const result = await this.#aug.callModel(
         run,
         { messages, tools: this.#tools, modelName: this.#modelName },
-        (call) => this.#model(call).invoke(input, decorateOptions(options, call.observer, call.signal)),
+        (call) => {
+          const model = this.#model(call);
+          const observer = willStream(options, model) ? call.observer : undefined;
+          return model.invoke(input, decorateOptions(options, observer, call.signal));
+        },
         options?.signal,
       );
       if (ephemeral) this.#aug.endRun(run, "ok");

@@ -6,35 +6,51 @@
  * const agent = createAgent({ model, tools, middleware: [augserve()] });
  * ```
  *
- * Hooks: `beforeAgent` notes the run's arrival (and its thread id and abort signal); the first
- * `wrapModelCall` begins the run in the scheduler with Stage I predictions (it is the first hook that sees
- * the system prompt and the bound tools); every `wrapModelCall` waits for admission and measures the call;
- * `wrapToolCall` parks the run for the tool phase; `afterAgent` ends the run and teaches the predictor.
+ * Only two hooks, `wrapModelCall` and `wrapToolCall`, because every other hook costs the agent a graph
+ * step or a state channel on every call (measured on this machine: `beforeAgent` + `afterAgent` add ~4x,
+ * a `stateSchema` ~3x the cost of the two wrap hooks; see docs/langchain.md). So:
+ * - the first model call of an invocation begins the run (Stage I predictions from the system prompt,
+ *   the user's messages and the bound tools' schemas, which this hook is the first to see);
+ * - an invocation is recognised by its last user message (LangGraph gives every message an id);
+ * - a model response without tool calls is the final answer: the run ends there, the predictor learns
+ *   its true counts, and its metrics are recorded; an error or the run's abort signal also ends it.
  */
-import { randomUUID } from "node:crypto";
 import { type BaseMessage, ToolMessage } from "@langchain/core/messages";
 import type { ToolCall } from "@langchain/core/messages/tool";
 import { createMiddleware, ToolInvocationError } from "langchain";
-import { z } from "zod";
 import type { AugServe } from "./augserve.js";
 import { CallBoundModel } from "./call-model.js";
+import { toolCallCount } from "./observer.js";
+import type { TrackedRun } from "./run-state.js";
 import type { BindableTool } from "./tokens.js";
 
 /** Name of the middleware in the agent graph. */
 export const AUGSERVE_MIDDLEWARE_NAME = "augserve";
 
-/** Private state: the id that ties one agent invocation's hooks together. Underscore fields stay out of the agent's output. */
-const StateSchema = z.object({ _augserveRunId: z.string().optional() });
+/** Run keys of messages without an id (object identity), so that such invocations are still told apart. */
+const anonymousKeys = new WeakMap<BaseMessage, string>();
+let anonymous = 0;
 
-/** Arrivals noted by `beforeAgent` whose first model call has not come yet. */
-interface PendingRun {
-  arrivalMs: number;
-  threadId: string | undefined;
-  signal: AbortSignal | undefined;
+/** The key of an agent invocation: its thread and its last user message. */
+function invocationKey(messages: readonly BaseMessage[], threadId: string | undefined): string {
+  let user: BaseMessage | undefined;
+  for (let i = messages.length - 1; i >= 0; i--) {
+    if (messages[i]!.getType() === "human") {
+      user = messages[i];
+      break;
+    }
+  }
+  if (user === undefined) return `${threadId ?? ""}#none`;
+  let id = user.id;
+  if (id === undefined) {
+    id = anonymousKeys.get(user);
+    if (id === undefined) {
+      id = `anon-${++anonymous}`;
+      anonymousKeys.set(user, id);
+    }
+  }
+  return `${threadId ?? ""}#${id}`;
 }
-
-/** Pending arrivals kept at most (runs that end before any model call are dropped by `afterAgent`). */
-const MAX_PENDING = 100_000;
 
 function modelNameOf(model: unknown): string {
   const m = model as { model?: unknown; modelName?: unknown; _llmType?: () => string };
@@ -70,51 +86,32 @@ function toolErrorMessage(error: unknown, call: ToolCall, signal: AbortSignal | 
 
 /** Builds the middleware of an AugServe instance (see `AugServe.middleware()` and `augserve()`). */
 export function buildMiddleware(aug: AugServe) {
-  const pending = new Map<string, PendingRun>();
   const now = () => performance.now();
-
-  const runFor = (
-    id: string | undefined,
-    messages: readonly BaseMessage[],
-    tools: readonly BindableTool[],
-  ) => {
-    if (id !== undefined) {
-      const existing = aug.getRun(id);
-      if (existing !== undefined) return existing;
-    }
-    const noted = id === undefined ? undefined : pending.get(id);
-    if (id !== undefined) pending.delete(id);
-    return aug.beginRun({
-      ...(id !== undefined ? { runId: id } : {}),
-      ...(noted?.threadId !== undefined ? { threadId: noted.threadId } : {}),
-      ...(noted?.signal !== undefined ? { signal: noted.signal } : {}),
-      ...(noted !== undefined ? { arrivalMs: noted.arrivalMs } : {}),
-      messages,
-      tools,
-    });
-  };
+  const runs = new Map<string, TrackedRun>();
 
   return createMiddleware({
     name: AUGSERVE_MIDDLEWARE_NAME,
-    stateSchema: StateSchema,
-    beforeAgent: (_state, runtime) => {
-      const id = randomUUID();
-      if (pending.size >= MAX_PENDING) pending.delete(pending.keys().next().value as string);
-      pending.set(id, {
-        arrivalMs: now(),
-        threadId: runtime.configurable?.thread_id,
-        signal: runtime.signal,
-      });
-      return { _augserveRunId: id };
-    },
     wrapModelCall: async (request, handler) => {
+      const threadId = request.runtime.configurable?.thread_id;
+      const key = invocationKey(request.state.messages, threadId);
       const system = request.systemMessage.text === "" ? [] : [request.systemMessage];
       const messages = [...system, ...request.messages];
       const tools = request.tools as BindableTool[];
-      const run = runFor(request.state._augserveRunId, messages, tools);
+      let run = runs.get(key);
+      if (run === undefined || run.ended) {
+        const signal = request.runtime.signal;
+        if (runs.size >= 1024) for (const [k, r] of runs) if (r.ended) runs.delete(k);
+        run = aug.beginRun({
+          messages,
+          tools,
+          ...(threadId !== undefined ? { threadId } : {}),
+          ...(signal !== undefined ? { signal } : {}),
+        });
+        runs.set(key, run);
+      }
       const wrappable = CallBoundModel.canWrap(request.model);
       try {
-        return await aug.callModel(
+        const response = await aug.callModel(
           run,
           { messages, tools, modelName: modelNameOf(request.model) },
           async (call) =>
@@ -123,16 +120,21 @@ export function buildMiddleware(aug: AugServe) {
               : handler(request),
           request.runtime.signal,
         );
+        if (toolCallCount(response) === 0) {
+          runs.delete(key);
+          aug.endRun(run, "ok");
+        }
+        return response;
       } catch (error) {
         // The error leaves the agent unless an outer middleware retries; a retried call begins a new run.
+        runs.delete(key);
         aug.endRun(run, request.runtime.signal?.aborted ? "aborted" : "error");
         throw error;
       }
     },
     wrapToolCall: async (request, handler) => {
-      const id = request.state._augserveRunId;
-      const run = id === undefined ? undefined : aug.getRun(id);
-      if (run === undefined) return handler(request);
+      const run = runs.get(invocationKey(request.state.messages, request.runtime.configurable?.thread_id));
+      if (run === undefined || run.ended) return handler(request);
       const name = request.toolCall.name;
       aug.toolStarted(run, name);
       const started = now();
@@ -144,13 +146,6 @@ export function buildMiddleware(aug: AugServe) {
       } finally {
         aug.toolFinished(run, name, now() - started);
       }
-    },
-    afterAgent: (state) => {
-      const id = state._augserveRunId;
-      if (id === undefined) return;
-      pending.delete(id);
-      const run = aug.getRun(id);
-      if (run !== undefined) aug.endRun(run, "ok");
     },
   });
 }

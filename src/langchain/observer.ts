@@ -38,16 +38,37 @@ export class CallObserver extends BaseCallbackHandler {
   }
 }
 
+function prefersStreaming(handler: unknown): boolean {
+  const h = handler as { lc_prefer_streaming?: boolean; lc_prefer_chat_model_stream_events?: boolean };
+  return h.lc_prefer_streaming === true || h.lc_prefer_chat_model_stream_events === true;
+}
+
+/**
+ * Whether a call with these options will stream: a callback handler asks for streaming (LangGraph's
+ * `streamMode: "messages"`, `streamEvents`) or the model streams by itself (`streaming: true`).
+ * Only then is the observer added: any handler switches LangChain's callback machinery on for the call
+ * (run managers, serialised inputs), which costs more than everything else the middleware does, and
+ * without streaming the first token arrives with the response anyway.
+ */
+export function willStream(options: RunnableConfig | undefined, model: unknown): boolean {
+  if ((model as { streaming?: unknown }).streaming === true) return true;
+  const callbacks = options?.callbacks;
+  if (callbacks === undefined) return false;
+  const handlers = Array.isArray(callbacks) ? callbacks : (callbacks as CallbackManager).handlers;
+  return handlers.some(prefersStreaming);
+}
+
 /** Returns call options with `observer` added to the callbacks and `signal` merged into the signal. */
 export function decorateOptions<T extends RunnableConfig>(
   options: T | undefined,
-  observer: CallObserver,
+  observer: CallObserver | undefined,
   signal: AbortSignal | undefined,
 ): T {
   const base = (options ?? {}) as T;
   const callbacks = base.callbacks;
   let merged: RunnableConfig["callbacks"];
-  if (callbacks === undefined) merged = [observer];
+  if (observer === undefined) merged = callbacks;
+  else if (callbacks === undefined) merged = [observer];
   else if (Array.isArray(callbacks)) merged = [...callbacks, observer];
   else if (callbacks instanceof CallbackManager) merged = callbacks.copy([observer], false);
   else merged = [observer];
@@ -57,6 +78,7 @@ export function decorateOptions<T extends RunnableConfig>(
       : base.signal === undefined
         ? signal
         : AbortSignal.any([base.signal, signal]);
+  if (merged === callbacks && mergedSignal === base.signal) return base;
   return { ...base, callbacks: merged, signal: mergedSignal };
 }
 

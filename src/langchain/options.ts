@@ -73,6 +73,12 @@ export const AugServeOptionsSchema = z.object({
    * released and `AugServeTimeoutError` thrown when it passes. `0` disables it. @default 300000
    */
   callTimeoutMs: z.number().min(0).default(300_000),
+  /**
+   * A run with no call in flight and no activity for this long is ended as an error (a graph that crashed
+   * outside the hooks never reports its end), ms. Checked at most once a minute, when a run begins.
+   * @default 600000
+   */
+  runIdleTimeoutMs: z.number().positive().default(600_000),
   /** prom-client registry for the metrics; `null` disables metrics. @default the global registry */
   registry: z.custom<Registry>(isObjectWith("registerMetric", "metrics")).nullable().optional(),
   /** Prefix of the metric names. @default "augserve_" */

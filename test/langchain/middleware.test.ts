@@ -61,6 +61,29 @@ describe("augserve() - Basic functionality", () => {
     expect([...scheduler.ended.values()]).toEqual(["ok"]);
   });
 
+  it("streams the same message chunks with the middleware, and measures the first token", async () => {
+    const scheduler = new FifoTestScheduler();
+    const aug = createAugServe({ scheduler, registry: null });
+    const input = { messages: [{ role: "user", content: "rounds=1 parallel=1 stream it" }] };
+    const collect = async (middleware: ReturnType<typeof aug.middleware>[]) => {
+      const agent = createAgent({
+        model: new ScriptedToolModel({ delayMs: 5 }),
+        tools: [lookupTool()],
+        middleware,
+      });
+      const texts: string[] = [];
+      for await (const [chunk] of await agent.stream(input, { streamMode: "messages" }))
+        texts.push(String(chunk.content));
+      return texts;
+    };
+    const plain = await collect([]);
+    expect(await collect([aug.middleware()])).toEqual(plain);
+    const [record] = aug.records();
+    expect(record?.ttftMs).toBeGreaterThan(0);
+    expect(record!.ttftMs!).toBeLessThan(record!.e2eMs);
+    expect(scheduler.inFlightTokens).toBe(0);
+  });
+
   it("parks once for parallel tool calls and holds no budget while tools run", async () => {
     const scheduler = new FifoTestScheduler();
     const seen: number[] = [];
