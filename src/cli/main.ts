@@ -4,6 +4,8 @@
  * this file only wires them together.
  */
 import { Command } from "commander";
+import { registerReportCommand } from "./report-command.js";
+import { registerSimCommand } from "./sim-command.js";
 
 export function buildProgram(): Command {
   const program = new Command()
@@ -11,6 +13,8 @@ export function buildProgram(): Command {
     .description("AugServe.js: scheduling for tool-using LangChain agents on self-hosted GPU servers")
     .showHelpAfterError();
   // Sub-commands register here, one line each: registerXCommand(program);
+  registerReportCommand(program);
+  registerSimCommand(program);
   return program;
 }
 
