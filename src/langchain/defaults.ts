@@ -2,7 +2,7 @@
  * The process-wide scheduler and predictor, created lazily on first use and shared by every agent that
  * uses the middleware without passing its own: one GPU server, one budget, one queue.
  */
-import { MeanBaselinePredictor } from "../predict/mean-baseline.js";
+import { createPredictor } from "../predict/predictor.js";
 import type { Predictor } from "../predict/types.js";
 import type { SchedulerApi } from "../scheduler/types.js";
 
@@ -25,6 +25,6 @@ export function defaultScheduler(): SchedulerApi {
 
 /** The process-wide predictor. */
 export function defaultPredictor(): Predictor {
-  predictor ??= new MeanBaselinePredictor();
+  predictor ??= createPredictor();
   return predictor;
 }
