@@ -1,14 +1,14 @@
 /**
  * Real LangChain agents (createAgent + ChatOpenAI) over HTTP against the embedded simulator.
- * The scheduler is `FifoTestScheduler` (test double, see test/langchain/helpers.ts) until the AugServe
- * scheduler is on main.
+ * Tests that assert on park/unpark counts use `FifoTestScheduler` (a test double that counts them, see
+ * test/langchain/helpers.ts); admission order, budget release and the A/B split use the real scheduler.
  */
 import { tool } from "@langchain/core/tools";
 import { ChatOpenAI } from "@langchain/openai";
 import { createAgent } from "langchain";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { createAugServe } from "../src/langchain/index.js";
+import { createAugServe, createScheduler } from "../src/langchain/index.js";
 import { type SimServer, startSimServer } from "../src/sim/index.js";
 import type { ConversationScript } from "../src/sim/types.js";
 import { FifoTestScheduler } from "./langchain/helpers.js";
@@ -37,6 +37,7 @@ let sim: SimServer;
 beforeAll(async () => {
   sim = await startSimServer({ timeScale: 50 });
   sim.registerScripts([script("Weather in two rounds?", 2), script("Parallel weather?", 1, 3)]);
+  sim.registerScripts(Array.from({ length: 50 }, (_, i) => script(`Contention user ${i}`, i % 3)));
 });
 afterAll(async () => {
   await sim.close();
@@ -106,5 +107,78 @@ describe("augserve() with ChatOpenAI against the simulator", () => {
     const [record] = aug.records();
     expect(record?.ttftMs).toBeGreaterThan(0);
     expect(scheduler.inFlightTokens).toBe(0);
+  });
+});
+
+describe("augserve() with the AugServe scheduler against the simulator", () => {
+  it("50 concurrent agents under a tiny budget reach the server in the scheduler's admission order", async () => {
+    const scheduler = createScheduler({ policy: "augserve", budget: { mode: "fixed", tokens: 1 } });
+    const aug = createAugServe({ scheduler, registry: null });
+    const admitted: string[] = [];
+    scheduler.on("admitted", ({ runId }) => admitted.push(aug.getRun(runId)?.context.userPrompt ?? "?"));
+    const sent: string[] = [];
+    let maxInFlight = 0;
+    const recordingFetch: typeof fetch = async (url, init) => {
+      const body = JSON.parse(String(init?.body)) as { messages: { role: string; content: string }[] };
+      sent.push(body.messages.find((m) => m.role === "user")?.content ?? "?");
+      maxInFlight = Math.max(maxInFlight, scheduler.snapshot().inFlightCalls);
+      return fetch(url, init);
+    };
+    const chat = new ChatOpenAI({
+      model: "sim",
+      apiKey: "sim",
+      configuration: { baseURL: sim.baseURL, fetch: recordingFetch },
+    });
+    const agent = createAgent({ model: chat, tools: [weather], middleware: [aug.middleware()] });
+    await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        agent.invoke({ messages: [{ role: "user", content: `Contention user ${i}` }] }),
+      ),
+    );
+    // Runs with i % 3 tool rounds make rounds + 1 calls: 17 x 1 + 17 x 2 + 16 x 3.
+    expect(sent).toHaveLength(99);
+    expect(sent).toEqual(admitted);
+    expect(maxInFlight).toBe(1);
+    const snap = scheduler.snapshot();
+    expect(snap.inFlightTokens).toBe(0);
+    expect(snap.activeRuns).toBe(0);
+    expect(aug.report().arms.treatment.completed).toBe(50);
+  });
+
+  it("server errors, aborted runs and time-outs all return in-flight tokens to 0", async () => {
+    const scheduler = createScheduler({ policy: "augserve" });
+    const aug = createAugServe({ scheduler, registry: null });
+    const impatient = createAugServe({ scheduler, registry: null, callTimeoutMs: 1 });
+    const deadServer = new ChatOpenAI({
+      model: "sim",
+      apiKey: "sim",
+      maxRetries: 0,
+      configuration: { baseURL: "http://127.0.0.1:9/v1" },
+    });
+    const simModel = () =>
+      new ChatOpenAI({ model: "sim", apiKey: "sim", configuration: { baseURL: sim.baseURL }, maxRetries: 0 });
+    const slowAgent = createAgent({ model: simModel(), tools: [weather], middleware: [aug.middleware()] });
+    const timingOut = createAgent({
+      model: simModel(),
+      tools: [weather],
+      middleware: [impatient.middleware()],
+    });
+    const failing = createAgent({ model: deadServer, tools: [weather], middleware: [aug.middleware()] });
+    const controller = new AbortController();
+    const results = await Promise.allSettled([
+      failing.invoke({ messages: [{ role: "user", content: "Weather in two rounds?" }] }),
+      slowAgent.invoke(
+        { messages: [{ role: "user", content: "Parallel weather?" }] },
+        { signal: controller.signal },
+      ),
+      timingOut.invoke({ messages: [{ role: "user", content: "Weather in two rounds?" }] }),
+      new Promise((r) => setTimeout(r, 5)).then(() => controller.abort()),
+    ]);
+    expect(results.slice(0, 3).map((r) => r.status)).toEqual(["rejected", "rejected", "rejected"]);
+    expect(String((results[2] as PromiseRejectedResult).reason)).toMatch(/callTimeoutMs=1/);
+    const snap = scheduler.snapshot();
+    expect(snap.inFlightTokens).toBe(0);
+    expect(snap.inFlightCalls).toBe(0);
+    expect(snap.queued).toBe(0);
   });
 });

@@ -6,6 +6,9 @@
  * invocation makes `rounds + 1` model calls (rounds tool calls of an instant tool), so the added time per
  * call is (with - without) / (rounds + 1), at the median and the 99th percentile of invocations.
  *
+ * The middleware runs with the real AugServe scheduler (default options) and a fresh registry-free
+ * instance, so the figure includes admission, release and the scheduler's bookkeeping.
+ *
  * `--json` prints only `{ "addedUsPerCallP50": x, "addedUsPerCallP99": y }`.
  * Options: `--iterations N` (per arm, default 1500), `--rounds R` (tool rounds per run, default 2).
  */
@@ -17,7 +20,7 @@ import { tool } from "@langchain/core/tools";
 import { createAgent } from "langchain";
 import { z } from "zod";
 import { createAugServe } from "../langchain/index.js";
-import { createBenchScheduler } from "./middleware-bench-scheduler.js";
+import { createScheduler } from "../scheduler/create-scheduler.js";
 
 /** A chat model that answers at once: `rounds` tool calls, then a final answer. */
 class InstantToolModel extends BaseChatModel {
@@ -71,7 +74,7 @@ async function main(): Promise<void> {
     description: "Does nothing.",
     schema: z.object({ x: z.number() }),
   });
-  const aug = createAugServe({ scheduler: createBenchScheduler(), registry: null });
+  const aug = createAugServe({ scheduler: createScheduler(), registry: null });
   const plain = createAgent({ model: new InstantToolModel(rounds), tools: [noop] });
   const scheduled = createAgent({
     model: new InstantToolModel(rounds),

@@ -4,26 +4,22 @@
  */
 import { createPredictor } from "../predict/predictor.js";
 import type { Predictor } from "../predict/types.js";
+import { createScheduler } from "../scheduler/create-scheduler.js";
 import type { SchedulerApi } from "../scheduler/types.js";
 
 let scheduler: SchedulerApi | undefined;
 let predictor: Predictor | undefined;
 
-/** Thrown while no scheduler implementation is available to create the process-wide one. */
-export class NoSchedulerError extends Error {
-  override readonly name = "NoSchedulerError";
-  constructor() {
-    super("No process-wide scheduler: pass `scheduler` (e.g. from createScheduler()) in the options");
-  }
-}
-
-/** The process-wide scheduler. */
+/**
+ * The process-wide scheduler, created on first use with `createScheduler()`'s defaults (policy
+ * `augserve`, adaptive budget). Every `augserve()` / `withAugServe()` without a `scheduler` option shares it.
+ */
 export function defaultScheduler(): SchedulerApi {
-  if (scheduler === undefined) throw new NoSchedulerError();
+  scheduler ??= createScheduler();
   return scheduler;
 }
 
-/** The process-wide predictor. */
+/** The process-wide predictor (`createPredictor()`), shared like the scheduler. */
 export function defaultPredictor(): Predictor {
   predictor ??= createPredictor();
   return predictor;

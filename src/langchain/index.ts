@@ -40,10 +40,11 @@ export function withAugServe(model: InvokableModel, options?: AugServeOptions | 
   return aug.wrap(model);
 }
 
+export { createScheduler } from "../scheduler/create-scheduler.js";
 export { AugServe, type BeginRunInput, createAugServe, type ModelCallInput } from "./augserve.js";
 export type { ActiveCall, InvokableModel } from "./call-model.js";
 export { AugServeChatModel, RUN_ID_KEY } from "./chat-model.js";
-export { defaultPredictor, defaultScheduler, NoSchedulerError } from "./defaults.js";
+export { defaultPredictor, defaultScheduler } from "./defaults.js";
 export { AugServeOptionsError, AugServeTimeoutError } from "./errors.js";
 export { AugServeMetrics, metricsFor } from "./metrics.js";
 export { AUGSERVE_MIDDLEWARE_NAME, type AugServeMiddleware } from "./middleware.js";
