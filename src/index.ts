@@ -3,6 +3,8 @@
  * The public API is re-exported from here as each part lands.
  */
 
+export * from "./backend/index.js";
+export * from "./langchain/index.js";
 export * from "./predict/index.js";
 export {
   AdaptiveBudget,
