@@ -139,14 +139,19 @@ export class LlamaEngine {
         temperature: 0,
         yieldEogToken: true,
       });
-      for await (const token of tokens) {
-        if (produced === 0) {
-          firstAt = performance.now();
-          this.#stats.promptSecondsTotal += (firstAt - admitted) / 1000;
+      this.loaded.gate.begin();
+      try {
+        for await (const token of tokens) {
+          if (produced === 0) {
+            firstAt = performance.now();
+            this.#stats.promptSecondsTotal += (firstAt - admitted) / 1000;
+          }
+          slot.activeTokens++;
+          request.onToken(token, produced++);
+          if (produced >= maxTokens || signal.aborted) break;
         }
-        slot.activeTokens++;
-        request.onToken(token, produced++);
-        if (produced >= maxTokens || signal.aborted) break;
+      } finally {
+        this.loaded.gate.end();
       }
     }
     this.#stats.tokensPredictedTotal += produced;

@@ -5,7 +5,11 @@
  * Threads: llama.cpp's defaults use every core for each decode; next to other work on a small machine they
  * oversubscribe and run ~400x slower. The engine runs with `threads` (1 by default) everywhere.
  */
+import { BatchGate } from "./batch-gate.js";
 import { NodeLlamaCppMissingError } from "./errors.js";
+
+/** llama.cpp server's default logical batch (`--batch-size`, n_batch): a burst of prompts prefills together. */
+export const ENGINE_BATCH_TOKENS = 2048;
 
 type NodeLlamaCpp = typeof import("node-llama-cpp");
 export type Llama = Awaited<ReturnType<NodeLlamaCpp["getLlama"]>>;
@@ -29,6 +33,8 @@ export interface LoadedModel {
   context: LlamaContext;
   /** One sequence per slot, in slot order. */
   sequences: LlamaContextSequence[];
+  /** Gathers every decoding sequence's next token into one batch (see `BatchGate`). */
+  gate: BatchGate;
   dispose(): Promise<void>;
 }
 
@@ -41,6 +47,8 @@ export async function loadModel(options: {
   parallel: number;
   contextSize: number;
   threads: number;
+  /** Most ms a batch waits for every decoding sequence's token (0: dispatch at once). @default 2 */
+  batchWaitMs?: number;
 }): Promise<LoadedModel> {
   const { getLlama, LlamaLogLevel } = await importNodeLlamaCpp();
   // Prebuilt CPU binaries only: never build from source or download anything.
@@ -52,20 +60,29 @@ export async function loadModel(options: {
     logLevel: LlamaLogLevel.error,
   });
   const model = await llama.loadModel({ modelPath: options.modelPath, gpuLayers: 0 });
-  const context = await model.createContext({
+  let context: LlamaContext | undefined;
+  // node-llama-cpp's internal set of sequences with queued tokens (3.21.1); without it the gate never waits.
+  const queued = () =>
+    (context as unknown as { _queuedDecodeSequenceIds?: Set<number> } | undefined)?._queuedDecodeSequenceIds
+      ?.size ?? Number.POSITIVE_INFINITY;
+  const gate = new BatchGate(queued, options.batchWaitMs ?? 2);
+  context = await model.createContext({
     contextSize: options.contextSize,
     sequences: options.parallel,
     threads: options.threads,
-    batchSize: Math.min(512, options.contextSize * options.parallel),
+    batching: { dispatchSchedule: gate.schedule },
+    batchSize: Math.min(ENGINE_BATCH_TOKENS, options.contextSize * options.parallel),
   });
-  const sequences = Array.from({ length: options.parallel }, () => context.getSequence());
+  const created = context;
+  const sequences = Array.from({ length: options.parallel }, () => created.getSequence());
   return {
     llama,
     model,
     context,
     sequences,
+    gate,
     async dispose() {
-      await context.dispose();
+      await created.dispose();
       await model.dispose();
       await llama.dispose();
     },
