@@ -4,6 +4,7 @@
  * this file only wires them together.
  */
 import { Command } from "commander";
+import { registerBenchCommand } from "./bench-command.js";
 
 export function buildProgram(): Command {
   const program = new Command()
@@ -11,6 +12,7 @@ export function buildProgram(): Command {
     .description("AugServe.js: scheduling for tool-using LangChain agents on self-hosted GPU servers")
     .showHelpAfterError();
   // Sub-commands register here, one line each: registerXCommand(program);
+  registerBenchCommand(program);
   return program;
 }
 

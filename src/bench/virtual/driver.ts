@@ -9,7 +9,6 @@ import type { Predictor } from "../../predict/types.js";
 import type { CallRecord, RunRecord } from "../metrics/records.js";
 import { ServerMetrics } from "../metrics/server.js";
 import { type RunSummary, summarize } from "../metrics/summary.js";
-import type { GeneratedWorkload } from "../workload/types.js";
 import {
   type DispatchCall,
   type Dispatcher,

@@ -10,3 +10,4 @@ export {
   VirtualOptionsError,
   type VirtualRunOptions,
 } from "./options.js";
+export { observedRate, runSweep, type SweepOptions } from "./sweep.js";
