@@ -5,6 +5,7 @@
  */
 import { Command } from "commander";
 import { registerBenchCommand } from "./bench-command.js";
+import { registerReportCommand } from "./report-command.js";
 
 export function buildProgram(): Command {
   const program = new Command()
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   // Sub-commands register here, one line each: registerXCommand(program);
   registerBenchCommand(program);
+  registerReportCommand(program);
   return program;
 }
 
