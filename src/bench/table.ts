@@ -2,7 +2,7 @@
  * Plain-text tables of the benchmark: one per rate with a row per policy, ratios to `plain`, and the
  * sustainable rate per policy.
  */
-import { type BenchResultRow, SUSTAINABLE_ATTAINMENT, sustainableRates } from "./report.js";
+import { type BenchResultRow, SUSTAINABLE_ATTAINMENT, sustainableRates } from "./results.js";
 
 const fmt = (x: number | null, digits = 0) => (x === null || !Number.isFinite(x) ? "-" : x.toFixed(digits));
 const ms = (x: number | null) =>
@@ -67,7 +67,7 @@ export function rateTable(rows: readonly BenchResultRow[]): string {
       fmt(r.server.busyFraction, 2),
       fmt(r.server.meanBatchSize, 1),
       fmt(r.server.kvUsageMean, 2),
-      String(r.server.preemptions),
+      fmt(r.server.preemptions),
       String(r.unfinished),
     ]),
   );

@@ -8,6 +8,7 @@ import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { z } from "zod";
 import { createProgress } from "../bench/progress.js";
+import { writeHtmlReport } from "../bench/report/index.js";
 import { renderReport } from "../bench/table.js";
 import { BENCH_POLICIES } from "../bench/virtual/options.js";
 import { runSweep } from "../bench/virtual/sweep.js";
@@ -49,6 +50,8 @@ export const BenchFlagsSchema = z.object({
     .default(16),
   seed: number("an integer seed").pipe(z.number().int("expected an integer seed")).optional(),
   json: z.string().min(1).optional(),
+  /** Also write the HTML report (see docs/report.md). */
+  html: z.string().min(1).optional(),
   quiet: z.boolean().default(false),
 });
 export type BenchFlags = z.output<typeof BenchFlagsSchema>;
@@ -72,7 +75,7 @@ export function parseBenchFlags(raw: Record<string, unknown>): BenchFlags {
 }
 
 /** Runs the benchmark for validated flags; returns the text that goes to standard output. */
-export function runBench(flags: BenchFlags): string {
+export async function runBench(flags: BenchFlags): Promise<string> {
   if (flags.mode === "live")
     throw new BenchFlagsError(
       "--mode live is not implemented yet (it comes with the live-agent driver); use --mode virtual",
@@ -95,9 +98,11 @@ export function runBench(flags: BenchFlags): string {
   const text = `workload ${report.workload}, mode virtual, profile ${report.profile}\n\n${renderReport(report.results)}\n`;
   if (flags.json === "-") {
     process.stderr.write(text);
+    if (flags.html !== undefined) await writeHtmlReport(report, flags.html);
     return json;
   }
   if (flags.json !== undefined) writeFileSync(flags.json, json);
+  if (flags.html !== undefined) await writeHtmlReport(report, flags.html);
   return text;
 }
 
@@ -114,10 +119,11 @@ export function registerBenchCommand(program: Command): void {
     .option("--window <n>", "calls in flight for fcfs-window", "16")
     .option("--seed <n>", "overrides the workload's seed")
     .option("--json <out>", "write the JSON report to a file, or - for standard output only")
+    .option("--html <out>", "also write the HTML report there")
     .option("--quiet", "no progress bar")
-    .action((raw: Record<string, unknown>) => {
+    .action(async (raw: Record<string, unknown>) => {
       try {
-        process.stdout.write(runBench(parseBenchFlags(raw)));
+        process.stdout.write(await runBench(parseBenchFlags(raw)));
       } catch (error) {
         process.stderr.write(`augserve bench: ${(error as Error).message}\n`);
         process.exitCode = 2;

@@ -30,7 +30,9 @@ describe("augserve bench - flags", () => {
     expect(() => parseBenchFlags({})).toThrow(/--workload/);
   });
 
-  it("--mode live is a clear not-implemented error", () => {
-    expect(() => runBench(parseBenchFlags({ workload: "w.json", mode: "live" }))).toThrow(/not implemented/);
+  it("--mode live is a clear not-implemented error", async () => {
+    await expect(runBench(parseBenchFlags({ workload: "w.json", mode: "live" }))).rejects.toThrow(
+      /not implemented/,
+    );
   });
 });

@@ -50,6 +50,8 @@ export interface Dispatcher {
   unpark(run: DispatchRun, latencies: ReadonlyArray<{ tool: string; latencyMs: number }>): void;
   endRun(run: DispatchRun, outcome: "ok" | "error"): void;
   observe(signals: ServerSignals): void;
+  /** The scheduler's queue and budget, for the report's timeline (scheduler policies only). */
+  snapshot?(): { queued: number; inFlightTokens: number; budgetTokens: number };
 }
 
 /** `plain`: straight to the engine. */
@@ -206,5 +208,9 @@ export function schedulerDispatcher(
         );
     },
     observe: (signals) => scheduler.observe(signals),
+    snapshot() {
+      const s = scheduler.snapshot();
+      return { queued: s.queued, inFlightTokens: s.inFlightTokens, budgetTokens: s.budgetTokens };
+    },
   };
 }

@@ -29,6 +29,16 @@ export interface VirtualResult {
   summary: RunSummary;
   /** Virtual time when the last run ended, ms. */
   makespanMs: number;
+  /** The scheduler's queue and budget at each observation (scheduler policies; empty otherwise). */
+  timeline: TimelinePoint[];
+}
+
+/** One sample of the scheduler's state (the HTML report's timeline point). */
+export interface TimelinePoint {
+  tMs: number;
+  queued: number;
+  inFlightTokens: number;
+  budgetTokens: number;
 }
 
 type Event =
@@ -71,6 +81,7 @@ export function runVirtual(options: VirtualRunOptions): VirtualResult {
   const engine = o.createEngine({ profile: o.profile, schedulingPolicy: o.engineScheduling });
   const server = new ServerMetrics();
   const live = new Map<string, LiveCall>();
+  const timeline: TimelinePoint[] = [];
   let ended = 0;
 
   const send = (_run: DispatchRun, call: DispatchCall, priority: number) => {
@@ -270,6 +281,8 @@ export function runVirtual(options: VirtualRunOptions): VirtualResult {
           waiting: s.waiting,
           preemptionsTotal: s.preemptionsTotal,
         });
+        const snap = dispatcher.snapshot?.();
+        if (snap) timeline.push({ tMs: now, ...snap });
         // Keep observing while runs are still to come or in progress; stop so the simulation can end.
         if (ended < runs.length) agenda.push(now + o.observeIntervalMs, { kind: "observe" });
         break;
@@ -284,7 +297,7 @@ export function runVirtual(options: VirtualRunOptions): VirtualResult {
     slo: workload.slo,
     server: server.summary(makespanMs),
   });
-  return { policy: o.policy, records, summary, makespanMs };
+  return { policy: o.policy, records, summary, makespanMs, timeline };
 }
 
 function makeDispatcher(

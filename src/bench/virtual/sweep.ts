@@ -1,7 +1,8 @@
 /**
  * A sweep: every policy over the identical runs at each rate (a fresh engine, scheduler and predictor each).
  */
-import { type BenchReport, type BenchResultRow, resultRow } from "../report.js";
+import { runTtftMs } from "../metrics/records.js";
+import { type BenchReport, type BenchResultRow, resultRow } from "../results.js";
 import { loadWorkload } from "../workload/load.js";
 import type { GeneratedWorkload } from "../workload/types.js";
 import { runVirtual } from "./driver.js";
@@ -43,6 +44,8 @@ export function runSweep(options: SweepOptions): BenchReport {
   });
   onTotal?.(points.reduce((sum, p) => sum + p.workload.runs.length * policies.length, 0));
   const results: BenchResultRow[] = [];
+  const timelines: NonNullable<BenchReport["timelines"]> = [];
+  const date = new Date().toISOString();
   for (const { rate, workload } of points) {
     for (const policy of policies) {
       let reported = 0;
@@ -58,9 +61,26 @@ export function runSweep(options: SweepOptions): BenchReport {
         },
       });
       onProgress?.(workload.runs.length - reported, `${policy} @ ${rate}/s`);
-      results.push(resultRow(policy, rate, result.summary));
+      const ttfts = result.records
+        .map(runTtftMs)
+        .filter((t): t is number => t !== null)
+        .sort((a, b) => a - b);
+      results.push(resultRow(policy, rate, result.summary, ttfts));
+      if (result.timeline.length > 0) timelines.push({ policy, ratePerS: rate, points: result.timeline });
     }
   }
-  const name = points[0]?.workload.name ?? "workload";
-  return { workload: name, mode: "virtual", profile: rest.profile ?? "llama3-8b-h100", results };
+  const first = points[0]?.workload;
+  return {
+    workload: first?.name ?? "workload",
+    mode: "virtual",
+    profile: rest.profile ?? "llama3-8b-h100",
+    setup: {
+      date,
+      policies: [...policies],
+      rates: points.map((p) => p.rate),
+      ...(first ? { seed: first.seed, slo: first.slo } : {}),
+    },
+    results,
+    ...(timelines.length > 0 ? { timelines } : {}),
+  };
 }

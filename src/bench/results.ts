@@ -1,33 +1,37 @@
 /**
- * The benchmark's machine-readable report (`--json`), exactly the shape of issue 4, and the sustainable rate.
+ * The benchmark's machine-readable report (`--json`): the fields of issue 4, plus the optional `setup`,
+ * `ttftCdf` and `timelines` of the HTML report's schema (`src/bench/report/schema.ts`); and the sustainable rate.
  */
 import type { RunSummary } from "./metrics/summary.js";
+import type { BenchResultsInput, PolicyResult } from "./report/schema.js";
 
-/** One (policy, rate) point of the report. */
-export interface BenchResultRow {
-  policy: string;
-  ratePerS: number;
-  runs: number;
-  goodput: number;
-  completedPerS: number;
-  sloAttainment: number;
-  ttftMs: { mean: number | null; p50: number | null; p90: number | null; p99: number | null };
-  e2eMs: { p50: number | null; p99: number | null; max: number | null };
-  unfinished: number;
-  normLatencyMs: { p50: number | null; p99: number | null };
-  queueWaitMs: { p99: number | null };
-  server: { busyFraction: number; meanBatchSize: number; kvUsageMean: number; preemptions: number };
-}
+/** One (policy, rate) point of the report (the HTML report's schema is the one source of the shape). */
+export type BenchResultRow = PolicyResult;
+export type BenchReport = BenchResultsInput;
 
-export interface BenchReport {
-  workload: string;
-  mode: "virtual" | "live";
-  profile: string;
-  results: BenchResultRow[];
+/** At most this many (ms, fraction) pairs of the TTFT CDF are kept (the report's limit). */
+const CDF_POINTS = 200;
+
+/** The TTFT CDF as (ms, cumulative fraction) pairs, downsampled evenly to at most 200 pairs. */
+export function ttftCdf(sortedTtftMs: readonly number[]): Array<[number, number]> {
+  const n = sortedTtftMs.length;
+  if (n === 0) return [];
+  const take = Math.min(n, CDF_POINTS);
+  const out: Array<[number, number]> = [];
+  for (let k = 0; k < take; k++) {
+    const i = take === 1 ? n - 1 : Math.round((k * (n - 1)) / (take - 1));
+    out.push([sortedTtftMs[i] as number, (i + 1) / n]);
+  }
+  return out;
 }
 
 /** The report row of a summary. */
-export function resultRow(policy: string, ratePerS: number, s: RunSummary): BenchResultRow {
+export function resultRow(
+  policy: string,
+  ratePerS: number,
+  s: RunSummary,
+  sortedTtftMs: readonly number[] = [],
+): BenchResultRow {
   return {
     policy,
     ratePerS,
@@ -41,6 +45,7 @@ export function resultRow(policy: string, ratePerS: number, s: RunSummary): Benc
     normLatencyMs: { ...s.normLatencyMs },
     queueWaitMs: { p99: s.queueWaitMs.p99 },
     server: { ...s.server },
+    ...(sortedTtftMs.length > 0 ? { ttftCdf: ttftCdf(sortedTtftMs) } : {}),
   };
 }
 
