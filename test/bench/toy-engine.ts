@@ -4,8 +4,13 @@
  * use the real engine live in bench-virtual.test.ts. FCFS, whole-prompt prefill in one step, one token per
  * step, at most `maxSeqs` running; step time 5 ms + 0.02 ms per prefill token + 0.1 ms per sequence.
  */
-import type { EngineStep, VirtualEngine } from "../../src/bench/virtual/index.js";
-import type { EngineRequest, EngineStats, StepEmission } from "../../src/sim/types.js";
+import type {
+  EngineEmission,
+  EngineGauges,
+  EngineStep,
+  VirtualEngine,
+} from "../../src/bench/virtual/index.js";
+import type { EngineRequest } from "../../src/sim/types.js";
 
 interface Seq {
   id: string;
@@ -18,8 +23,6 @@ export class ToyEngine implements VirtualEngine {
   readonly added: string[] = [];
   #waiting: Seq[] = [];
   #running: Seq[] = [];
-  #steps = 0;
-  #busy = 0;
   constructor(readonly maxSeqs = 8) {}
 
   get hasWork(): boolean {
@@ -52,30 +55,22 @@ export class ToyEngine implements VirtualEngine {
       prefill += seq.prompt;
       this.#running.push(seq);
     }
-    const emitted: StepEmission[] = this.#running.map((s) => {
+    const emitted: EngineEmission[] = this.#running.map((s) => {
       s.done++;
       return { id: s.id, tokens: 1, first: s.done === 1, finished: s.done >= s.max };
     });
     const durationMs = 5 + 0.02 * prefill + 0.1 * this.#running.length;
     const batchSize = this.#running.length;
     this.#running = this.#running.filter((s) => s.done < s.max);
-    this.#steps++;
-    this.#busy += durationMs;
     return { durationMs, batchSize, emitted, preempted: [] };
   }
 
-  stats(): EngineStats {
+  stats(): EngineGauges {
     return {
       running: this.#running.length,
       waiting: this.#waiting.length,
       kvCacheUsage: this.#running.length / this.maxSeqs,
       preemptionsTotal: 0,
-      prefixCacheQueriesTotal: 0,
-      prefixCacheHitsTotal: 0,
-      stepsTotal: this.#steps,
-      busyMsTotal: this.#busy,
-      generatedTokensTotal: 0,
-      promptTokensTotal: 0,
     };
   }
 }

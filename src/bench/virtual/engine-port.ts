@@ -4,7 +4,18 @@
  * with other parts.
  */
 import type { Clock, PolicyName, SchedulerApi, Slo } from "../../scheduler/types.js";
-import type { EngineRequest, EngineStats, StepEmission } from "../../sim/types.js";
+import type { EngineRequest, EngineStats } from "../../sim/types.js";
+
+/** What the driver reads of one request's part in a step (a subset of the simulator's `StepEmission`). */
+export interface EngineEmission {
+  id: string;
+  tokens: number;
+  first: boolean;
+  finished: boolean;
+}
+
+/** The engine gauges the driver reads (a subset of the simulator's `EngineStats`). */
+export type EngineGauges = Pick<EngineStats, "running" | "waiting" | "kvCacheUsage" | "preemptionsTotal">;
 
 /** One engine outcome as the driver reads it (a subset of the simulator's `StepOutcome`). */
 export interface EngineStep {
@@ -12,7 +23,7 @@ export interface EngineStep {
   /** Iterations covered by the outcome (fused decode-only stretches); 1 when absent. */
   steps?: number;
   batchSize: number;
-  emitted: readonly StepEmission[];
+  emitted: readonly EngineEmission[];
   preempted: readonly string[];
 }
 
@@ -22,7 +33,7 @@ export interface VirtualEngine {
   abort(id: string): unknown;
   /** `maxSteps`/`maxDurationMs` allow fused decode-only outcomes; engines may ignore them. */
   step(options?: { maxSteps?: number; maxDurationMs?: number }): EngineStep | null;
-  stats(): EngineStats;
+  stats(): EngineGauges;
   readonly hasWork: boolean;
 }
 

@@ -1,7 +1,14 @@
 /** The virtual-time A/B benchmark. */
 export { BenchPartUnavailableError } from "./defaults.js";
 export { runVirtual, type VirtualResult } from "./driver.js";
-export type { EngineFactory, EngineStep, SchedulerFactory, VirtualEngine } from "./engine-port.js";
+export type {
+  EngineEmission,
+  EngineFactory,
+  EngineGauges,
+  EngineStep,
+  SchedulerFactory,
+  VirtualEngine,
+} from "./engine-port.js";
 export { EventQueue } from "./event-queue.js";
 export {
   BENCH_POLICIES,
