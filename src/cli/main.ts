@@ -6,6 +6,7 @@
 import { Command } from "commander";
 import { registerBenchCommand } from "./bench-command.js";
 import { registerReportCommand } from "./report-command.js";
+import { registerSimCommand } from "./sim-command.js";
 
 export function buildProgram(): Command {
   const program = new Command()
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
   // Sub-commands register here, one line each: registerXCommand(program);
   registerBenchCommand(program);
   registerReportCommand(program);
+  registerSimCommand(program);
   return program;
 }
 

@@ -25,7 +25,10 @@ export class MeanBaselinePredictor implements Predictor {
     const mean = (sum: number, prior: number) => (n === 0 ? prior : sum / n);
     const totalRounds = mean(this.#sum.toolRounds, PRIOR.remainingToolRounds);
     return {
-      remainingToolRounds: Math.max(0, totalRounds - context.toolRoundsDone),
+      remainingToolRounds: Math.max(
+        0,
+        totalRounds - (Number.isFinite(context.toolRoundsDone) ? context.toolRoundsDone : 0),
+      ),
       toolCallsPerRound: mean(this.#sum.toolCallsPerRound, PRIOR.toolCallsPerRound),
       outputTokensPerCall: mean(this.#sum.outputTokensPerCall, PRIOR.outputTokensPerCall),
       finalOutputTokens: mean(this.#sum.finalOutputTokens, PRIOR.finalOutputTokens),
@@ -34,17 +37,20 @@ export class MeanBaselinePredictor implements Predictor {
   }
 
   learnRun(_context: PredictionContext, observation: RunObservation): void {
-    const calls = observation.outputTokensPerCall;
+    // An observation with a non-finite or negative count is dropped whole: one bad report must not poison the means.
+    const ok = (x: number) => Number.isFinite(x) && x >= 0 && x < 1e9;
+    const calls = Array.isArray(observation.outputTokensPerCall) ? observation.outputTokensPerCall : [];
+    if (!ok(observation.toolRounds) || !ok(observation.finalOutputTokens) || !calls.every(ok)) return;
     this.#runs += 1;
     this.#sum.toolRounds += observation.toolRounds;
-    this.#sum.toolCallsPerRound += observation.toolCallsPerRound;
+    this.#sum.toolCallsPerRound += ok(observation.toolCallsPerRound) ? observation.toolCallsPerRound : 1;
     this.#sum.outputTokensPerCall +=
       calls.length === 0 ? PRIOR.outputTokensPerCall : calls.reduce((a, b) => a + b, 0) / calls.length;
     this.#sum.finalOutputTokens += observation.finalOutputTokens;
   }
 
   learnToolLatency(_tool: string, latencyMs: number): void {
-    if (!Number.isFinite(latencyMs) || latencyMs < 0) return;
+    if (!Number.isFinite(latencyMs) || latencyMs < 0 || latencyMs > 1e9) return;
     this.#toolCalls += 1;
     this.#toolLatencySum += latencyMs;
   }

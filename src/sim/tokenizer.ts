@@ -103,3 +103,18 @@ export function renderConversation(messages: readonly TemplateMessage[], toolsJs
 
 /** Tokens the chat template adds around one message (start header, role, end header, end of turn). */
 export const TEMPLATE_TOKENS_PER_MESSAGE = 4;
+
+/**
+ * The text of each token of `text`, in order: `tokenPieces(t).join("") === t` and
+ * `tokenPieces(t).length === countTokens(t)`. Used to stream text one token at a time.
+ */
+export function tokenPieces(text: string): string[] {
+  const out: string[] = [];
+  PIECE.lastIndex = 0;
+  for (let match = PIECE.exec(text); match !== null; match = PIECE.exec(text)) {
+    const piece = match[0];
+    for (let at = 0; at < piece.length; at += MAX_PIECE_CHARS)
+      out.push(piece.slice(at, at + MAX_PIECE_CHARS));
+  }
+  return out;
+}

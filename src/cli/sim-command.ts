@@ -1,0 +1,79 @@
+/**
+ * `augserve sim`: the embedded GPU-server simulator as an OpenAI-compatible server (docs/simulator.md).
+ */
+import type { Command } from "commander";
+import { SIM_PROFILES } from "../sim/engine/profiles.js";
+import { startSimServer } from "../sim/server/server.js";
+import type { ConversationScript } from "../sim/types.js";
+
+export interface SimCommandHooks {
+  /**
+   * Loads a workload file's runs as conversation scripts (e.g. `scriptsFromRuns(generate(load(file)).runs)`).
+   * TODO(lead): wire the workload generator of src/bench/workload/ here once it is on main; until then
+   * `--workload` reports that it is not available.
+   */
+  loadWorkloadScripts?: (file: string) => Promise<ConversationScript[]>;
+}
+
+interface SimCliOptions {
+  port: string;
+  host: string;
+  profile: string;
+  schedulingPolicy: string;
+  timeScale: string;
+  seed: string;
+  workload?: string;
+}
+
+export function registerSimCommand(program: Command, hooks: SimCommandHooks = {}): void {
+  program
+    .command("sim")
+    .description("run the simulated GPU inference server (OpenAI-compatible, vLLM-like metrics)")
+    .option("-p, --port <port>", "TCP port (0 = any free port)", "8000")
+    .option("--host <host>", "interface to listen on", "127.0.0.1")
+    .option(
+      "--profile <name>",
+      `model x GPU profile: ${Object.keys(SIM_PROFILES).join(", ")}`,
+      "llama3-8b-h100",
+    )
+    .option("--scheduling-policy <policy>", "fcfs | priority", "fcfs")
+    .option("--time-scale <x>", "run x times faster than the simulated GPU", "1")
+    .option("--seed <n>", "seed of the generated text", "0")
+    .option("--workload <file>", "follow the hidden scripts of a workload file's runs")
+    .action(async (options: SimCliOptions) => {
+      try {
+        let scripts: ConversationScript[] = [];
+        if (options.workload !== undefined) {
+          if (hooks.loadWorkloadScripts === undefined) {
+            throw new Error("--workload is not available yet (the workload generator is not wired in)");
+          }
+          scripts = await hooks.loadWorkloadScripts(options.workload);
+        }
+        const sim = await startSimServer({
+          port: Number(options.port),
+          host: options.host,
+          profile: options.profile,
+          schedulingPolicy: options.schedulingPolicy as "fcfs",
+          timeScale: Number(options.timeScale),
+          seed: Number(options.seed),
+          scripts,
+        });
+        const p = sim.engine.options;
+        process.stdout.write(
+          `augserve sim: ${p.profile.description}, ${p.schedulingPolicy}, time scale ${options.timeScale}, ` +
+            `KV ${p.kvCapacityTokens} tokens, ${scripts.length} scripts\n` +
+            `OpenAI base URL: ${sim.baseURL}\nmetrics: ${sim.metricsUrl}\n`,
+        );
+        const stop = () => {
+          void sim.close().then(() => process.exit(0));
+        };
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+      } catch (error) {
+        // Bad options, an unknown profile, a busy port: the user's to fix, said without a stack trace.
+        if (!(error instanceof Error)) throw error;
+        process.stderr.write(`augserve sim: ${error.message}\n`);
+        process.exitCode = 1;
+      }
+    });
+}

@@ -1,0 +1,54 @@
+/** Named errors of Stage I prediction, exported for `instanceof`. */
+import type { ZodError } from "zod";
+
+/** `createPredictor()` was given options that do not validate. */
+export class PredictorOptionsError extends Error {
+  override readonly name = "PredictorOptionsError";
+  /** One line per problem: `path: message`. */
+  readonly issues: string[];
+
+  constructor(issues: string[], cause: ZodError) {
+    super(`Invalid predictor options: expected valid options, got ${issues.join("; ")}`, { cause });
+    this.issues = issues;
+  }
+}
+
+/** Why a saved predictor state could not be used. */
+export type PredictorStateProblem =
+  /** No file at the path. */
+  | "missing"
+  /** The file could not be read or is not JSON. */
+  | "corrupt"
+  /** JSON, but not a predictor state of a version this code reads. */
+  | "incompatible"
+  /** A predictor state of the right version whose content does not validate. */
+  | "invalid";
+
+/** A saved predictor state is missing, corrupt, of another version, or invalid. */
+export class PredictorStateError extends Error {
+  override readonly name = "PredictorStateError";
+  readonly problem: PredictorStateProblem;
+  /** The file, when the state came from one. */
+  readonly path: string | undefined;
+  /** One line per validation problem (empty for unreadable files). */
+  readonly issues: string[];
+
+  constructor(
+    problem: PredictorStateProblem,
+    detail: string,
+    options: { path?: string; issues?: string[]; cause?: unknown } = {},
+  ) {
+    const where = options.path === undefined ? "predictor state" : `predictor state ${options.path}`;
+    super(`Cannot use ${where} (${problem}): ${detail}`, { cause: options.cause });
+    this.problem = problem;
+    this.path = options.path;
+    this.issues = options.issues ?? [];
+  }
+}
+
+/** Formats zod issues as `path: message` lines. */
+export function formatIssues(error: ZodError): string[] {
+  return error.issues.map(
+    (issue) => `${issue.path.length === 0 ? "(root)" : issue.path.join(".")}: ${issue.message}`,
+  );
+}

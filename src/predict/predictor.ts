@@ -1,0 +1,267 @@
+/**
+ * The Stage I predictor: features of the prompt and tools, three round estimators blended by their
+ * measured accuracy, a conditional remaining-rounds distribution, token models, and per-tool latencies.
+ *
+ * Round estimators of a run's total tool rounds R:
+ * - cold: the heuristic of cold-start.ts (prompt and schemas only, no history);
+ * - model: a Poisson regression over the hashed features, predicting R + 1 (so it starts equal to
+ *   cold + 1 - 1 = cold: its weight on the cold feature starts at 1);
+ * - signature mean: the mean R of earlier runs of the same agent (available after one run).
+ * They are blended with weights 1 / MSE, each MSE measured prequentially on this signature's runs and
+ * shrunk towards the all-runs MSE (then towards a prior) when there are few: with no history the cold
+ * heuristic leads; an agent whose prompts state their counts keeps trusting the prompt; an agent whose
+ * prompts reveal nothing ends up at its own mean.
+ */
+import { Analyser, type RunAnalysis } from "./analysis.js";
+import { COLD_SLOT } from "./features/index.js";
+import { OnlineRegression } from "./learn/online-regression.js";
+import { conditionalRemaining, SignatureStats, smoothedMse } from "./learn/signature-stats.js";
+import { ToolLatencyModel } from "./learn/tool-latency.js";
+import { type PredictorOptions, type ResolvedPredictorOptions, resolveOptions } from "./options.js";
+import { PREDICTOR_STATE_VERSION, type PredictorState, parseState } from "./state.js";
+import type { PredictionContext, Predictor, RunObservation, RunPrediction } from "./types.js";
+
+/** MSE assumed for an estimator before it has been scored on any run (rounds^2). */
+const PRIOR_MSE = { cold: 4, model: 6, mean: 9 };
+/** MSEs below this are floored, so that no estimator gets an infinite weight. */
+const MIN_MSE = 0.05;
+
+/** The round estimators of one run and how they were blended. For diagnostics and tests. */
+export interface RoundEstimate {
+  /** Agent signature (system prompt + sorted tool names). */
+  signature: string;
+  /** The signature refined by the prompt's kind of evidence: the key of the statistics used. */
+  statsKey: string;
+  cold: number;
+  model: number;
+  /** Mean of earlier runs of the signature, `undefined` before the first. */
+  signatureMean: number | undefined;
+  weights: { cold: number; model: number; signatureMean: number };
+  /** Blended expected total rounds (before conditioning on rounds done). */
+  total: number;
+}
+
+interface Parts {
+  rounds: OnlineRegression;
+  tokensPerCall: OnlineRegression;
+  finalTokens: OnlineRegression;
+  signatures: Map<string, SignatureStats>;
+  global: SignatureStats;
+  latency: ToolLatencyModel;
+  runsLearned: number;
+}
+
+function finite(value: number, fallback: number): number {
+  return Number.isFinite(value) && value >= 0 ? value : fallback;
+}
+
+export class OnlinePredictor implements Predictor {
+  readonly options: ResolvedPredictorOptions;
+  readonly #analyser: Analyser;
+  readonly #parts: Parts;
+
+  /** Prefer {@link createPredictor}. `state` restores a saved predictor (already validated). */
+  constructor(options?: PredictorOptions, state?: PredictorState) {
+    this.options = resolveOptions(state?.options ?? options);
+    const o = this.options;
+    const size = 1 << o.hashBits;
+    this.#analyser = new Analyser(o.hashBits, o.cacheSize);
+    const restore = (key: "rounds" | "tokensPerCall" | "finalTokens", fresh: () => OnlineRegression) =>
+      state === undefined ? fresh() : OnlineRegression.from(state.models[key], o.learningRate, o.l2);
+    this.#parts = {
+      rounds: restore(
+        "rounds",
+        () => new OnlineRegression("poisson", size, o.learningRate, o.l2, { [COLD_SLOT]: 1 }),
+      ),
+      tokensPerCall: restore(
+        "tokensPerCall",
+        () =>
+          new OnlineRegression("squared", size, o.learningRate, o.l2, {
+            0: Math.log1p(o.prior.outputTokensPerCall),
+          }),
+      ),
+      finalTokens: restore(
+        "finalTokens",
+        () =>
+          new OnlineRegression("squared", size, o.learningRate, o.l2, {
+            0: Math.log1p(o.prior.finalOutputTokens),
+          }),
+      ),
+      signatures: new Map((state?.signatures ?? []).map(([key, s]) => [key, SignatureStats.from(s)])),
+      global: state === undefined ? new SignatureStats() : SignatureStats.from(state.global),
+      latency:
+        state === undefined
+          ? new ToolLatencyModel(o.latencyAlpha, o.prior.toolLatencyMs, o.toolCapacity)
+          : ToolLatencyModel.from(state.latency, o.latencyAlpha, o.prior.toolLatencyMs, o.toolCapacity),
+      runsLearned: state?.runsLearned ?? 0,
+    };
+  }
+
+  /** Finished runs learned so far. */
+  get runsLearned(): number {
+    return this.#parts.runsLearned;
+  }
+
+  /** The round estimators for a run and their blend (see the class doc). */
+  estimateRounds(context: PredictionContext): RoundEstimate {
+    return this.#estimate(this.#analyser.analyse(context));
+  }
+
+  #estimate(a: RunAnalysis): RoundEstimate {
+    const p = this.#parts;
+    const max = this.options.maxRounds;
+    const sig = p.signatures.get(a.statsKey);
+    const cold = a.coldRounds;
+    const model = a.tools.count === 0 ? 0 : Math.min(max, Math.max(0, p.rounds.predict(a.vector) - 1));
+    const mseOf = (pick: (s: SignatureStats) => SignatureStats["coldSqError"], prior: number) =>
+      Math.max(MIN_MSE, smoothedMse(pick(sig ?? p.global), smoothedMse(pick(p.global), prior)));
+    const wCold = 1 / mseOf((s) => s.coldSqError, PRIOR_MSE.cold);
+    const wModel = 1 / mseOf((s) => s.modelSqError, PRIOR_MSE.model);
+    const signatureMean = sig !== undefined && sig.rounds.n > 0 ? sig.rounds.mean : undefined;
+    const wMean = signatureMean === undefined ? 0 : 1 / mseOf((s) => s.meanSqError, PRIOR_MSE.mean);
+    const total = (wCold * cold + wModel * model + wMean * (signatureMean ?? 0)) / (wCold + wModel + wMean);
+    const sum = wCold + wModel + wMean;
+    return {
+      signature: a.signature,
+      statsKey: a.statsKey,
+      cold,
+      model,
+      signatureMean,
+      weights: { cold: wCold / sum, model: wModel / sum, signatureMean: wMean / sum },
+      total: finite(total, cold),
+    };
+  }
+
+  predict(context: PredictionContext): RunPrediction {
+    const p = this.#parts;
+    const o = this.options;
+    const a = this.#analyser.analyse(context);
+    const estimate = this.#estimate(a);
+    const sig = p.signatures.get(a.statsKey);
+    const done = finite(Number(context.toolRoundsDone), 0);
+    const remaining =
+      a.tools.count === 0
+        ? 0
+        : conditionalRemaining(estimate.total, done, sig?.residuals, p.global.residuals, o.maxRounds);
+    const callsPerRound = blendMean(sig?.callsPerRound, p.global.callsPerRound, o.prior.toolCallsPerRound);
+    const logPerCall = blendLog(sig?.logTokensPerCall, p.tokensPerCall, a, o.prior.outputTokensPerCall);
+    const logFinal = blendLog(sig?.logFinalTokens, p.finalTokens, a, o.prior.finalOutputTokens);
+    return {
+      remainingToolRounds: finite(remaining, 0),
+      toolCallsPerRound: finite(callsPerRound, 1),
+      outputTokensPerCall: finite(Math.expm1(logPerCall), o.prior.outputTokensPerCall),
+      finalOutputTokens: finite(Math.expm1(logFinal), o.prior.finalOutputTokens),
+      toolLatencyMs: finite(p.latency.phaseLatency(a.tools.names, callsPerRound), o.prior.toolLatencyMs),
+    };
+  }
+
+  learnRun(context: PredictionContext, observation: RunObservation): void {
+    const p = this.#parts;
+    const max = this.options.maxRounds;
+    const rounds = Math.min(max, finite(Math.round(Number(observation?.toolRounds)), Number.NaN));
+    if (!Number.isFinite(rounds)) return; // nothing trustworthy to learn from
+    const a = this.#analyser.analyse({ ...context, toolRoundsDone: 0 });
+    const before = this.#estimate(a);
+    let sig = p.signatures.get(a.statsKey);
+    if (sig === undefined) {
+      if (p.signatures.size >= this.options.signatureCapacity) {
+        const oldest = p.signatures.keys().next().value;
+        if (oldest !== undefined) p.signatures.delete(oldest);
+      }
+      sig = new SignatureStats();
+      p.signatures.set(a.statsKey, sig);
+    }
+    const calls = Array.isArray(observation.outputTokensPerCall)
+      ? observation.outputTokensPerCall.filter((t) => Number.isFinite(t) && t >= 0)
+      : [];
+    const perCall =
+      calls.length > 0 ? Math.log1p(calls.reduce((x, y) => x + y, 0) / calls.length) : undefined;
+    const final = finite(Number(observation.finalOutputTokens), Number.NaN);
+    const callsPerRound = finite(Number(observation.toolCallsPerRound), Number.NaN);
+    for (const s of [sig, p.global]) {
+      s.coldSqError.add((before.cold - rounds) ** 2);
+      s.modelSqError.add((before.model - rounds) ** 2);
+      if (before.signatureMean !== undefined && s === sig)
+        s.meanSqError.add((before.signatureMean - rounds) ** 2);
+      s.residuals.add(rounds - Math.round(before.total));
+      s.rounds.add(rounds);
+      if (rounds > 0 && callsPerRound > 0) s.callsPerRound.add(callsPerRound);
+      if (perCall !== undefined) s.logTokensPerCall.add(perCall);
+      s.logFinalTokens.add(Math.log1p(final));
+    }
+    // The all-runs "signature mean" error is that of each signature's own mean, so score it there too.
+    if (before.signatureMean !== undefined) p.global.meanSqError.add((before.signatureMean - rounds) ** 2);
+    if (a.tools.count > 0) p.rounds.update(a.vector, rounds + 1);
+    if (perCall !== undefined) p.tokensPerCall.update(a.vector, perCall);
+    if (Number.isFinite(final)) p.finalTokens.update(a.vector, Math.log1p(final));
+    p.runsLearned++;
+  }
+
+  learnToolLatency(tool: string, latencyMs: number): void {
+    this.#parts.latency.learn(tool, latencyMs);
+  }
+
+  /** Everything learned, as plain JSON (versioned; see {@link OnlinePredictor.fromJSON}). */
+  toJSON(): PredictorState {
+    const p = this.#parts;
+    return {
+      format: "augserve-predictor",
+      version: PREDICTOR_STATE_VERSION,
+      options: this.options,
+      runsLearned: p.runsLearned,
+      models: {
+        rounds: p.rounds.toJSON(),
+        tokensPerCall: p.tokensPerCall.toJSON(),
+        finalTokens: p.finalTokens.toJSON(),
+      },
+      signatures: [...p.signatures].map(([key, s]) => [key, s.toJSON()]),
+      global: p.global.toJSON(),
+      latency: p.latency.toJSON(),
+    };
+  }
+
+  /**
+   * Restores a predictor from {@link OnlinePredictor.toJSON}'s output (or the parsed file).
+   * @throws PredictorStateError when the value is not a valid state of this version.
+   */
+  static fromJSON(json: unknown): OnlinePredictor {
+    return new OnlinePredictor(undefined, parseState(json));
+  }
+}
+
+/** Signature mean when it has evidence, shrunk towards the all-runs mean, then towards the prior. */
+function blendMean(
+  sig: SignatureStats["rounds"] | undefined,
+  global: SignatureStats["rounds"],
+  prior: number,
+): number {
+  const g = global.n > 0 ? (global.mean * global.n + prior) / (global.n + 1) : prior;
+  if (sig === undefined || sig.n === 0) return g;
+  return (sig.mean * sig.n + g * 2) / (sig.n + 2);
+}
+
+/** log1p tokens: the feature model (trusted as it learns) shrunk towards the signature's mean by evidence. */
+function blendLog(
+  sig: SignatureStats["rounds"] | undefined,
+  model: OnlineRegression,
+  a: RunAnalysis,
+  prior: number,
+): number {
+  const trust = model.updates / (model.updates + 10);
+  const base = trust * model.predict(a.vector) + (1 - trust) * Math.log1p(prior);
+  if (sig === undefined || sig.n === 0) return Math.min(20, Math.max(0, base));
+  const w = sig.n / (sig.n + 3);
+  const blended = w * sig.mean + (1 - w) * base;
+  return Math.min(20, Math.max(0, Number.isFinite(blended) ? blended : base));
+}
+
+/**
+ * Creates the online Stage I predictor.
+ * @throws PredictorOptionsError when options do not validate.
+ * @example
+ * const predictor = createPredictor({ hashBits: 12 });
+ * const p = predictor.predict({ systemPrompt, userPrompt, tools, toolRoundsDone: 0 });
+ */
+export function createPredictor(options?: PredictorOptions): OnlinePredictor {
+  return new OnlinePredictor(options);
+}

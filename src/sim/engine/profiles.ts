@@ -1,0 +1,135 @@
+/**
+ * Simulator profiles: a model size on a GPU setup, with the cost-model constants fitted to published vLLM
+ * figures (docs/simulator.md lists each constant with its source; the figures are copied, with their sources,
+ * into `src/sim/fidelity.ts`) and the KV capacity derived from memory sizes.
+ */
+import { UnknownProfileError } from "../errors.js";
+import type { CostModel } from "./cost-model.js";
+
+/** What the KV capacity of a profile is computed from (vLLM's profiling run, in closed form). */
+export interface KvDerivation {
+  /** Memory of one GPU as the driver reports it, GiB (H100 80GB: 81,559 MiB; A100 80GB: 81,920 MiB). */
+  gpuMemoryGiB: number;
+  /** GPUs of the tensor-parallel group. */
+  gpus: number;
+  /** vLLM's `--gpu-memory-utilization`. @default 0.9 */
+  gpuMemoryUtilization: number;
+  /** Weights of the whole model, GiB (bf16: 2 bytes per parameter). */
+  weightsGiB: number;
+  /** Per-GPU memory that is neither weights nor KV (activations of the profiling run, CUDA graphs), GiB. */
+  nonKvOverheadGiB: number;
+  /** KV bytes per token over all GPUs: 2 (K and V) x layers x KV heads x head dim x 2 bytes. */
+  kvBytesPerToken: number;
+}
+
+/** KV capacity in tokens, rounded down to whole blocks of `blockSize`. */
+export function deriveKvCapacityTokens(d: KvDerivation, blockSize = 16): number {
+  const perGpuGiB = d.gpuMemoryGiB * d.gpuMemoryUtilization - d.weightsGiB / d.gpus - d.nonKvOverheadGiB;
+  const tokens = (d.gpus * perGpuGiB * 2 ** 30) / d.kvBytesPerToken;
+  return Math.floor(tokens / blockSize) * blockSize;
+}
+
+export interface SimProfile {
+  name: string;
+  /** The model id `/v1/models` reports and the `model_name` metric label carries. */
+  modelName: string;
+  description: string;
+  cost: CostModel;
+  kv: KvDerivation;
+  /** Derived from `kv` (see `deriveKvCapacityTokens`). */
+  kvCapacityTokens: number;
+  /** CPU time of the API server per request (tokenising, detokenising, HTTP), ms: delays its TTFT. */
+  serverOverheadMs: number;
+  /** vLLM V1 defaults on a >= 70 GiB GPU behind the API server. */
+  maxNumSeqs: number;
+  maxNumBatchedTokens: number;
+  maxModelLen: number;
+}
+
+const GiB = 2 ** 30;
+/** Llama-3-8B: 32 layers x 8 KV heads x 128 x 2 (K, V) x 2 bytes = 128 KiB per token. */
+const LLAMA3_8B_KV_BYTES = 2 * 32 * 8 * 128 * 2;
+/** Llama-3-70B: 80 layers x 8 KV heads x 128 x 2 x 2 bytes = 320 KiB per token. */
+const LLAMA3_70B_KV_BYTES = 2 * 80 * 8 * 128 * 2;
+/** NIM reports 14.96 GiB of llama3-8b bf16 weights (calibration row 14). */
+const LLAMA3_8B_WEIGHTS_GIB = 14.96;
+/** 70.55e9 parameters x 2 bytes. */
+const LLAMA3_70B_WEIGHTS_GIB = (70.55e9 * 2) / GiB;
+/**
+ * Fitted so that the 8B on an 80 GB card gets NIM's 27,793 blocks (444,688 tokens, calibration row 14):
+ * 0.9 x 79.65 - 14.96 - 444,688 x 128 KiB = 2.44 GiB.
+ */
+const NON_KV_OVERHEAD_GIB = 2.44;
+const H100_GIB = 81_559 / 1024;
+const A100_GIB = 81_920 / 1024;
+
+function profile(p: Omit<SimProfile, "kvCapacityTokens">): SimProfile {
+  return Object.freeze({ ...p, kvCapacityTokens: deriveKvCapacityTokens(p.kv) });
+}
+
+const V1_LIMITS = { maxNumSeqs: 1024, maxNumBatchedTokens: 8192 } as const;
+
+/** The shipped profiles, by name. */
+export const SIM_PROFILES = Object.freeze({
+  "llama3-8b-h100": profile({
+    name: "llama3-8b-h100",
+    modelName: "meta-llama/Llama-3.1-8B-Instruct",
+    description: "Llama-3(.1)-8B bf16 on 1x H100-80GB SXM, vLLM V1",
+    cost: { c0: 6.5, kToken: 0.0215, cPrefill: 0, cSeq: 0.015, cCtx: 5.6e-5, cAttn: 5.3e-7 },
+    kv: {
+      gpuMemoryGiB: H100_GIB,
+      gpus: 1,
+      gpuMemoryUtilization: 0.9,
+      weightsGiB: LLAMA3_8B_WEIGHTS_GIB,
+      nonKvOverheadGiB: NON_KV_OVERHEAD_GIB,
+      kvBytesPerToken: LLAMA3_8B_KV_BYTES,
+    },
+    serverOverheadMs: 8,
+    ...V1_LIMITS,
+    maxModelLen: 131_072,
+  }),
+  "llama3-8b-a100": profile({
+    name: "llama3-8b-a100",
+    modelName: "meta-llama/Llama-3.1-8B-Instruct",
+    description: "Llama-3(.1)-8B bf16 on 1x A100-80GB SXM, vLLM V1",
+    cost: { c0: 11.3, kToken: 0.069, cPrefill: 0, cSeq: 0.015, cCtx: 9.2e-5, cAttn: 1.7e-6 },
+    kv: {
+      gpuMemoryGiB: A100_GIB,
+      gpus: 1,
+      gpuMemoryUtilization: 0.9,
+      weightsGiB: LLAMA3_8B_WEIGHTS_GIB,
+      nonKvOverheadGiB: NON_KV_OVERHEAD_GIB,
+      kvBytesPerToken: LLAMA3_8B_KV_BYTES,
+    },
+    serverOverheadMs: 8,
+    ...V1_LIMITS,
+    maxModelLen: 131_072,
+  }),
+  "llama3-70b-h100x4": profile({
+    name: "llama3-70b-h100x4",
+    modelName: "meta-llama/Llama-3.1-70B-Instruct",
+    description: "Llama-3(.1)-70B bf16 on 4x H100-80GB SXM (tensor parallel 4), vLLM V1",
+    cost: { c0: 17, kToken: 0.08, cPrefill: 0, cSeq: 0.015, cCtx: 3.5e-5, cAttn: 6.6e-7 },
+    kv: {
+      gpuMemoryGiB: H100_GIB,
+      gpus: 4,
+      gpuMemoryUtilization: 0.9,
+      weightsGiB: LLAMA3_70B_WEIGHTS_GIB,
+      nonKvOverheadGiB: NON_KV_OVERHEAD_GIB,
+      kvBytesPerToken: LLAMA3_70B_KV_BYTES,
+    },
+    serverOverheadMs: 8,
+    ...V1_LIMITS,
+    maxModelLen: 131_072,
+  }),
+} satisfies Record<string, SimProfile>);
+
+export type SimProfileName = keyof typeof SIM_PROFILES;
+export const DEFAULT_PROFILE: SimProfileName = "llama3-8b-h100";
+
+/** The profile of that name; throws `UnknownProfileError` listing the known ones. */
+export function getProfile(name: string): SimProfile {
+  const found = (SIM_PROFILES as Record<string, SimProfile>)[name];
+  if (found === undefined) throw new UnknownProfileError(name, Object.keys(SIM_PROFILES));
+  return found;
+}

@@ -1,0 +1,50 @@
+/**
+ * Named errors of the simulator. Each says what was expected and what came, and carries typed fields.
+ */
+import type { ZodError } from "zod";
+
+/** Options of the engine or the server failed validation; `cause` is the `ZodError`. */
+export class SimOptionsError extends Error {
+  override readonly name = "SimOptionsError";
+  readonly issues: readonly string[];
+  constructor(where: string, error: ZodError) {
+    const issues = error.issues.map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`);
+    super(`Invalid ${where} options: ${issues.join("; ")}`, { cause: error });
+    this.issues = issues;
+  }
+}
+
+/** A scheduling policy name that the engine does not know. */
+export class UnknownSchedulingPolicyError extends Error {
+  override readonly name = "UnknownSchedulingPolicyError";
+  constructor(readonly policy: string) {
+    super(`Expected a scheduling policy "fcfs" or "priority", got \`${policy}\``);
+  }
+}
+
+/** A profile name that is not in `SIM_PROFILES`. */
+export class UnknownProfileError extends Error {
+  override readonly name = "UnknownProfileError";
+  constructor(
+    readonly profile: string,
+    readonly known: readonly string[],
+  ) {
+    super(`Expected a simulator profile among ${known.join(", ")}, got \`${profile}\``);
+  }
+}
+
+/** A request the engine cannot take (duplicate id, or one that can never fit the model length / KV cache). */
+export class SimRequestError extends Error {
+  override readonly name = "SimRequestError";
+  constructor(
+    readonly requestId: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** An engine invariant broke: a bug in the simulator, never the caller's fault. */
+export class SimInvariantError extends Error {
+  override readonly name = "SimInvariantError";
+}

@@ -1,0 +1,237 @@
+/**
+ * Fidelity of the simulator's profiles: the engine, run in virtual time on the published benchmark setups,
+ * against the published vLLM figures (copied from calibration.md with their sources, 2026-11).
+ * `npm run bench:sim -- --fidelity` prints the table; docs/simulator.md shows it; a test keeps it within 20%.
+ */
+import { Engine } from "./engine/engine.js";
+import type { EngineOptions } from "./engine/options.js";
+import { getProfile } from "./engine/profiles.js";
+
+export type FidelityMetric = "ttft" | "itl" | "throughput";
+
+export interface FidelityCase {
+  profile: string;
+  metric: FidelityMetric;
+  /** The setup, in words. */
+  setup: string;
+  /** Published figure (ms for ttft/itl, output tokens/s for throughput). */
+  published: number;
+  source: string;
+  /** A figure shown for context only, not held to the 20% bound (the setup differs from what we model). */
+  informational?: boolean;
+  run: () => number;
+}
+
+export interface FidelityRow extends Omit<FidelityCase, "run"> {
+  simulated: number;
+  /** simulated / published - 1. */
+  error: number;
+}
+
+/** Deterministic PRNG (mulberry32). */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+function lognormal(random: () => number, median: number, sigma: number): number {
+  const u = Math.max(random(), 1e-12);
+  const v = random();
+  return median * Math.exp(sigma * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v));
+}
+
+/** Distinct prompts of `n` tokens (no shared prefix, so no prefix-cache effect). */
+function prompt(seed: number, n: number): Int32Array {
+  const random = mulberry32(seed);
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) out[i] = Math.floor(random() * 128_000);
+  return out;
+}
+
+/** Time from arrival to the first token of a lone request: server overhead + its prefill step(s). */
+export function singleRequestTtftMs(options: EngineOptions, promptTokens: number): number {
+  const engine = new Engine(options);
+  engine.add({ id: "r", promptTokens: prompt(1, promptTokens), maxTokens: 2 });
+  let now = 0;
+  for (let out = engine.step(); out !== null; out = engine.step()) {
+    now += out.durationMs;
+    if (out.emitted.some((e) => e.first)) break;
+  }
+  return getProfile(engine.options.profile.name).serverOverheadMs + now;
+}
+
+/** Mean decode step (inter-token latency) of `batch` requests with prompts of `promptTokens`. */
+export function decodeStepMs(
+  options: EngineOptions,
+  batch: number,
+  promptTokens: number,
+  steps = 64,
+): number {
+  const engine = new Engine(options);
+  for (let i = 0; i < batch; i++) {
+    engine.add({ id: `r${i}`, promptTokens: prompt(i + 1, promptTokens), maxTokens: steps + 1 });
+  }
+  let decodeMs = 0;
+  let decodeSteps = 0;
+  for (let out = engine.step(); out !== null; out = engine.step()) {
+    if (out.prefillTokens === 0) {
+      decodeMs += out.durationMs;
+      decodeSteps++;
+    }
+  }
+  return decodeMs / decodeSteps;
+}
+
+/**
+ * v0.6-era API-server overhead per request in LambdaLabs' 10-prompt runs: row 2's 62.4 ms TTFT minus the
+ * H100 profile's GPU time for 1,369 prompt tokens in one step (~30 ms). Used only for those rows.
+ */
+export const V06_BURST_OVERHEAD_MS = 32;
+
+/**
+ * Mean TTFT of `count` requests sharing `totalPromptTokens`, all arriving at once (LambdaLabs' 10-prompt
+ * runs), with `overheadMs` of API-server time per request.
+ */
+export function burstTtftMs(
+  options: EngineOptions,
+  count: number,
+  totalPromptTokens: number,
+  overheadMs: number,
+): number {
+  const engine = new Engine(options);
+  const each = Math.round(totalPromptTokens / count);
+  for (let i = 0; i < count; i++)
+    engine.add({ id: `r${i}`, promptTokens: prompt(i + 1, each), maxTokens: 2 });
+  let now = 0;
+  let sum = 0;
+  for (let out = engine.step(); out !== null; out = engine.step()) {
+    now += out.durationMs;
+    for (const e of out.emitted) if (e.first) sum += now;
+  }
+  return overheadMs + sum / count;
+}
+
+/**
+ * Output tokens per second of `count` ShareGPT-like requests all arriving at once (vLLM's throughput runs,
+ * `--request-rate inf`), from the first arrival to the last token. Prompt and output lengths are lognormal
+ * with ShareGPT's means with the Llama-3 tokenizer (~215 in, ~195 out) and its heavy output tail, cut as
+ * vLLM's sampler cuts them (prompt <= 1024, prompt + output <= 2048), fixed seed.
+ */
+export function saturatedThroughput(options: EngineOptions, count: number, seed = 7): number {
+  const engine = new Engine(options);
+  const random = mulberry32(seed);
+  let outputTokens = 0;
+  for (let i = 0; i < count; i++) {
+    const input = Math.min(1024, Math.max(4, Math.round(lognormal(random, 150, 0.85))));
+    const output = Math.min(2048 - input, Math.max(4, Math.round(lognormal(random, 120, 1))));
+    outputTokens += output;
+    engine.add({ id: `r${i}`, promptTokens: prompt(seed * 100_003 + i, input), maxTokens: output });
+  }
+  let now = 0;
+  for (let out = engine.step({ maxSteps: 1_000 }); out !== null; out = engine.step({ maxSteps: 1_000 })) {
+    now += out.durationMs;
+  }
+  return outputTokens / (now / 1000);
+}
+
+/** The published figures each profile is held to. */
+export function fidelityCases(): FidelityCase[] {
+  const lambda = "LambdaLabsML/vllm-benchmark (v0.6-era, max-num-seqs 256)";
+  const v06 = { maxNumSeqs: 256 } as const;
+  return [
+    {
+      profile: "llama3-8b-h100",
+      metric: "ttft",
+      setup: "1 request, short chat prompt (taken as 128 tokens), p50",
+      published: 13.98,
+      source: "yobitelcomm concurrency sweep, vLLM 0.21, concurrency 1",
+      run: () => singleRequestTtftMs({ profile: "llama3-8b-h100" }, 128),
+    },
+    {
+      profile: "llama3-8b-h100",
+      metric: "itl",
+      setup: "1 request decoding, context ~200",
+      published: 6.48,
+      source: "yobitelcomm concurrency sweep, vLLM 0.21, concurrency 1 (TPOT p50)",
+      run: () => decodeStepMs({ profile: "llama3-8b-h100" }, 1, 200),
+    },
+    {
+      profile: "llama3-8b-h100",
+      metric: "itl",
+      setup: "80 requests decoding, contexts ~600 (v0.6 multi-step hides V1's per-request CPU time)",
+      published: 8.2,
+      source: lambda,
+      informational: true,
+      run: () => decodeStepMs({ profile: "llama3-8b-h100", ...v06 }, 80, 600),
+    },
+    {
+      profile: "llama3-8b-h100",
+      metric: "throughput",
+      setup: "1000 ShareGPT-like prompts at once, V1 defaults (output tok/s)",
+      published: 6583,
+      source: "vllm-project/vllm PR 18566 (V1 defaults)",
+      run: () => saturatedThroughput({ profile: "llama3-8b-h100" }, 1000),
+    },
+    {
+      profile: "llama3-8b-a100",
+      metric: "ttft",
+      setup: "10 prompts at once, 1,369 tokens in all (mean), v0.6 server overhead 32 ms",
+      published: 126.7,
+      source: lambda,
+      run: () => burstTtftMs({ profile: "llama3-8b-a100", ...v06 }, 10, 1369, V06_BURST_OVERHEAD_MS),
+    },
+    {
+      profile: "llama3-8b-a100",
+      metric: "itl",
+      setup: "1-2 requests decoding",
+      published: 11.3,
+      source: lambda,
+      run: () => decodeStepMs({ profile: "llama3-8b-a100" }, 1, 200),
+    },
+    {
+      profile: "llama3-8b-a100",
+      metric: "throughput",
+      setup: "5000 ShareGPT-like prompts at once, max-num-seqs 256 (output tok/s)",
+      published: 4132,
+      source: "sgl-project/sglang benchmark_vllm_060 (vLLM 0.6.0 multi-step)",
+      run: () => saturatedThroughput({ profile: "llama3-8b-a100", ...v06 }, 5000),
+    },
+    {
+      profile: "llama3-70b-h100x4",
+      metric: "ttft",
+      setup: "10 prompts at once, 1,369 tokens in all (mean), v0.6 server overhead 32 ms",
+      published: 141,
+      source: lambda,
+      run: () => burstTtftMs({ profile: "llama3-70b-h100x4", ...v06 }, 10, 1369, V06_BURST_OVERHEAD_MS),
+    },
+    {
+      profile: "llama3-70b-h100x4",
+      metric: "itl",
+      setup: "1 request decoding",
+      published: 17.0,
+      source: lambda,
+      run: () => decodeStepMs({ profile: "llama3-70b-h100x4" }, 1, 200),
+    },
+    {
+      profile: "llama3-70b-h100x4",
+      metric: "throughput",
+      setup: "5000 ShareGPT-like prompts at once, max-num-seqs 256 (output tok/s)",
+      published: 3701,
+      source: "sgl-project/sglang benchmark_vllm_060 (vLLM 0.6.0 multi-step)",
+      run: () => saturatedThroughput({ profile: "llama3-70b-h100x4", ...v06 }, 5000),
+    },
+  ];
+}
+
+/** Runs every case (a few hundred ms of CPU). */
+export function fidelityTable(cases: FidelityCase[] = fidelityCases()): FidelityRow[] {
+  return cases.map(({ run, ...c }) => {
+    const simulated = run();
+    return { ...c, simulated, error: simulated / c.published - 1 };
+  });
+}

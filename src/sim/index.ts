@@ -1,0 +1,21 @@
+/**
+ * The embedded GPU-server simulator (DESIGN.md section 7): a vLLM-like engine and an OpenAI-compatible server.
+ */
+export * from "./engine/cost-model.js";
+export { Engine } from "./engine/engine.js";
+export { KvBlockManager } from "./engine/kv-cache.js";
+export { type EngineOptions, EngineOptionsSchema } from "./engine/options.js";
+export * from "./engine/profiles.js";
+export { createRequestQueue, SCHEDULING_POLICIES, type SchedulingPolicy } from "./engine/request-queue.js";
+export * from "./errors.js";
+export { type FidelityRow, fidelityTable } from "./fidelity.js";
+export { type ReplyPlan, ScriptedModel, type ScriptedModelOptions } from "./model/scripted-model.js";
+export { type RunLike, scriptsFromRuns } from "./run-scripts.js";
+export {
+  type SimServer,
+  type SimServerOptions,
+  SimServerOptionsSchema,
+  startSimServer,
+} from "./server/server.js";
+export * from "./tokenizer.js";
+export type * from "./types.js";

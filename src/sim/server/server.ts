@@ -1,0 +1,213 @@
+/**
+ * `startSimServer()`: the simulator as an OpenAI-compatible HTTP server on node:http.
+ *
+ * Routes: `POST /v1/chat/completions`, `GET /v1/models`, `GET /health`, `GET /metrics` (Prometheus, vLLM names).
+ * Bad requests get OpenAI's JSON error with status 400 and never reach the engine.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { z } from "zod";
+import { Engine } from "../engine/engine.js";
+import { SCHEDULING_POLICIES } from "../engine/request-queue.js";
+import { SimOptionsError, SimRequestError } from "../errors.js";
+import { ScriptedModel } from "../model/scripted-model.js";
+import type { ConversationScript } from "../types.js";
+import { handleChatCompletion } from "./completions.js";
+import { WallClockDriver } from "./driver.js";
+import { SimMetrics } from "./metrics.js";
+import { chatCompletionBodySchema, errorBody } from "./schema.js";
+
+export const SimServerOptionsSchema = z
+  .object({
+    /** TCP port; 0 picks a free one. @default 0 */
+    port: z.number().int().min(0).max(65_535).default(0),
+    /** Interface to listen on. @default "127.0.0.1" */
+    host: z.string().min(1).default("127.0.0.1"),
+    /** Simulator profile (see `SIM_PROFILES`). @default "llama3-8b-h100" */
+    profile: z.string().default("llama3-8b-h100"),
+    /** @default "fcfs" */
+    schedulingPolicy: z.enum(SCHEDULING_POLICIES).default("fcfs"),
+    /** Real time runs this many times faster than the simulated GPU (10 = ten times faster). @default 1 */
+    timeScale: z.number().positive().max(1e6).default(1),
+    /** Seed of the generated text. @default 0 */
+    seed: z.number().int().default(0),
+    /** Conversation scripts the simulated model follows (more with `registerScripts`). @default [] */
+    scripts: z.array(z.custom<ConversationScript>((v) => typeof v === "object" && v !== null)).default([]),
+    /** Tokens of the answer to an unknown conversation (max_tokens cuts it). @default 64 */
+    defaultAnswerTokens: z.number().int().min(1).default(64),
+    /** Largest request body, bytes. @default 4 MiB */
+    maxBodyBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(4 * 1024 * 1024),
+    /** API-server time per request before it reaches the engine, simulated ms. @default the profile's */
+    serverOverheadMs: z.number().nonnegative().optional(),
+    /** Engine overrides (see `EngineOptions`). */
+    kvCapacityTokens: z.number().int().positive().optional(),
+    maxNumSeqs: z.number().int().positive().optional(),
+    maxNumBatchedTokens: z.number().int().positive().optional(),
+  })
+  .strict();
+
+/**
+ * @example
+ * const sim = await startSimServer({ timeScale: 10 });
+ * const client = new OpenAI({ baseURL: sim.baseURL, apiKey: "sim" });
+ */
+export type SimServerOptions = z.input<typeof SimServerOptionsSchema>;
+
+export interface SimServer {
+  /** `http://host:port` */
+  url: string;
+  /** `http://host:port/v1`: what OpenAI clients take as base URL. */
+  baseURL: string;
+  /** `http://host:port/metrics` */
+  metricsUrl: string;
+  port: number;
+  /** Adds conversation scripts (e.g. the runs of a workload). */
+  registerScripts(scripts: Iterable<ConversationScript>): void;
+  engine: Engine;
+  /** Stops listening, drops open streams and requests. Resolves when the socket is closed. */
+  close(): Promise<void>;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+}
+
+export async function startSimServer(options: SimServerOptions = {}): Promise<SimServer> {
+  const parsed = SimServerOptionsSchema.safeParse(options);
+  if (!parsed.success) throw new SimOptionsError("sim server", parsed.error);
+  const o = parsed.data;
+  const engine = new Engine({
+    profile: o.profile,
+    schedulingPolicy: o.schedulingPolicy,
+    kvCapacityTokens: o.kvCapacityTokens,
+    maxNumSeqs: o.maxNumSeqs,
+    maxNumBatchedTokens: o.maxNumBatchedTokens,
+  });
+  const profile = engine.options.profile;
+  const model = new ScriptedModel({ seed: o.seed, defaultAnswerTokens: o.defaultAnswerTokens });
+  model.register(o.scripts);
+  const metrics = new SimMetrics(engine, profile.modelName);
+  const driver = new WallClockDriver(engine, {
+    timeScale: o.timeScale,
+    overheadMs: o.serverOverheadMs ?? profile.serverOverheadMs,
+  });
+  const bodySchema = chatCompletionBodySchema(engine.options.maxModelLen);
+  const ctx = { driver, model, metrics, servedModel: profile.modelName };
+  const created = Math.floor(Date.now() / 1000);
+
+  const onCompletion = (req: IncomingMessage, res: ServerResponse) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    let rejected = false;
+    req.on("data", (part: Buffer) => {
+      if (rejected) return;
+      size += part.length;
+      if (size > o.maxBodyBytes) {
+        rejected = true;
+        res.setHeader("connection", "close");
+        sendJson(
+          res,
+          400,
+          errorBody(
+            `Expected a request body of at most ${o.maxBodyBytes} bytes, got more`,
+            null,
+            "body_too_large",
+          ),
+        );
+        return;
+      }
+      parts.push(part);
+    });
+    req.on("end", () => {
+      if (rejected) return;
+      let json: unknown;
+      try {
+        json = JSON.parse(Buffer.concat(parts).toString("utf8"));
+      } catch (error) {
+        sendJson(
+          res,
+          400,
+          errorBody(`Expected a JSON body: ${(error as Error).message}`, null, "invalid_json"),
+        );
+        return;
+      }
+      const body = bodySchema.safeParse(json);
+      if (!body.success) {
+        const issue = body.error.issues[0];
+        const param = issue?.path.join(".") || null;
+        sendJson(
+          res,
+          400,
+          errorBody(`Invalid request: ${param ?? "body"}: ${issue?.message}`, param, "invalid_value"),
+        );
+        return;
+      }
+      try {
+        handleChatCompletion(ctx, body.data, res);
+      } catch (error) {
+        if (!(error instanceof SimRequestError)) throw error;
+        sendJson(res, 400, errorBody(error.message, "messages", "context_length_exceeded"));
+      }
+    });
+  };
+
+  const server = createServer((req, res) => {
+    const path = (req.url ?? "/").split("?")[0];
+    if (req.method === "POST" && path === "/v1/chat/completions") return onCompletion(req, res);
+    if (req.method === "GET" && path === "/health") return void res.writeHead(200).end();
+    if (req.method === "GET" && path === "/v1/models") {
+      return sendJson(res, 200, {
+        object: "list",
+        data: [
+          {
+            id: profile.modelName,
+            object: "model",
+            created,
+            owned_by: "augserve-sim",
+            root: profile.modelName,
+            max_model_len: engine.options.maxModelLen,
+          },
+        ],
+      });
+    }
+    if (req.method === "GET" && path === "/metrics") {
+      metrics.registry.metrics().then(
+        (text) => res.writeHead(200, { "content-type": metrics.registry.contentType }).end(text),
+        (error: Error) => sendJson(res, 500, errorBody(error.message, null, null, "internal_error")),
+      );
+      return;
+    }
+    req.resume();
+    sendJson(res, 404, errorBody(`No route ${req.method} ${path}`, null, "not_found", "not_found_error"));
+  });
+  server.keepAliveTimeout = 30_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(o.port, o.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = o.host.includes(":") ? `[${o.host}]` : o.host;
+  const url = `http://${host}:${port}`;
+  return {
+    url,
+    baseURL: `${url}/v1`,
+    metricsUrl: `${url}/metrics`,
+    port,
+    engine,
+    registerScripts: (scripts) => model.register(scripts),
+    close: () =>
+      new Promise<void>((resolve) => {
+        driver.close();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,19 @@
+import { describe, expect, it } from "vitest";
+import { SIM_PROFILES } from "../../src/sim/engine/profiles.js";
+import { fidelityTable } from "../../src/sim/fidelity.js";
+
+describe("fidelityTable()", () => {
+  it("every profile reproduces its published TTFT, inter-token latency and saturated throughput within 20%", () => {
+    const rows = fidelityTable();
+    for (const name of Object.keys(SIM_PROFILES)) {
+      const held = rows.filter((r) => r.profile === name && !r.informational);
+      expect(new Set(held.map((r) => r.metric))).toEqual(new Set(["ttft", "itl", "throughput"]));
+    }
+    for (const row of rows.filter((r) => !r.informational)) {
+      expect(
+        Math.abs(row.error),
+        `${row.profile} ${row.metric}: ${row.simulated} vs ${row.published}`,
+      ).toBeLessThan(0.2);
+    }
+  });
+});
