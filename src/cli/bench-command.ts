@@ -49,6 +49,9 @@ export const BenchFlagsSchema = z.object({
     .pipe(z.number().int("expected an integer window").min(1, "expected --window >= 1"))
     .default(16),
   seed: number("an integer seed").pipe(z.number().int("expected an integer seed")).optional(),
+  predictor: z
+    .enum(["online", "mean"], { error: 'expected --predictor "online" or "mean"' })
+    .default("online"),
   json: z.string().min(1).optional(),
   /** Also write the HTML report (see docs/report.md). */
   html: z.string().min(1).optional(),
@@ -88,6 +91,7 @@ export async function runBench(flags: BenchFlags): Promise<string> {
     ...(flags.seed === undefined ? {} : { seed: flags.seed }),
     profile: flags.profile,
     window: flags.window,
+    predictorKind: flags.predictor,
     onTotal: (total) => {
       progress = createProgress(total, { quiet: flags.quiet });
     },
@@ -118,6 +122,7 @@ export function registerBenchCommand(program: Command): void {
     .option("--profile <name>", "simulator profile", "llama3-8b-h100")
     .option("--window <n>", "calls in flight for fcfs-window", "16")
     .option("--seed <n>", "overrides the workload's seed")
+    .option("--predictor <kind>", "online (Stage I predictor) or mean (constant baseline)", "online")
     .option("--json <out>", "write the JSON report to a file, or - for standard output only")
     .option("--html <out>", "also write the HTML report there")
     .option("--quiet", "no progress bar")

@@ -6,7 +6,8 @@
  * - `fcfs-window`: a client-side FIFO with a fixed number of calls in flight (what one builds with p-queue).
  * - the scheduler's policies: through `RunHandle.submit` / `CallTicket` of the real scheduler.
  */
-import type { PredictionContext, Predictor, RunPrediction } from "../../predict/types.js";
+import { toRunEstimate } from "../../predict/estimate.js";
+import type { PredictionContext, Predictor } from "../../predict/types.js";
 import type {
   CallTicket,
   RunEstimate,
@@ -99,15 +100,6 @@ export function windowDispatcher(send: Send, window: number): Dispatcher {
   };
 }
 
-function estimateOf(p: RunPrediction): RunEstimate {
-  return {
-    remainingToolRounds: p.remainingToolRounds,
-    outputTokensPerCall: p.outputTokensPerCall,
-    finalOutputTokens: p.finalOutputTokens,
-    toolLatencyMs: p.toolLatencyMs,
-  };
-}
-
 /** The truth of a run's script, for `augserve-oracle` only. */
 export function truthOf(run: GeneratedRun): RunEstimate {
   const rounds = run.script.rounds;
@@ -142,7 +134,7 @@ export function schedulerDispatcher(
         toolRoundsDone: 0,
         promptTokens: r.promptTokens,
       };
-      const prediction = estimateOf(predictor.predict(run.context));
+      const prediction = toRunEstimate(predictor.predict(run.context));
       run.handle = scheduler.beginRun({
         runId: r.id,
         features: {
@@ -186,7 +178,7 @@ export function schedulerDispatcher(
       run.handle?.unpark();
       if (run.context) {
         run.context = { ...run.context, toolRoundsDone: done };
-        run.handle?.updateEstimate(estimateOf(predictor.predict(run.context)));
+        run.handle?.updateEstimate(toRunEstimate(predictor.predict(run.context)));
       }
     },
     endRun(run, outcome) {

@@ -3,6 +3,7 @@
  */
 import { z } from "zod";
 import { MeanBaselinePredictor } from "../../predict/mean-baseline.js";
+import { createPredictor } from "../../predict/predictor.js";
 import type { Predictor } from "../../predict/types.js";
 import type { PolicyName } from "../../scheduler/types.js";
 import type { GeneratedWorkload } from "../workload/types.js";
@@ -42,6 +43,12 @@ export const VirtualScalarOptionsSchema = z.strictObject({
   engineScheduling: z.enum(["fcfs", "priority"]).default("fcfs"),
   /** Let the engine fuse decode-only stretches into one outcome (exact, and much faster). @default true */
   fuseSteps: z.boolean().default(true),
+  /**
+   * Which predictor `sjf`, `las` and `augserve` use when no `predictor` is given: the online Stage I predictor
+   * (`createPredictor()`, cold start, learning as runs finish) or the constant `MeanBaselinePredictor`.
+   * @default "online"
+   */
+  predictorKind: z.enum(["online", "mean"]).default("online"),
   /** Safety stop of the simulation, ms of virtual time; runs open then are reported unfinished. @default 86_400_000 */
   maxVirtualMs: z.number().positive().default(86_400_000),
 });
@@ -51,7 +58,7 @@ export interface VirtualRunOptions extends z.input<typeof VirtualScalarOptionsSc
   /**
    * The predictor behind `sjf`, `las` and `augserve` (the oracle reads the scripts instead). A factory is
    * called once per `runVirtual`, so that policies do not share what they learned.
-   * @default () => new MeanBaselinePredictor()
+   * @default per `predictorKind`: () => createPredictor() or () => new MeanBaselinePredictor()
    */
   predictor?: Predictor | (() => Predictor);
   /** @default the simulator's `Engine` */
@@ -85,7 +92,9 @@ export function resolveRunOptions(options: VirtualRunOptions) {
       ? predictor
       : predictor !== undefined
         ? () => predictor
-        : () => new MeanBaselinePredictor();
+        : parsed.data.predictorKind === "mean"
+          ? () => new MeanBaselinePredictor()
+          : () => createPredictor();
   return {
     ...parsed.data,
     workload,
