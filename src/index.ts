@@ -3,6 +3,24 @@
  * The public API is re-exported from here as each part lands.
  */
 
+export * from "./backend/index.js";
+export * from "./langchain/index.js";
 export * from "./predict/index.js";
+export {
+  AdaptiveBudget,
+  adaptiveBudgetStep,
+  type BudgetController,
+  type BudgetSample,
+  CallCancelledError,
+  createScheduler,
+  FixedBudget,
+  QueueFullError,
+  Scheduler,
+  type SchedulerDeps,
+  type SchedulerOptions,
+  SchedulerOptionsError,
+  SchedulerOptionsSchema,
+  UnknownPolicyError,
+} from "./scheduler/index.js";
 export * from "./scheduler/types.js";
 export * from "./sim/index.js";

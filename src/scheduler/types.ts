@@ -141,6 +141,12 @@ export interface SchedulerSnapshot {
     rejected: number;
     promoted: number;
   };
+  /** Queued calls promoted by the starvation bound, waiting to be admitted first. */
+  promotedQueued?: number;
+  /** The learned cost model (per-token prefill and decode times, ms). */
+  costModel?: { prefillMsPerToken: number; decodeMsPerToken: number };
+  /** Server pressure level used by Stage II: 0, 0.5 or 1. */
+  pressure?: number;
 }
 
 /** Events the scheduler emits; the metrics layer subscribes to them. */
@@ -161,7 +167,15 @@ export interface SchedulerEvents {
     ttftMs: number | null;
     outputTokens: number;
   };
-  rejected: { runId: string; reason: "queue-full" | "aborted-while-queued"; queueLimit?: number };
+  /**
+   * A call turned away before admission: the queue was full, it was cancelled or its signal aborted while
+   * queued, or its run ended (queued calls of an ended run are cancelled; a submit after `end` is rejected).
+   */
+  rejected: {
+    runId: string;
+    reason: "queue-full" | "aborted-while-queued" | "run-ended";
+    queueLimit?: number;
+  };
   budgetChanged: { from: number; to: number; reason: string };
   runEnded: { runId: string; outcome: RunOutcome };
 }

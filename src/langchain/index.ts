@@ -1,0 +1,71 @@
+/**
+ * LangChain.js integration: the `augserve()` agent middleware, `withAugServe(model)`, and the
+ * `createAugServe()` handle with the A/B report.
+ */
+
+import { AugServe, createAugServe } from "./augserve.js";
+import type { InvokableModel } from "./call-model.js";
+import type { AugServeChatModel } from "./chat-model.js";
+import type { AugServeMiddleware } from "./middleware.js";
+import type { AugServeOptions } from "./options.js";
+
+/**
+ * The LangChain v1 agent middleware: every model call of the agent waits for admission by the AugServe
+ * scheduler (the process-wide one unless `options.scheduler` is given); tool phases park the run.
+ * Validates `options` at once (throws `AugServeOptionsError`). For `report()`, use {@link createAugServe}.
+ *
+ * @example
+ * ```ts
+ * const agent = createAgent({ model, tools, middleware: [augserve()] });
+ * ```
+ */
+export function augserve(options?: AugServeOptions): AugServeMiddleware {
+  return createAugServe(options).middleware();
+}
+
+/**
+ * Wraps a chat model (a `BaseChatModel`, or one returned by `bindTools`) so that its calls are scheduled.
+ * Pass an `AugServe` instance to share its scheduler, metrics and report, or options to create one.
+ * Calls carrying `configurable.augserveRunId` (or `metadata.augserveRunId`) form one run; others are one
+ * run each.
+ *
+ * @example
+ * ```ts
+ * const model = withAugServe(new ChatOpenAI({ model: "llama", configuration: { baseURL } }));
+ * await model.bindTools([search]).invoke(messages, { configurable: { augserveRunId: "conv-42" } });
+ * ```
+ */
+export function withAugServe(model: InvokableModel, options?: AugServeOptions | AugServe): AugServeChatModel {
+  const aug = options instanceof AugServe ? options : createAugServe(options);
+  return aug.wrap(model);
+}
+
+export { createScheduler } from "../scheduler/create-scheduler.js";
+export { AugServe, type BeginRunInput, createAugServe, type ModelCallInput } from "./augserve.js";
+export type { ActiveCall, InvokableModel } from "./call-model.js";
+export { AugServeChatModel, RUN_ID_KEY } from "./chat-model.js";
+export { defaultPredictor, defaultScheduler } from "./defaults.js";
+export { AugServeOptionsError, AugServeTimeoutError } from "./errors.js";
+export { AugServeMetrics, metricsFor } from "./metrics.js";
+export { AUGSERVE_MIDDLEWARE_NAME, type AugServeMiddleware } from "./middleware.js";
+export {
+  type AbTestOptions,
+  AbTestSchema,
+  type AugServeOptions,
+  AugServeOptionsSchema,
+  parseAugServeOptions,
+  type ResolvedAugServeOptions,
+} from "./options.js";
+export { supportsPriority, withPriority } from "./priority.js";
+export type {
+  AbReport,
+  ArmName,
+  ArmReport,
+  ComparedMetric,
+  MetricComparison,
+  MetricSummary,
+  RunRecord,
+  Treatment,
+} from "./report.js";
+export { TrackedRun } from "./run-state.js";
+export { estimatePromptTokens, TokenCalibrator } from "./tokens.js";

@@ -1,0 +1,136 @@
+/**
+ * Prometheus metrics of the integration (DESIGN.md section 5), through prom-client on a registry the user
+ * passes (default: the global registry). Several AugServe instances may share one registry and prefix:
+ * the metric objects are created once per (registry, prefix) and shared, and the scheduler gauges sum the
+ * snapshots of every scheduler registered with them.
+ */
+import { Counter, Gauge, register as globalRegistry, Histogram, type Registry } from "prom-client";
+import type { SchedulerApi } from "../scheduler/types.js";
+import type { ArmName, RunRecord } from "./report.js";
+
+const LATENCY_BUCKETS_S = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64, 128];
+const NORM_BUCKETS_MS = [1, 2, 5, 10, 20, 35, 50, 75, 100, 150, 250, 500, 1000];
+
+type RunLabels = "policy" | "arm";
+
+/** The metric objects of one (registry, prefix). */
+export class AugServeMetrics {
+  readonly admissions: Counter<RunLabels>;
+  readonly calls: Counter<RunLabels | "outcome">;
+  readonly runs: Counter<RunLabels | "outcome">;
+  readonly slo: Counter<RunLabels | "result">;
+  readonly queueWait: Histogram<RunLabels>;
+  readonly callTtft: Histogram<RunLabels>;
+  readonly ttft: Histogram<RunLabels>;
+  readonly e2e: Histogram<RunLabels>;
+  readonly normLatency: Histogram<RunLabels>;
+  readonly #schedulers = new Set<SchedulerApi>();
+
+  constructor(registry: Registry, prefix: string) {
+    const registers = [registry];
+    const schedulers = this.#schedulers;
+    const gauge = (name: string, help: string, read: (s: ReturnType<SchedulerApi["snapshot"]>) => number) =>
+      new Gauge({
+        name: prefix + name,
+        help,
+        labelNames: ["policy"],
+        registers,
+        collect() {
+          this.reset();
+          for (const scheduler of schedulers) {
+            const snap = scheduler.snapshot();
+            this.inc({ policy: snap.policy }, read(snap));
+          }
+        },
+      });
+    gauge("queue_length", "Calls waiting for admission.", (s) => s.queued);
+    gauge("inflight_tokens", "Tokens the admitted calls hold in the budget.", (s) => s.inFlightTokens);
+    gauge("budget_tokens", "The scheduler's current token budget.", (s) => s.budgetTokens);
+    gauge("inflight_calls", "Admitted calls not yet finished.", (s) => s.inFlightCalls);
+    gauge("parked_runs", "Runs in a tool phase.", (s) => s.parkedRuns);
+    const labelNames = ["policy", "arm"] as const;
+    this.admissions = new Counter({
+      name: `${prefix}admissions_total`,
+      help: "Model calls admitted (plain-arm calls count as admitted at once).",
+      labelNames,
+      registers,
+    });
+    this.calls = new Counter({
+      name: `${prefix}calls_total`,
+      help: "Model calls finished, by outcome (ok, error, aborted, timeout).",
+      labelNames: [...labelNames, "outcome"],
+      registers,
+    });
+    this.runs = new Counter({
+      name: `${prefix}runs_total`,
+      help: "Agent runs finished, by outcome.",
+      labelNames: [...labelNames, "outcome"],
+      registers,
+    });
+    this.slo = new Counter({
+      name: `${prefix}slo_total`,
+      help: "Finished runs that met or missed their SLO (result = met | missed).",
+      labelNames: [...labelNames, "result"],
+      registers,
+    });
+    const histogram = (name: string, help: string, buckets: number[]) =>
+      new Histogram({ name: prefix + name, help, labelNames, buckets, registers });
+    this.queueWait = histogram("queue_wait_seconds", "Time a call waited for admission.", LATENCY_BUCKETS_S);
+    this.callTtft = histogram(
+      "call_ttft_seconds",
+      "Per-call time to first token, from admission.",
+      LATENCY_BUCKETS_S,
+    );
+    this.ttft = histogram(
+      "ttft_seconds",
+      "Run time to first token (first token - arrival).",
+      LATENCY_BUCKETS_S,
+    );
+    this.e2e = histogram("e2e_seconds", "Run end-to-end latency.", LATENCY_BUCKETS_S);
+    this.normLatency = histogram(
+      "norm_latency_ms_per_token",
+      "(E2E - tool time) / output tokens of a run, ms per token.",
+      NORM_BUCKETS_MS,
+    );
+  }
+
+  /** Adds a scheduler to the gauges; returns the function that removes it. */
+  track(scheduler: SchedulerApi): () => void {
+    this.#schedulers.add(scheduler);
+    return () => this.#schedulers.delete(scheduler);
+  }
+
+  /** Records a finished run. */
+  recordRun(record: RunRecord, policy: string): void {
+    const labels = { policy, arm: record.arm };
+    this.runs.inc({ ...labels, outcome: record.ok ? "ok" : "error" });
+    this.slo.inc({ ...labels, result: record.sloMet ? "met" : "missed" });
+    this.e2e.observe(labels, record.e2eMs / 1000);
+    if (record.ttftMs !== null) this.ttft.observe(labels, record.ttftMs / 1000);
+    if (record.normLatencyMsPerToken !== null) this.normLatency.observe(labels, record.normLatencyMsPerToken);
+  }
+
+  /** Records one call's admission (with its queue wait). */
+  recordAdmission(policy: string, arm: ArmName, waitedMs: number): void {
+    this.admissions.inc({ policy, arm });
+    this.queueWait.observe({ policy, arm }, waitedMs / 1000);
+  }
+}
+
+const shared = new WeakMap<Registry, Map<string, AugServeMetrics>>();
+
+/** The metrics of (registry, prefix), created on first use. */
+export function metricsFor(registry: Registry | undefined, prefix: string): AugServeMetrics {
+  const reg = registry ?? globalRegistry;
+  let byPrefix = shared.get(reg);
+  if (byPrefix === undefined) {
+    byPrefix = new Map();
+    shared.set(reg, byPrefix);
+  }
+  let metrics = byPrefix.get(prefix);
+  if (metrics === undefined) {
+    metrics = new AugServeMetrics(reg, prefix);
+    byPrefix.set(prefix, metrics);
+  }
+  return metrics;
+}

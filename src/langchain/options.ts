@@ -1,0 +1,124 @@
+/**
+ * Options of the LangChain integration. The zod schema is the one source of the options type.
+ */
+import type { Registry } from "prom-client";
+import { z } from "zod";
+import type { Logger } from "../backend/poller.js";
+import type { Predictor } from "../predict/types.js";
+import type { SchedulerApi } from "../scheduler/types.js";
+import { AugServeOptionsError } from "./errors.js";
+
+const isObjectWith =
+  (...methods: string[]) =>
+  (value: unknown) =>
+    typeof value === "object" &&
+    value !== null &&
+    methods.every((m) => typeof (value as Record<string, unknown>)[m] === "function");
+
+const SloSchema = z.object({
+  /** Time to first token of the run, ms. > 0. */
+  ttftMs: z.number().positive(),
+  /** (E2E - tool time) / output tokens, ms per token. > 0. */
+  normLatencyMsPerToken: z.number().positive(),
+});
+
+/**
+ * Production A/B split (DESIGN.md section 5 metrics, section 8 noise floor).
+ * `mode: "ab"` sends `fraction` of runs through the scheduler and the rest straight to the model;
+ * `"aa-plain"` and `"aa-scheduled"` give both arms the same treatment to measure the noise floor.
+ */
+export const AbTestSchema = z.object({
+  /** Share of runs in the scheduled arm, 0..1. @default 0.5 */
+  fraction: z.number().min(0).max(1).default(0.5),
+  /** Seed of the assignment hash: change it to reshuffle users between arms. @default 0 */
+  seed: z.number().int().default(0),
+  /** What a run is assigned by: its thread id (sticky per conversation; the run id when absent) or its run id. @default "thread" */
+  key: z.enum(["thread", "run"]).default("thread"),
+  /** `"ab"`, or an A/A mode measuring the noise floor. @default "ab" */
+  mode: z.enum(["ab", "aa-plain", "aa-scheduled"]).default("ab"),
+  /**
+   * Relative differences (|B-A|/A) per metric at or below which a difference is noise, as measured by an
+   * earlier A/A run (`report().noiseFloor`). A single number applies to every metric.
+   */
+  noiseFloor: z.union([z.number().min(0), z.record(z.string(), z.number().min(0))]).optional(),
+});
+
+/** Options of {@link createAugServe} / `augserve()`. Every field is optional. */
+export const AugServeOptionsSchema = z.object({
+  /** The scheduler; default: the process-wide one (`defaultScheduler()`), shared by every agent. */
+  scheduler: z
+    .custom<SchedulerApi>(isObjectWith("beginRun", "observe", "snapshot", "on"), {
+      message: "expected a SchedulerApi (beginRun, observe, snapshot, on)",
+    })
+    .optional(),
+  /** Stage I predictor; default: the process-wide one. */
+  predictor: z
+    .custom<Predictor>(isObjectWith("predict", "learnRun", "learnToolLatency"), {
+      message: "expected a Predictor (predict, learnRun, learnToolLatency)",
+    })
+    .optional(),
+  /** Per-run SLO, passed to the scheduler and used for the SLO metrics. @default { ttftMs: 2000, normLatencyMsPerToken: 100 } */
+  slo: SloSchema.default({ ttftMs: 2000, normLatencyMsPerToken: 100 }),
+  /**
+   * Pass the scheduler's priority to the server as vLLM's `priority` request field. Only for a vLLM
+   * started with `--scheduling-policy priority` (others reject or ignore the field). @default false
+   */
+  serverPriority: z.boolean().default(false),
+  /** The server's Prometheus endpoint (e.g. `http://127.0.0.1:8000/metrics`); enables the poller feeding `observe()`. */
+  serverMetricsUrl: z.url().optional(),
+  /** Poll interval of `serverMetricsUrl`, ms. >= 50. @default 1000 */
+  metricsPollIntervalMs: z.number().min(50).default(1000),
+  /**
+   * Time-out of one model call, queue wait and every retry attempt included, ms. The call's budget is
+   * released and `AugServeTimeoutError` thrown when it passes. `0` disables it. @default 300000
+   */
+  callTimeoutMs: z.number().min(0).default(300_000),
+  /**
+   * A run with no call in flight and no activity for this long is ended as an error (a graph that crashed
+   * outside the hooks never reports its end), ms. Checked at most once a minute, when a run begins.
+   * @default 600000
+   */
+  runIdleTimeoutMs: z.number().positive().default(600_000),
+  /** prom-client registry for the metrics; `null` disables metrics. @default the global registry */
+  registry: z.custom<Registry>(isObjectWith("registerMetric", "metrics")).nullable().optional(),
+  /** Prefix of the metric names. @default "augserve_" */
+  metricsPrefix: z
+    .string()
+    .regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/)
+    .default("augserve_"),
+  /** Characters per token of the prompt estimate before the server's usage has calibrated it. @default 4 */
+  charsPerToken: z.number().positive().default(4),
+  /** Weight of each new observation in the per-model token-ratio EWMA, 0..1. @default 0.2 */
+  tokenRatioAlpha: z.number().gt(0).max(1).default(0.2),
+  /**
+   * What a tool's exception becomes. LangChain makes tool exceptions fatal as soon as any `wrapToolCall`
+   * middleware is present; `"message"` turns them into the error ToolMessage the agent makes without
+   * middleware (the agent's behaviour is unchanged), `"throw"` lets them propagate. @default "message"
+   */
+  toolErrors: z.enum(["message", "throw"]).default("message"),
+  /** Production A/B split; absent: every run is scheduled. */
+  abTest: AbTestSchema.optional(),
+  /** Where warnings go. @default console */
+  logger: z.custom<Logger>(isObjectWith("warn")).optional(),
+});
+
+/** What users pass. */
+export type AugServeOptions = z.input<typeof AugServeOptionsSchema>;
+/** After defaults. */
+export type ResolvedAugServeOptions = z.output<typeof AugServeOptionsSchema>;
+/** What users pass as `abTest`. */
+export type AbTestOptions = z.input<typeof AbTestSchema>;
+
+/** Validates options, throwing {@link AugServeOptionsError} (with the `ZodError` as `cause`) on bad input. */
+export function parseAugServeOptions(options: AugServeOptions | undefined): ResolvedAugServeOptions {
+  const result = AugServeOptionsSchema.safeParse(options ?? {});
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => {
+    const received = issue.path.reduce<unknown>(
+      (value, key) => (value as Record<PropertyKey, unknown> | undefined)?.[key],
+      options,
+    );
+    return `${issue.path.join(".") || "(root)"}: ${issue.message}, got \`${String(received)}\` (${typeof received})`;
+  });
+  throw new AugServeOptionsError(issues, result.error);
+}

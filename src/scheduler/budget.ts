@@ -1,0 +1,276 @@
+/**
+ * Admission capacity: the token budget (DESIGN.md section 4, "Dynamic budget").
+ *
+ * A {@link BudgetController} is a small strategy behind one interface, as Netflix concurrency-limits' `Limit`:
+ * the scheduler feeds it samples, it answers with the budget. {@link FixedBudget} never moves (ablation);
+ * {@link AdaptiveBudget} runs the control law of {@link adaptiveBudgetStep}, a pure function of its state,
+ * so tests feed synthetic traces and assert on the budget.
+ */
+import {
+  type AdaptiveBudgetOptions,
+  AdaptiveBudgetSchema,
+  type BudgetOptions,
+  type FixedBudgetOptions,
+  FixedBudgetSchema,
+  parseOptions,
+} from "./options.js";
+import type { ServerSignals } from "./types.js";
+
+/** One measurement, as the scheduler sees it. `at` is the clock time of the measurement. */
+export type BudgetSample =
+  /** Dispatch -> first token of an admitted call, ms (client-measured). */
+  | { kind: "ttft"; at: number; ms: number }
+  /** Per-token latency between two token reports of a stream, ms/token (client-measured). */
+  | { kind: "tokenLatency"; at: number; msPerToken: number }
+  /** A call failed (error, 429, 5xx); aborts by the caller are not errors. */
+  | { kind: "error"; at: number }
+  /** Server state from a probe; may be seconds stale. */
+  | { kind: "server"; at: number; signals: ServerSignals }
+  /** No measurement: lets the controller decide on the time that passed (called at scheduler operations). */
+  | { kind: "tick"; at: number };
+
+/** What the controller may know of the scheduler's demand when deciding. */
+export interface BudgetContext {
+  inFlightTokens: number;
+  queuedCalls: number;
+}
+
+export interface BudgetChange {
+  from: number;
+  to: number;
+  reason: string;
+}
+
+/** Sizes the token budget. */
+export interface BudgetController {
+  /** Current budget, tokens in flight. Integer within [minTokens, maxTokens]. */
+  readonly tokens: number;
+  readonly minTokens: number;
+  readonly maxTokens: number;
+  /**
+   * Earliest time a `tick` sample could change the budget (`Infinity` when only measurements can).
+   * The scheduler sends ticks only from then on, which keeps its hot path free of allocations.
+   */
+  readonly nextDecisionAt: number;
+  /** Takes a sample; returns the change it caused, or `null`. */
+  onSample(sample: BudgetSample, context: BudgetContext): BudgetChange | null;
+}
+
+/** A budget that never moves. */
+export class FixedBudget implements BudgetController {
+  readonly tokens: number;
+  readonly minTokens: number;
+  readonly maxTokens: number;
+
+  constructor(options: Partial<FixedBudgetOptions> = {}) {
+    this.tokens = parseOptions(FixedBudgetSchema, { mode: "fixed", ...options }).tokens;
+    this.minTokens = this.tokens;
+    this.maxTokens = this.tokens;
+  }
+
+  get nextDecisionAt(): number {
+    return Number.POSITIVE_INFINITY;
+  }
+
+  onSample(): null {
+    return null;
+  }
+}
+
+/** State of the adaptive law; plain data. */
+export interface AdaptiveState {
+  tokens: number;
+  /** EWMA of client-measured TTFT (ms) and per-token latency (ms/token); `null` before the first sample. */
+  ttftMs: number | null;
+  tokenLatencyMs: number | null;
+  /** Errors since the last decision. */
+  errors: number;
+  /** Latest server signals and when they came. */
+  server: { at: number; waiting: number; kvCacheUsage: number; preemptionsTotal: number | null };
+  /** Preemptions counted since the last decision (from the increase of `preemptionsTotal`). */
+  preemptions: number;
+  lastDecisionAt: number;
+  lastCutAt: number;
+}
+
+export function initialAdaptiveState(options: AdaptiveBudgetOptions): AdaptiveState {
+  return {
+    tokens: options.initialTokens,
+    ttftMs: null,
+    tokenLatencyMs: null,
+    errors: 0,
+    server: { at: Number.NEGATIVE_INFINITY, waiting: 0, kvCacheUsage: 0, preemptionsTotal: null },
+    preemptions: 0,
+    lastDecisionAt: Number.NEGATIVE_INFINITY,
+    lastCutAt: Number.NEGATIVE_INFINITY,
+  };
+}
+
+/**
+ * The control law, a pure function: (state, sample, demand) -> (state, change?).
+ *
+ * 1. Fold the sample into the state: latency samples into EWMAs (weight `smoothing`), errors and
+ *    preemption increases into counters, server signals replace the last ones.
+ * 2. At most once per `intervalMs`, decide:
+ *    - cut (multiplicative decrease, TCP/AIMD) when there is evidence of pressure, first what the client
+ *      measured (errors; per-token latency or TTFT above target by more than `tolerance`), then server
+ *      signals that are newer than the last cut (preemptions, KV use >= `kvHighWater`, a server queue).
+ *      A latency-only cut is proportional, Gradient2-style: budget *= max(decreaseFactor, target / measured).
+ *      At most one cut per `cooldownMs`: the evidence of one congestion episode is not counted twice.
+ *    - raise (additive increase) when the server is underused: no error, latencies at or under target,
+ *      no fresh server queue, KV use below `kvLowWater`, and the budget is binding (calls queue, or in-flight
+ *      tokens >= `utilisationToRaise` x budget; an idle client must not inflate its limit, as in
+ *      concurrency-limits' AIMD).
+ *    - otherwise hold (the dead bands between target and target x (1 + tolerance), and between kvLowWater
+ *      and kvHighWater, are the hysteresis).
+ * 3. Clamp to [minTokens, maxTokens].
+ */
+export function adaptiveBudgetStep(
+  state: AdaptiveState,
+  sample: BudgetSample,
+  context: BudgetContext,
+  options: AdaptiveBudgetOptions,
+): { state: AdaptiveState; change: BudgetChange | null } {
+  const next = foldSample(state, sample, options);
+  const now = sample.at;
+  if (now - next.lastDecisionAt < options.intervalMs) return { state: next, change: null };
+  next.lastDecisionAt = now;
+
+  const from = next.tokens;
+  const { target, reason } = decide(next, now, context, options);
+  next.errors = 0;
+  next.preemptions = 0;
+  const to = Math.round(Math.min(options.maxTokens, Math.max(options.minTokens, target)));
+  if (to < from) next.lastCutAt = now;
+  next.tokens = to;
+  return { state: next, change: to === from ? null : { from, to, reason } };
+}
+
+function foldSample(
+  state: AdaptiveState,
+  sample: BudgetSample,
+  options: AdaptiveBudgetOptions,
+): AdaptiveState {
+  const next: AdaptiveState = { ...state, server: { ...state.server } };
+  const ewma = (old: number | null, value: number) =>
+    old === null ? value : old + options.smoothing * (value - old);
+  switch (sample.kind) {
+    case "ttft":
+      if (Number.isFinite(sample.ms) && sample.ms >= 0) next.ttftMs = ewma(state.ttftMs, sample.ms);
+      break;
+    case "tokenLatency":
+      if (Number.isFinite(sample.msPerToken) && sample.msPerToken >= 0) {
+        next.tokenLatencyMs = ewma(state.tokenLatencyMs, sample.msPerToken);
+      }
+      break;
+    case "error":
+      next.errors += 1;
+      break;
+    case "server": {
+      const s = sample.signals;
+      const total = s.preemptionsTotal;
+      if (total !== undefined && Number.isFinite(total)) {
+        const previous = state.server.preemptionsTotal;
+        if (previous !== null && total > previous) next.preemptions += total - previous;
+        next.server.preemptionsTotal = total;
+      }
+      next.server.at = sample.at;
+      next.server.waiting = finiteOr(s.waiting, 0);
+      next.server.kvCacheUsage = finiteOr(s.kvCacheUsage, 0);
+      break;
+    }
+    case "tick":
+      break;
+  }
+  return next;
+}
+
+function decide(
+  state: AdaptiveState,
+  now: number,
+  context: BudgetContext,
+  o: AdaptiveBudgetOptions,
+): { target: number; reason: string } {
+  const tokens = state.tokens;
+  const over = (value: number | null, target: number) => value !== null && value > target * (1 + o.tolerance);
+  const canCut = now - state.lastCutAt >= o.cooldownMs;
+  // Server evidence counts for a cut only if it arrived after the last cut (stale gauges repeat themselves).
+  const serverNew = state.server.at > state.lastCutAt;
+  const serverFresh = now - state.server.at <= o.serverStaleMs;
+
+  const md = tokens * o.decreaseFactor;
+  if (canCut) {
+    if (state.errors > 0) return { target: md, reason: "errors" };
+    if (over(state.tokenLatencyMs, o.targetTokenLatencyMs)) {
+      const gradient = o.targetTokenLatencyMs / (state.tokenLatencyMs as number);
+      return { target: tokens * Math.max(o.decreaseFactor, gradient), reason: "token-latency" };
+    }
+    if (over(state.ttftMs, o.targetTtftMs)) {
+      const gradient = o.targetTtftMs / (state.ttftMs as number);
+      return { target: tokens * Math.max(o.decreaseFactor, gradient), reason: "ttft" };
+    }
+    if (state.preemptions > 0) return { target: md, reason: "preemptions" };
+    if (serverNew && state.server.kvCacheUsage >= o.kvHighWater)
+      return { target: md, reason: "kv-near-full" };
+    if (serverNew && state.server.waiting > 0) return { target: md, reason: "server-queue" };
+  }
+
+  const underTarget = (value: number | null, target: number) => value === null || value <= target;
+  const serverCalm = !serverFresh || (state.server.waiting === 0 && state.server.kvCacheUsage < o.kvLowWater);
+  const binding = context.queuedCalls > 0 || context.inFlightTokens >= o.utilisationToRaise * tokens;
+  if (
+    state.errors === 0 &&
+    state.preemptions === 0 &&
+    serverCalm &&
+    binding &&
+    underTarget(state.tokenLatencyMs, o.targetTokenLatencyMs) &&
+    underTarget(state.ttftMs, o.targetTtftMs)
+  ) {
+    return { target: tokens + o.increaseTokens, reason: "underused" };
+  }
+  return { target: tokens, reason: "hold" };
+}
+
+/** The adaptive budget: {@link adaptiveBudgetStep} behind the {@link BudgetController} interface. */
+export class AdaptiveBudget implements BudgetController {
+  readonly #options: AdaptiveBudgetOptions;
+  #state: AdaptiveState;
+
+  constructor(options: Partial<Omit<AdaptiveBudgetOptions, "mode">> = {}) {
+    this.#options = parseOptions(AdaptiveBudgetSchema, { ...options, mode: "adaptive" });
+    this.#state = initialAdaptiveState(this.#options);
+  }
+
+  get tokens(): number {
+    return this.#state.tokens;
+  }
+  get minTokens(): number {
+    return this.#options.minTokens;
+  }
+  get maxTokens(): number {
+    return this.#options.maxTokens;
+  }
+  get nextDecisionAt(): number {
+    return this.#state.lastDecisionAt + this.#options.intervalMs;
+  }
+
+  /** A copy of the controller's state, for observability and tests. */
+  get state(): AdaptiveState {
+    return { ...this.#state, server: { ...this.#state.server } };
+  }
+
+  onSample(sample: BudgetSample, context: BudgetContext): BudgetChange | null {
+    const { state, change } = adaptiveBudgetStep(this.#state, sample, context, this.#options);
+    this.#state = state;
+    return change;
+  }
+}
+
+/** Builds the controller the options ask for. */
+export function createBudgetController(options: BudgetOptions): BudgetController {
+  return options.mode === "fixed" ? new FixedBudget(options) : new AdaptiveBudget(options);
+}
+
+function finiteOr(value: number | undefined, fallback: number): number {
+  return value !== undefined && Number.isFinite(value) ? value : fallback;
+}

@@ -1,0 +1,83 @@
+/**
+ * Errors of the scheduler. Each is a named, exported class with typed fields, for `instanceof` checks.
+ */
+import type { ZodError } from "zod";
+
+/** The options given to `createScheduler` (or a budget controller) are invalid. */
+export class SchedulerOptionsError extends Error {
+  override readonly name = "SchedulerOptionsError";
+  /** Dotted path of the first invalid field, e.g. `budget.minTokens`. Empty for the options object itself. */
+  readonly field: string;
+  /** Every issue zod found, as `path: message`. */
+  readonly issues: readonly string[];
+
+  constructor(field: string, detail: string, cause: ZodError) {
+    super(`Invalid scheduler option \`${field || "(options)"}\`: ${detail}`, { cause });
+    this.field = field;
+    this.issues = cause.issues.map((issue) => `${issue.path.join(".") || "(options)"}: ${issue.message}`);
+  }
+}
+
+/** `call()`/`submit()` found the queue at its `maxQueueLength`; the call was rejected at once. */
+export class QueueFullError extends Error {
+  override readonly name = "QueueFullError";
+  /** The configured `maxQueueLength`. */
+  readonly limit: number;
+  readonly runId: string;
+
+  constructor(limit: number, runId: string) {
+    super(
+      `Scheduler queue is full: expected fewer than ${limit} queued calls (maxQueueLength), run ${runId}`,
+    );
+    this.limit = limit;
+    this.runId = runId;
+  }
+}
+
+/** Why a queued call was cancelled before it was admitted. */
+export type CancelReason = "cancelled" | "run-ended";
+
+/**
+ * A queued call was removed before admission: `QueuedCall.cancel()` was called, or its run ended.
+ * (A call aborted through its `AbortSignal` rejects with the signal's own reason instead.)
+ */
+export class CallCancelledError extends Error {
+  override readonly name = "CallCancelledError";
+  readonly reason: CancelReason;
+  readonly runId: string;
+  readonly callId: number;
+
+  constructor(reason: CancelReason, runId: string, callId: number) {
+    super(
+      reason === "run-ended"
+        ? `Call ${callId} of run ${runId} was cancelled while queued: the run ended`
+        : `Call ${callId} of run ${runId} was cancelled while queued`,
+    );
+    this.reason = reason;
+    this.runId = runId;
+    this.callId = callId;
+  }
+}
+
+/** `createPolicy` was given a name that is not a policy. */
+export class UnknownPolicyError extends Error {
+  override readonly name = "UnknownPolicyError";
+  readonly policy: string;
+  readonly known: readonly string[];
+
+  constructor(policy: string, known: readonly string[]) {
+    super(`Unknown scheduling policy: expected one of ${known.join(", ")}, got \`${policy}\``);
+    this.policy = policy;
+    this.known = known;
+  }
+}
+
+/** An internal invariant of the scheduler broke (a bug, never a user error). */
+export class SchedulerInvariantError extends Error {
+  override readonly name = "SchedulerInvariantError";
+}
+
+/** Throws {@link SchedulerInvariantError} when `condition` is false. */
+export function invariant(condition: boolean, message: string): asserts condition {
+  if (!condition) throw new SchedulerInvariantError(message);
+}

@@ -1,0 +1,49 @@
+/**
+ * The AugServe scheduler (DESIGN.md section 4): pure, no I/O, no timers, clock injected.
+ * See docs/scheduler.md.
+ */
+
+export {
+  AdaptiveBudget,
+  type AdaptiveState,
+  adaptiveBudgetStep,
+  type BudgetChange,
+  type BudgetContext,
+  type BudgetController,
+  type BudgetSample,
+  createBudgetController,
+  FixedBudget,
+  initialAdaptiveState,
+} from "./budget.js";
+export { createScheduler } from "./create-scheduler.js";
+export {
+  CallCancelledError,
+  type CancelReason,
+  QueueFullError,
+  SchedulerInvariantError,
+  SchedulerOptionsError,
+  UnknownPolicyError,
+} from "./errors.js";
+export { type HeapSlot, IndexedHeap } from "./heap.js";
+export { InFlightLedger } from "./in-flight.js";
+export {
+  type AdaptiveBudgetOptions,
+  AdaptiveBudgetSchema,
+  type AugServeWeights,
+  AugServeWeightsSchema,
+  type BudgetOptions,
+  BudgetOptionsSchema,
+  type CostModelOptions,
+  CostModelSchema,
+  type FixedBudgetOptions,
+  FixedBudgetSchema,
+  parseSchedulerOptions,
+  type ResolvedSchedulerOptions,
+  type SchedulerOptions,
+  SchedulerOptionsSchema,
+  SloSchema,
+} from "./options.js";
+export { createPolicy, type Policy } from "./policies.js";
+export { PressureGauge } from "./pressure.js";
+export { Scheduler, type SchedulerDeps } from "./scheduler.js";
+export * from "./types.js";

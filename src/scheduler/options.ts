@@ -1,0 +1,167 @@
+/**
+ * Options of the scheduler. The zod schemas are the single source of the option types
+ * (`SchedulerOptions = z.input<typeof SchedulerOptionsSchema>`); validation happens in `createScheduler`.
+ */
+import { z } from "zod";
+import { SchedulerOptionsError } from "./errors.js";
+
+const positive = () => z.number().finite().positive();
+const nonNegative = () => z.number().finite().nonnegative();
+
+/** The default SLO of a run, used when `beginRun` gives none. */
+export const SloSchema = z.object({
+  /** Time to first token of the run, ms. > 0. @default 2000 */
+  ttftMs: positive().default(2000),
+  /** (E2E - tool time) / output tokens, ms per token. > 0. @default 100 */
+  normLatencyMsPerToken: positive().default(100),
+});
+
+/** A budget that never moves (for ablation and A/B runs). */
+export const FixedBudgetSchema = z.object({
+  mode: z.literal("fixed"),
+  /** Tokens in flight on the server. Integer >= 1. @default 32768 */
+  tokens: z.number().int().positive().default(32_768),
+});
+
+/**
+ * The adaptive budget (AIMD with a latency gradient; see docs/scheduler.md, "Budget control law").
+ * @example { mode: "adaptive", minTokens: 4096, maxTokens: 131072, targetTokenLatencyMs: 40 }
+ */
+export const AdaptiveBudgetSchema = z
+  .object({
+    mode: z.literal("adaptive"),
+    /** Budget at start, tokens. minTokens <= initialTokens <= maxTokens. @default 32768 */
+    initialTokens: z.number().int().positive().default(32_768),
+    /** Lower clamp, tokens. Integer >= 1. @default 4096 */
+    minTokens: z.number().int().positive().default(4_096),
+    /** Upper clamp, tokens (about the server's KV capacity). Integer >= 1. @default 262144 */
+    maxTokens: z.number().int().positive().default(262_144),
+    /** Additive increase per decision while the server is underused, tokens. >= 1. @default 2048 */
+    increaseTokens: z.number().int().positive().default(2_048),
+    /** Multiplicative decrease under pressure: budget *= factor. 0 < factor < 1. @default 0.7 */
+    decreaseFactor: z.number().gt(0).lt(1).default(0.7),
+    /** EWMA weight of a new latency sample (0 < s <= 1; smaller = smoother). @default 0.2 */
+    smoothing: z.number().gt(0).lte(1).default(0.2),
+    /** Least time between two budget decisions, ms. >= 0. @default 500 */
+    intervalMs: nonNegative().default(500),
+    /** Least time between two cuts (one cut per congestion episode, as TCP per window), ms. @default 2000 */
+    cooldownMs: nonNegative().default(2_000),
+    /** Target per-token (inter-token) latency measured by the client, ms. > 0. @default 50 */
+    targetTokenLatencyMs: positive().default(50),
+    /** Target time from dispatch to first token measured by the client, ms. > 0. @default 1500 */
+    targetTtftMs: positive().default(1_500),
+    /** Dead band above each latency target where the budget holds (hysteresis), as a fraction. @default 0.2 */
+    tolerance: nonNegative().max(10).default(0.2),
+    /** KV-cache use at or above which the budget is cut, 0..1. @default 0.95 */
+    kvHighWater: z.number().gt(0).lte(1).default(0.95),
+    /** KV-cache use below which the budget may rise, 0..1; <= kvHighWater (hysteresis). @default 0.8 */
+    kvLowWater: z.number().gte(0).lte(1).default(0.8),
+    /** Server signals older than this are not used to raise the budget, ms. @default 10000 */
+    serverStaleMs: positive().default(10_000),
+    /** Raise only while in-flight tokens are at least this fraction of the budget, or calls queue. @default 0.5 */
+    utilisationToRaise: z.number().gte(0).lte(1).default(0.5),
+  })
+  .refine((b) => b.minTokens <= b.initialTokens && b.initialTokens <= b.maxTokens, {
+    message: "expected minTokens <= initialTokens <= maxTokens",
+    path: ["initialTokens"],
+  })
+  .refine((b) => b.kvLowWater <= b.kvHighWater, {
+    message: "expected kvLowWater <= kvHighWater",
+    path: ["kvLowWater"],
+  });
+
+export const BudgetOptionsSchema = z.discriminatedUnion("mode", [FixedBudgetSchema, AdaptiveBudgetSchema]);
+
+/** Online cost model of the server (Stage I/II): per-token prefill and decode times. */
+export const CostModelSchema = z.object({
+  /** Prior prefill time per uncached prompt token, ms (vLLM, Llama-3.1-8B, one H100: ~12k tok/s). @default 0.08 */
+  prefillMsPerToken: positive().default(0.08),
+  /** Prior decode time per output token of one sequence in a busy batch, ms (H100, 8B). @default 15 */
+  decodeMsPerToken: positive().default(15),
+  /** EWMA weight of a new measured rate, 0 < r <= 1. @default 0.1 */
+  learningRate: z.number().gt(0).lte(1).default(0.1),
+  /** Relative drift of a learned rate that triggers re-scoring all queued calls (O(n)). > 0. @default 0.25 */
+  rescoreDrift: positive().default(0.25),
+  /** Least time between two full re-scorings, ms. >= 0. @default 1000 */
+  rescoreMinIntervalMs: nonNegative().default(1_000),
+});
+
+/** Weights of the Stage II score of the `augserve` policies (all in ms of predicted cost). */
+export const AugServeWeightsSchema = z.object({
+  /** Weight of waiting time: waiting 1 s offsets `waitWeight` s of predicted cost. >= 0. @default 1 */
+  waitWeight: nonNegative().default(1),
+  /** Weight of SLO slack (least-laxity: the time at which the run becomes hopeless). >= 0. @default 0.5 */
+  slackWeight: nonNegative().default(0.5),
+  /** Weight of the run's attained service (ms of server time it has had). >= 0. @default 0.1 */
+  attainedWeight: nonNegative().default(0.1),
+  /** Bonus per ms of prefill a still-cached prefix saves, for a call right after a tool phase. @default 1 */
+  cacheBonusWeight: nonNegative().default(1),
+  /** Expected lifetime of a parked run's prefix in the server's cache, ms. >= 0. @default 5000 */
+  prefixCacheLifetimeMs: nonNegative().default(5_000),
+  /** Extra weight of predicted cost at full server pressure (cost *= 1 + w * pressure). >= 0. @default 1 */
+  pressureWeight: nonNegative().default(1),
+});
+
+/**
+ * Options of {@link createScheduler}.
+ * @example createScheduler({ policy: "augserve", maxWaitMs: 20_000, budget: { mode: "fixed", tokens: 16_384 } })
+ */
+export const SchedulerOptionsSchema = z.object({
+  /** Ordering policy. One of fcfs, sjf, las, augserve, augserve-oracle. @default "augserve" */
+  policy: z.enum(["fcfs", "sjf", "las", "augserve", "augserve-oracle"]).default("augserve"),
+  /** Queued calls beyond which `call`/`submit` reject at once with `QueueFullError`. Integer >= 1. @default 100000 */
+  maxQueueLength: z.number().int().positive().default(100_000),
+  /** Starvation bound: a call queued longer than this is promoted (served FCFS before others), ms. @default 30000 */
+  maxWaitMs: nonNegative().default(30_000),
+  /** Default SLO of runs. */
+  slo: SloSchema.prefault({}),
+  /** Budget controller. @default { mode: "adaptive" } with the adaptive defaults */
+  budget: BudgetOptionsSchema.prefault({ mode: "adaptive" }),
+  /** Cost model priors and learning. */
+  costModel: CostModelSchema.prefault({}),
+  /** Stage II weights (augserve, augserve-oracle). */
+  augserve: AugServeWeightsSchema.prefault({}),
+});
+
+export type SchedulerOptions = z.input<typeof SchedulerOptionsSchema>;
+export type ResolvedSchedulerOptions = z.output<typeof SchedulerOptionsSchema>;
+export type BudgetOptions = z.input<typeof BudgetOptionsSchema>;
+export type AdaptiveBudgetOptions = z.output<typeof AdaptiveBudgetSchema>;
+export type FixedBudgetOptions = z.output<typeof FixedBudgetSchema>;
+export type CostModelOptions = z.output<typeof CostModelSchema>;
+export type AugServeWeights = z.output<typeof AugServeWeightsSchema>;
+
+/** Validates with `schema`, or throws {@link SchedulerOptionsError} naming the first bad field and the value given. */
+export function parseOptions<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const path = issue?.path ?? [];
+  let received: unknown = input;
+  for (const key of path) {
+    received =
+      received !== null && typeof received === "object"
+        ? (received as Record<PropertyKey, unknown>)[key as PropertyKey]
+        : undefined;
+  }
+  const shown = describe(received);
+  throw new SchedulerOptionsError(
+    path.join("."),
+    `${issue?.message ?? "invalid"}, got ${shown}`,
+    result.error,
+  );
+}
+
+/** Validates scheduler options (applying defaults). */
+export function parseSchedulerOptions(input: SchedulerOptions | undefined): ResolvedSchedulerOptions {
+  return parseOptions(SchedulerOptionsSchema, input ?? {});
+}
+
+function describe(value: unknown): string {
+  if (typeof value === "string") return `\`"${value}"\` (string)`;
+  if (value === undefined) return "`undefined`";
+  if (value === null) return "`null`";
+  if (typeof value === "object")
+    return `\`${JSON.stringify(value)}\` (${Array.isArray(value) ? "array" : "object"})`;
+  return `\`${String(value)}\` (${typeof value})`;
+}

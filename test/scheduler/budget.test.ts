@@ -1,0 +1,129 @@
+/** The budget controllers on synthetic sample traces (the Netflix concurrency-limits way of testing a limit). */
+import { describe, expect, it } from "vitest";
+import {
+  AdaptiveBudget,
+  type BudgetContext,
+  FixedBudget,
+  SchedulerOptionsError,
+} from "../../src/scheduler/index.js";
+
+const busy: BudgetContext = { inFlightTokens: 30_000, queuedCalls: 10 };
+const idle: BudgetContext = { inFlightTokens: 0, queuedCalls: 0 };
+
+function controller(options: ConstructorParameters<typeof AdaptiveBudget>[0] = {}): AdaptiveBudget {
+  return new AdaptiveBudget({ initialTokens: 32_000, minTokens: 4_000, maxTokens: 64_000, ...options });
+}
+
+/** Feeds healthy client samples every `intervalMs` for `steps` decisions. */
+function healthy(budget: AdaptiveBudget, start: number, steps: number, context = busy): number {
+  let t = start;
+  for (let i = 0; i < steps; i++) {
+    t += 500;
+    budget.onSample({ kind: "ttft", at: t, ms: 200 }, context);
+    budget.onSample({ kind: "tokenLatency", at: t, msPerToken: 20 }, context);
+  }
+  return t;
+}
+
+describe("FixedBudget", () => {
+  it(".onSample() - never moves", () => {
+    const budget = new FixedBudget({ tokens: 1000 });
+    expect(budget.onSample()).toBeNull();
+    expect(budget.tokens).toBe(1000);
+  });
+
+  it("constructor - rejects invalid tokens naming the field", () => {
+    expect(() => new FixedBudget({ tokens: 0 })).toThrow(SchedulerOptionsError);
+    expect(() => new FixedBudget({ tokens: 0 })).toThrow(/`tokens`/);
+  });
+});
+
+describe("AdaptiveBudget", () => {
+  it("rises additively while the server is underused and the budget binds", () => {
+    const budget = controller();
+    healthy(budget, 0, 3);
+    expect(budget.tokens).toBe(32_000 + 3 * 2_048);
+  });
+
+  it("does not rise while the client is idle (the budget does not bind)", () => {
+    const budget = controller();
+    healthy(budget, 0, 5, idle);
+    expect(budget.tokens).toBe(32_000);
+  });
+
+  it("is clamped to maxTokens and minTokens", () => {
+    const up = controller();
+    healthy(up, 0, 100);
+    expect(up.tokens).toBe(64_000);
+    const down = controller({ cooldownMs: 0 });
+    for (let t = 500; t < 50_000; t += 500) down.onSample({ kind: "error", at: t }, busy);
+    expect(down.tokens).toBe(4_000);
+  });
+
+  it("cuts multiplicatively on a server queue, once per cooldown, and not again on stale evidence", () => {
+    const budget = controller();
+    budget.onSample({ kind: "server", at: 1000, signals: { waiting: 3, kvCacheUsage: 0.5 } }, busy);
+    expect(budget.tokens).toBe(Math.round(32_000 * 0.7));
+    // The same stale gauge, re-read within the cooldown and after it: no new evidence, no new cut.
+    budget.onSample({ kind: "tick", at: 1600 }, busy);
+    budget.onSample({ kind: "tick", at: 5000 }, busy);
+    expect(budget.tokens).toBe(Math.round(32_000 * 0.7));
+    // A fresh reading after the cooldown cuts again.
+    budget.onSample({ kind: "server", at: 5600, signals: { waiting: 2, kvCacheUsage: 0.5 } }, busy);
+    expect(budget.tokens).toBe(Math.round(Math.round(32_000 * 0.7) * 0.7));
+  });
+
+  it("cuts when KV use reaches the high-water mark, holds in the hysteresis band, rises below the low-water mark", () => {
+    const budget = controller();
+    budget.onSample({ kind: "server", at: 1000, signals: { waiting: 0, kvCacheUsage: 0.97 } }, busy);
+    const cut = Math.round(32_000 * 0.7);
+    expect(budget.tokens).toBe(cut);
+    budget.onSample({ kind: "server", at: 4000, signals: { waiting: 0, kvCacheUsage: 0.9 } }, busy);
+    expect(budget.tokens).toBe(cut);
+    budget.onSample({ kind: "server", at: 4600, signals: { waiting: 0, kvCacheUsage: 0.5 } }, busy);
+    expect(budget.tokens).toBe(cut + 2_048);
+  });
+
+  it("cuts when the preemption counter increases", () => {
+    const budget = controller();
+    budget.onSample({ kind: "server", at: 1000, signals: { preemptionsTotal: 7, kvCacheUsage: 0.5 } }, busy);
+    const before = budget.tokens;
+    budget.onSample({ kind: "server", at: 4000, signals: { preemptionsTotal: 9, kvCacheUsage: 0.5 } }, busy);
+    expect(budget.tokens).toBe(Math.round(before * 0.7));
+  });
+
+  it("cuts in proportion to the latency gradient when per-token latency exceeds its target (floored at the MD factor)", () => {
+    const budget = controller({ smoothing: 1 });
+    budget.onSample({ kind: "tokenLatency", at: 1000, msPerToken: 62.5 }, busy);
+    expect(budget.tokens).toBe(Math.round(32_000 * (50 / 62.5)));
+    budget.onSample({ kind: "tokenLatency", at: 4000, msPerToken: 500 }, busy);
+    expect(budget.tokens).toBe(Math.round(Math.round(32_000 * 0.8) * 0.7));
+  });
+
+  it("holds when latency is in the dead band above target (hysteresis)", () => {
+    const budget = controller({ smoothing: 1 });
+    budget.onSample({ kind: "tokenLatency", at: 1000, msPerToken: 55 }, busy);
+    budget.onSample({ kind: "ttft", at: 2000, ms: 1700 }, busy);
+    expect(budget.tokens).toBe(32_000);
+  });
+
+  it("cuts on client-measured TTFT over target even when server gauges look calm", () => {
+    const budget = controller({ smoothing: 1 });
+    budget.onSample({ kind: "server", at: 900, signals: { waiting: 0, kvCacheUsage: 0.1 } }, busy);
+    expect(budget.tokens).toBe(32_000 + 2_048);
+    budget.onSample({ kind: "ttft", at: 1500, ms: 3000 }, busy);
+    expect(budget.tokens).toBe(Math.round((32_000 + 2_048) * 0.7));
+  });
+
+  it("decides at most once per intervalMs", () => {
+    const budget = controller();
+    budget.onSample({ kind: "ttft", at: 1000, ms: 100 }, busy);
+    budget.onSample({ kind: "ttft", at: 1100, ms: 100 }, busy);
+    budget.onSample({ kind: "ttft", at: 1200, ms: 100 }, busy);
+    expect(budget.tokens).toBe(32_000 + 2_048);
+  });
+
+  it("constructor - rejects min > initial naming the field", () => {
+    expect(() => new AdaptiveBudget({ minTokens: 10_000, initialTokens: 5_000 })).toThrow(/`initialTokens`/);
+  });
+});
