@@ -30,6 +30,17 @@ describe("augserve bench - flags", () => {
     expect(() => parseBenchFlags({})).toThrow(/--workload/);
   });
 
+  it("--scheduler-options takes a JSON object", () => {
+    const flags = parseBenchFlags({
+      workload: "w.json",
+      schedulerOptions: '{"budget":{"mode":"fixed","tokens":1000}}',
+    });
+    expect(flags.schedulerOptions).toEqual({ budget: { mode: "fixed", tokens: 1000 } });
+    expect(() => parseBenchFlags({ workload: "w.json", schedulerOptions: "{nope" })).toThrow(
+      /--scheduler-options/,
+    );
+  });
+
   it("--mode live is a clear not-implemented error", async () => {
     await expect(runBench(parseBenchFlags({ workload: "w.json", mode: "live" }))).rejects.toThrow(
       /not implemented/,

@@ -9,5 +9,5 @@ import type { EngineFactory, SchedulerFactory } from "./engine-port.js";
 export const defaultEngineFactory: EngineFactory = ({ profile, schedulingPolicy }) =>
   new Engine({ profile, schedulingPolicy });
 
-export const defaultSchedulerFactory: SchedulerFactory = ({ policy, slo, clock }) =>
-  createScheduler({ policy, slo }, { clock });
+export const defaultSchedulerFactory: SchedulerFactory = ({ policy, slo, clock, extra }) =>
+  createScheduler({ ...extra, policy, slo }, { clock });
