@@ -4,6 +4,7 @@
  * this file only wires them together.
  */
 import { Command } from "commander";
+import { registerBenchCommand } from "./bench-command.js";
 import { registerReportCommand } from "./report-command.js";
 import { registerSimCommand } from "./sim-command.js";
 
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
     .description("AugServe.js: scheduling for tool-using LangChain agents on self-hosted GPU servers")
     .showHelpAfterError();
   // Sub-commands register here, one line each: registerXCommand(program);
+  registerBenchCommand(program);
   registerReportCommand(program);
   registerSimCommand(program);
   return program;
