@@ -4,6 +4,7 @@
  * this file only wires them together.
  */
 import { Command } from "commander";
+import { registerBenchCommand } from "./bench-command.js";
 import { registerEngineCommand } from "./engine-command.js";
 import { registerMakeModelCommand } from "./make-model-command.js";
 import { registerReportCommand } from "./report-command.js";
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     .description("AugServe.js: scheduling for tool-using LangChain agents on self-hosted GPU servers")
     .showHelpAfterError();
   // Sub-commands register here, one line each: registerXCommand(program);
+  registerBenchCommand(program);
   registerReportCommand(program);
   registerSimCommand(program);
   registerMakeModelCommand(program);

@@ -2,17 +2,21 @@
  * `augserve sim`: the embedded GPU-server simulator as an OpenAI-compatible server (docs/simulator.md).
  */
 import type { Command } from "commander";
+import { loadWorkload } from "../bench/workload/index.js";
 import { SIM_PROFILES } from "../sim/engine/profiles.js";
+import { scriptsFromRuns } from "../sim/run-scripts.js";
 import { startSimServer } from "../sim/server/server.js";
 import type { ConversationScript } from "../sim/types.js";
 
 export interface SimCommandHooks {
-  /**
-   * Loads a workload file's runs as conversation scripts (e.g. `scriptsFromRuns(generate(load(file)).runs)`).
-   * TODO(lead): wire the workload generator of src/bench/workload/ here once it is on main; until then
-   * `--workload` reports that it is not available.
-   */
-  loadWorkloadScripts?: (file: string) => Promise<ConversationScript[]>;
+  /** Loads a workload file's runs as conversation scripts. @default the workload generator of src/bench/workload */
+  loadWorkloadScripts?: (file: string, seed: number | undefined) => Promise<ConversationScript[]>;
+}
+
+/** The generated runs of a workload file (synthetic or trace), as the scripts the simulated model follows. */
+async function scriptsOfWorkloadFile(file: string, seed: number | undefined): Promise<ConversationScript[]> {
+  const workload = loadWorkload(file, seed === undefined ? {} : { seed });
+  return scriptsFromRuns(workload.runs);
 }
 
 interface SimCliOptions {
@@ -23,6 +27,7 @@ interface SimCliOptions {
   timeScale: string;
   seed: string;
   workload?: string;
+  workloadSeed?: string;
 }
 
 export function registerSimCommand(program: Command, hooks: SimCommandHooks = {}): void {
@@ -40,14 +45,16 @@ export function registerSimCommand(program: Command, hooks: SimCommandHooks = {}
     .option("--time-scale <x>", "run x times faster than the simulated GPU", "1")
     .option("--seed <n>", "seed of the generated text", "0")
     .option("--workload <file>", "follow the hidden scripts of a workload file's runs")
+    .option("--workload-seed <n>", "seed of the workload's generator (default: the file's own)")
     .action(async (options: SimCliOptions) => {
       try {
         let scripts: ConversationScript[] = [];
         if (options.workload !== undefined) {
-          if (hooks.loadWorkloadScripts === undefined) {
-            throw new Error("--workload is not available yet (the workload generator is not wired in)");
-          }
-          scripts = await hooks.loadWorkloadScripts(options.workload);
+          const load = hooks.loadWorkloadScripts ?? scriptsOfWorkloadFile;
+          scripts = await load(
+            options.workload,
+            options.workloadSeed === undefined ? undefined : Number(options.workloadSeed),
+          );
         }
         const sim = await startSimServer({
           port: Number(options.port),

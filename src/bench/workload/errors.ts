@@ -1,0 +1,48 @@
+/** Named errors of workload loading, exported for `instanceof`. */
+import type { z } from "zod";
+
+/** One problem of a workload file: where (a JSON path such as `$.classes[0].tools[1]`) and what. */
+export interface WorkloadIssue {
+  path: string;
+  message: string;
+}
+
+/** Formats a zod issue path as a JSON path. */
+export function jsonPath(path: readonly PropertyKey[]): string {
+  let out = "$";
+  for (const key of path) {
+    if (typeof key === "number") out += `[${key}]`;
+    else if (typeof key === "string" && /^[A-Za-z_$][\w$]*$/.test(key)) out += `.${key}`;
+    else out += `[${JSON.stringify(String(key))}]`;
+  }
+  return out;
+}
+
+/** The workload file does not match its schema. `issues` lists every problem with its JSON path. */
+export class WorkloadValidationError extends Error {
+  override readonly name = "WorkloadValidationError";
+  readonly source: string;
+  readonly issues: WorkloadIssue[];
+
+  constructor(source: string, error: z.ZodError) {
+    const issues = error.issues.map((issue) => ({ path: jsonPath(issue.path), message: issue.message }));
+    super(
+      `Invalid workload ${source}: ${issues.length} problem(s)\n` +
+        issues.map((i) => `  ${i.path}: ${i.message}`).join("\n"),
+      { cause: error },
+    );
+    this.source = source;
+    this.issues = issues;
+  }
+}
+
+/** The workload file cannot be read or is not JSON. */
+export class WorkloadFileError extends Error {
+  override readonly name = "WorkloadFileError";
+  readonly path: string;
+
+  constructor(path: string, message: string, cause?: unknown) {
+    super(`Cannot load workload ${path}: ${message}`, { cause });
+    this.path = path;
+  }
+}

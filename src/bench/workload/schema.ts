@@ -1,0 +1,228 @@
+/**
+ * The two kinds of workload file (DESIGN.md section 6, issue 4), validated with zod: a synthetic
+ * population (`WorkloadFileSchema`) and a recorded trace (`TraceFileSchema`, `format: "augserve-trace/v1"`).
+ * Cross-field rules (unknown tool names, duplicate names, missing arrival times) are checked here too, so a
+ * bad file is rejected once with the JSON path of every problem.
+ */
+import { z } from "zod";
+import { DistributionSchema, upperBound } from "./distribution.js";
+
+const finite = z.number().finite();
+/** OpenAI function names: letters, digits, `_` and `-`, at most 64 characters. */
+const ToolName = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, "expected a tool name of 1-64 letters, digits, _ or -");
+
+export const SloSchema = z.strictObject({
+  /** Time to first token of the run, ms. */
+  ttftMs: finite.positive(),
+  /** (E2E - tool time) / output tokens, ms per token. */
+  normLatencyMsPerToken: finite.positive(),
+});
+
+export const ArrivalSchema = z.discriminatedUnion("process", [
+  z.strictObject({ process: z.literal("poisson"), ratePerS: finite.positive() }),
+  z
+    .strictObject({
+      process: z.literal("bursty"),
+      /** Mean rate over the whole window, runs/s. */
+      ratePerS: finite.positive(),
+      /** Rate inside a burst divided by the rate outside it (>= 1). */
+      burstFactor: finite.min(1),
+      burstPeriodS: finite.positive(),
+      burstDurationS: finite.positive(),
+    })
+    .refine((a) => a.burstDurationS <= a.burstPeriodS, {
+      path: ["burstDurationS"],
+      message: "expected burstDurationS <= burstPeriodS",
+    }),
+  z.strictObject({ process: z.literal("trace"), offsetsS: z.array(finite.nonnegative()).min(1) }),
+]);
+
+/** JSON schema of a tool's arguments: an object schema, as OpenAI function tools require. */
+const ParametersSchema = z.looseObject({ type: z.literal("object") });
+
+export const ToolDefSchema = z.strictObject({
+  name: ToolName,
+  description: z.string().default(""),
+  parameters: ParametersSchema.default({ type: "object", properties: {} }),
+  /** Latency of one call of the tool, ms. */
+  latencyMs: DistributionSchema,
+  /** Tokens of the tool's result. @default { dist: "const", value: 20 } */
+  resultTokens: DistributionSchema.default({ dist: "const", value: 20 }),
+});
+
+export const PromptTemplateSchema = z.strictObject({
+  /** Text with optional `{n}` (true tool rounds, as numeral or word) and `{items}` placeholders. */
+  template: z.string().min(1),
+  items: z.array(z.string().min(1)).default([]),
+});
+
+export const ClassSchema = z.strictObject({
+  name: z.string().min(1),
+  weight: finite.positive(),
+  /** Names of the tools bound to runs of this class (defined in the file's `tools`). */
+  tools: z.array(ToolName),
+  systemPrompt: z.string(),
+  /** Pads the class's system prompt with neutral filler to this many tokens (shared by every run). */
+  systemPromptTokens: z.number().int().nonnegative().optional(),
+  prompts: z.array(PromptTemplateSchema).min(1),
+  toolRounds: DistributionSchema,
+  toolCallsPerRound: DistributionSchema.default({ dist: "const", value: 1 }),
+  /** Target prompt tokens of the first call (system + user + tool schemas); the user prompt is padded. */
+  promptTokens: DistributionSchema,
+  outputTokensPerCall: DistributionSchema,
+  finalOutputTokens: DistributionSchema,
+});
+
+export const WorkloadFileSchema = z
+  .strictObject({
+    name: z.string().min(1),
+    description: z.string().optional(),
+    seed: z.number().int().default(0),
+    /** Arrival window, s. */
+    durationS: finite.positive(),
+    arrival: ArrivalSchema,
+    slo: SloSchema,
+    tools: z.array(ToolDefSchema),
+    classes: z.array(ClassSchema).min(1),
+  })
+  .superRefine((file, ctx) => {
+    const names = new Set<string>();
+    file.tools.forEach((tool, i) => {
+      if (names.has(tool.name))
+        ctx.addIssue({
+          code: "custom",
+          path: ["tools", i, "name"],
+          message: `duplicate tool "${tool.name}"`,
+        });
+      names.add(tool.name);
+    });
+    const classNames = new Set<string>();
+    file.classes.forEach((cls, i) => {
+      if (classNames.has(cls.name))
+        ctx.addIssue({
+          code: "custom",
+          path: ["classes", i, "name"],
+          message: `duplicate class "${cls.name}"`,
+        });
+      classNames.add(cls.name);
+      cls.tools.forEach((tool, j) => {
+        if (!names.has(tool))
+          ctx.addIssue({
+            code: "custom",
+            path: ["classes", i, "tools", j],
+            message: `unknown tool "${tool}" (expected one of: ${[...names].join(", ") || "none defined"})`,
+          });
+      });
+      if (cls.tools.length === 0 && upperBound(cls.toolRounds) > 0)
+        ctx.addIssue({
+          code: "custom",
+          path: ["classes", i, "toolRounds"],
+          message: "a class without tools can only draw 0 tool rounds",
+        });
+      cls.prompts.forEach((p, j) => {
+        if (p.template.includes("{items}") && p.items.length === 0)
+          ctx.addIssue({
+            code: "custom",
+            path: ["classes", i, "prompts", j, "items"],
+            message: "template uses {items} but no items are given",
+          });
+      });
+    });
+    if (file.arrival.process === "trace" && file.arrival.offsetsS.some((t) => t > file.durationS))
+      ctx.addIssue({
+        code: "custom",
+        path: ["arrival", "offsetsS"],
+        message: `expected offsets within durationS (${file.durationS})`,
+      });
+  });
+
+const SegmentSchema = z.strictObject({
+  /** Context the segment starts from, tokens. */
+  promptTokens: z.number().int().nonnegative(),
+  /** Tokens generated before the next interception (or the final answer). */
+  outputTokens: z.number().int().nonnegative(),
+  tool: ToolName.optional(),
+  toolLatencyMs: finite.nonnegative().optional(),
+  toolResultTokens: z.number().int().nonnegative().optional(),
+});
+
+const TraceRunSchema = z.strictObject({
+  id: z.union([z.string().min(1), z.number()]).transform(String),
+  arrivalS: finite.nonnegative().optional(),
+  class: z.string().min(1).optional(),
+  systemPrompt: z.string().optional(),
+  userPrompt: z.string().optional(),
+  tools: z.array(ToolName).optional(),
+  segments: z.array(SegmentSchema).min(1),
+});
+
+/** A trace-level tool definition: like a workload tool, latency optional (the trace carries latencies). */
+const TraceToolSchema = ToolDefSchema.extend({ latencyMs: DistributionSchema.optional() });
+
+export const TraceFileSchema = z
+  .strictObject({
+    format: z.literal("augserve-trace/v1"),
+    name: z.string().min(1).default("trace"),
+    description: z.string().optional(),
+    seed: z.number().int().default(0),
+    durationS: finite.positive().optional(),
+    arrival: ArrivalSchema.optional(),
+    slo: SloSchema,
+    tools: z.array(TraceToolSchema).default([]),
+    runs: z.array(TraceRunSchema).min(1),
+  })
+  .superRefine((file, ctx) => {
+    if (file.arrival !== undefined && file.arrival.process !== "trace" && file.durationS === undefined)
+      ctx.addIssue({
+        code: "custom",
+        path: ["durationS"],
+        message: "expected durationS with a poisson or bursty arrival",
+      });
+    const defined = new Set(file.tools.map((t) => t.name));
+    const ids = new Set<string>();
+    file.runs.forEach((run, i) => {
+      if (ids.has(run.id))
+        ctx.addIssue({ code: "custom", path: ["runs", i, "id"], message: `duplicate run id "${run.id}"` });
+      ids.add(run.id);
+      if (file.arrival === undefined && run.arrivalS === undefined)
+        ctx.addIssue({
+          code: "custom",
+          path: ["runs", i, "arrivalS"],
+          message: "expected arrivalS (the file has no arrival process)",
+        });
+      if (defined.size > 0)
+        run.tools?.forEach((tool, j) => {
+          if (!defined.has(tool))
+            ctx.addIssue({
+              code: "custom",
+              path: ["runs", i, "tools", j],
+              message: `unknown tool "${tool}"`,
+            });
+        });
+      run.segments.forEach((seg, j) => {
+        const last = j === run.segments.length - 1;
+        if (!last && seg.toolLatencyMs === undefined)
+          ctx.addIssue({
+            code: "custom",
+            path: ["runs", i, "segments", j, "toolLatencyMs"],
+            message: "expected toolLatencyMs (every segment but the last ends in a tool phase)",
+          });
+        if (!last && seg.outputTokens < 1)
+          ctx.addIssue({
+            code: "custom",
+            path: ["runs", i, "segments", j, "outputTokens"],
+            message: "expected >= 1 output token in a segment that calls a tool",
+          });
+      });
+    });
+  });
+
+export type WorkloadFileInput = z.input<typeof WorkloadFileSchema>;
+export type WorkloadFile = z.output<typeof WorkloadFileSchema>;
+export type TraceFileInput = z.input<typeof TraceFileSchema>;
+export type TraceFile = z.output<typeof TraceFileSchema>;
+export type Arrival = z.output<typeof ArrivalSchema>;
+export type ToolDef = z.output<typeof ToolDefSchema>;
+export type WorkloadClass = z.output<typeof ClassSchema>;

@@ -1,0 +1,156 @@
+/**
+ * `augserve bench`: the A/B benchmark of policies over a workload file (issue 4).
+ *
+ *   augserve bench --workload FILE --mode virtual --policies plain,fcfs-window,sjf,las,augserve,augserve-oracle
+ *                  [--rates 1,2,4,8] [--profile NAME] [--window N] [--seed N] [--json OUT] [--quiet]
+ */
+import { writeFileSync } from "node:fs";
+import type { Command } from "commander";
+import { z } from "zod";
+import { createProgress } from "../bench/progress.js";
+import { writeHtmlReport } from "../bench/report/index.js";
+import { renderReport } from "../bench/table.js";
+import { BENCH_POLICIES } from "../bench/virtual/options.js";
+import { runSweep } from "../bench/virtual/sweep.js";
+
+const list = (what: string) =>
+  z
+    .string()
+    .transform((s) =>
+      s
+        .split(",")
+        .map((x) => x.trim())
+        .filter((x) => x.length > 0),
+    )
+    .pipe(z.array(z.string()).min(1, `expected at least one ${what}`));
+
+const number = (what: string) =>
+  z.string().transform((s, ctx) => {
+    const n = Number(s);
+    if (s.trim() === "" || !Number.isFinite(n)) {
+      ctx.addIssue({ code: "custom", message: `expected ${what}, got "${s}"` });
+      return z.NEVER;
+    }
+    return n;
+  });
+
+/** The flags of `augserve bench`, validated; the one source of their types and defaults. */
+export const BenchFlagsSchema = z.object({
+  workload: z.string({ error: "expected --workload FILE" }).min(1),
+  mode: z.enum(["virtual", "live"], { error: 'expected --mode "virtual" or "live"' }).default("virtual"),
+  policies: list("policy")
+    .pipe(z.array(z.enum(BENCH_POLICIES, { error: `expected policies among ${BENCH_POLICIES.join(", ")}` })))
+    .default(["plain", "fcfs-window", "sjf", "las", "augserve", "augserve-oracle"]),
+  rates: list("rate")
+    .pipe(z.array(number("a rate in runs/s").pipe(z.number().positive("expected a rate > 0"))))
+    .optional(),
+  profile: z.string().min(1).default("llama3-8b-h100"),
+  window: number("an integer window")
+    .pipe(z.number().int("expected an integer window").min(1, "expected --window >= 1"))
+    .default(16),
+  seed: number("an integer seed").pipe(z.number().int("expected an integer seed")).optional(),
+  predictor: z
+    .enum(["online", "mean"], { error: 'expected --predictor "online" or "mean"' })
+    .default("online"),
+  /** Scheduler options as JSON, for ablations (validated by the scheduler). */
+  schedulerOptions: z
+    .string()
+    .transform((s, ctx) => {
+      try {
+        return JSON.parse(s) as Record<string, unknown>;
+      } catch {
+        ctx.addIssue({ code: "custom", message: `expected a JSON object, got ${JSON.stringify(s)}` });
+        return z.NEVER;
+      }
+    })
+    .optional(),
+  json: z.string().min(1).optional(),
+  /** Also write the HTML report (see docs/report.md). */
+  html: z.string().min(1).optional(),
+  quiet: z.boolean().default(false),
+});
+export type BenchFlags = z.output<typeof BenchFlagsSchema>;
+
+/** Bad flags of `augserve bench`; wraps the `ZodError`. */
+export class BenchFlagsError extends Error {
+  override readonly name = "BenchFlagsError";
+  constructor(message: string, cause?: unknown) {
+    super(message, { cause });
+  }
+}
+
+/** Validates raw commander options. @throws BenchFlagsError naming every bad flag. */
+export function parseBenchFlags(raw: Record<string, unknown>): BenchFlags {
+  const parsed = BenchFlagsSchema.safeParse(raw);
+  if (!parsed.success) {
+    const flag = (key: PropertyKey | undefined) =>
+      String(key ?? "?").replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    const lines = parsed.error.issues.map((i) => `  --${flag(i.path[0])}: ${i.message}`);
+    throw new BenchFlagsError(`Invalid bench options:\n${lines.join("\n")}`, parsed.error);
+  }
+  return parsed.data;
+}
+
+/** Runs the benchmark for validated flags; returns the text that goes to standard output. */
+export async function runBench(flags: BenchFlags): Promise<string> {
+  if (flags.mode === "live")
+    throw new BenchFlagsError(
+      "--mode live is not implemented yet (it comes with the live-agent driver); use --mode virtual",
+    );
+  let progress = createProgress(0, { quiet: true });
+  const report = runSweep({
+    workload: flags.workload,
+    policies: flags.policies,
+    ...(flags.rates === undefined ? {} : { rates: flags.rates }),
+    ...(flags.seed === undefined ? {} : { seed: flags.seed }),
+    profile: flags.profile,
+    window: flags.window,
+    predictorKind: flags.predictor,
+    ...(flags.schedulerOptions === undefined ? {} : { schedulerOptions: flags.schedulerOptions }),
+    onTotal: (total) => {
+      progress = createProgress(total, { quiet: flags.quiet });
+    },
+    onProgress: (delta, label) => progress.tick(delta, label),
+  });
+  progress.stop();
+  const json = `${JSON.stringify(report, null, 2)}\n`;
+  const text = `workload ${report.workload}, mode virtual, profile ${report.profile}\n\n${renderReport(report.results)}\n`;
+  if (flags.json === "-") {
+    process.stderr.write(text);
+    if (flags.html !== undefined) await writeHtmlReport(report, flags.html);
+    return json;
+  }
+  if (flags.json !== undefined) writeFileSync(flags.json, json);
+  if (flags.html !== undefined) await writeHtmlReport(report, flags.html);
+  return text;
+}
+
+/** Registers `bench` on the program. */
+export function registerBenchCommand(program: Command): void {
+  program
+    .command("bench")
+    .description("A/B benchmark of scheduling policies over a workload file (virtual time)")
+    .option("--workload <file>", "workload file (synthetic or augserve-trace/v1)")
+    .option("--mode <mode>", "virtual (discrete-event, seconds) or live (not yet)", "virtual")
+    .option("--policies <list>", `comma-separated, among ${BENCH_POLICIES.join(",")}`)
+    .option("--rates <list>", "comma-separated arrival rates, runs/s (default: the file's)")
+    .option("--profile <name>", "simulator profile", "llama3-8b-h100")
+    .option("--window <n>", "calls in flight for fcfs-window", "16")
+    .option("--seed <n>", "overrides the workload's seed")
+    .option("--predictor <kind>", "online (Stage I predictor) or mean (constant baseline)", "online")
+    .option(
+      "--scheduler-options <json>",
+      'scheduler options for ablations, e.g. \'{"budget":{"mode":"fixed","tokens":131072}}\'',
+    )
+    .option("--json <out>", "write the JSON report to a file, or - for standard output only")
+    .option("--html <out>", "also write the HTML report there")
+    .option("--quiet", "no progress bar")
+    .action(async (raw: Record<string, unknown>) => {
+      try {
+        process.stdout.write(await runBench(parseBenchFlags(raw)));
+      } catch (error) {
+        process.stderr.write(`augserve bench: ${(error as Error).message}\n`);
+        process.exitCode = 2;
+      }
+    });
+}
