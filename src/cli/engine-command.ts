@@ -3,7 +3,9 @@
  * node-llama-cpp) as an OpenAI-compatible server with llama.cpp server's metrics (docs/engine.md).
  */
 import type { Command } from "commander";
+import { loadWorkload } from "../bench/workload/index.js";
 import { startEngineServer } from "../engine/server.js";
+import { scriptsFromRuns } from "../sim/run-scripts.js";
 
 interface EngineCliOptions {
   model: string;
@@ -13,6 +15,8 @@ interface EngineCliOptions {
   port: string;
   host: string;
   seed: string;
+  workload?: string;
+  workloadSeed?: string;
 }
 
 export function registerEngineCommand(program: Command): void {
@@ -28,8 +32,16 @@ export function registerEngineCommand(program: Command): void {
     .option("-p, --port <port>", "TCP port (0 = any free port)", "8080")
     .option("--host <host>", "interface to listen on", "127.0.0.1")
     .option("--seed <n>", "seed of the scripted text", "0")
+    .option(
+      "--workload <file>",
+      "follow the hidden scripts of a workload file's runs (as `augserve sim` does)",
+    )
+    .option("--workload-seed <n>", "seed of the workload's generator (default: the file's own)")
     .action(async (options: EngineCliOptions) => {
       try {
+        const seed = options.workloadSeed === undefined ? {} : { seed: Number(options.workloadSeed) };
+        const scripts =
+          options.workload === undefined ? [] : scriptsFromRuns(loadWorkload(options.workload, seed).runs);
         const engine = await startEngineServer({
           modelPath: options.model,
           parallel: Number(options.parallel),
@@ -38,10 +50,11 @@ export function registerEngineCommand(program: Command): void {
           port: Number(options.port),
           host: options.host,
           seed: Number(options.seed),
+          scripts,
         });
         process.stdout.write(
           `augserve engine: ${options.model}, ${options.parallel} parallel sequences of ${options.ctxSize} tokens, ` +
-            `${options.threads} thread(s)\nOpenAI base URL: ${engine.baseURL}\nmetrics: ${engine.metricsUrl}\n`,
+            `${options.threads} thread(s), ${scripts.length} scripts\nOpenAI base URL: ${engine.baseURL}\nmetrics: ${engine.metricsUrl}\n`,
         );
         const stop = () => {
           void engine.close().then(() => process.exit(0));
