@@ -5,6 +5,8 @@
  */
 import { Command } from "commander";
 import { registerBenchCommand } from "./bench-command.js";
+import { registerEngineCommand } from "./engine-command.js";
+import { registerMakeModelCommand } from "./make-model-command.js";
 import { registerReportCommand } from "./report-command.js";
 import { registerSimCommand } from "./sim-command.js";
 
@@ -17,6 +19,8 @@ export function buildProgram(): Command {
   registerBenchCommand(program);
   registerReportCommand(program);
   registerSimCommand(program);
+  registerMakeModelCommand(program);
+  registerEngineCommand(program);
   return program;
 }
 

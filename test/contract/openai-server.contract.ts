@@ -12,6 +12,11 @@ export interface ContractServer {
   metricsUrl: string;
   /** Backends that follow scripts get the tool-call cases; others skip them. */
   registerScripts?: (scripts: ConversationScript[]) => void;
+  /**
+   * Names of the running-requests gauge and the KV-use gauge in /metrics (servers export their own engine's
+   * names). @default vLLM's: `vllm:num_requests_running`, `vllm:kv_cache_usage_perc`
+   */
+  metricNames?: { running: string; kvUsage: string };
   close(): Promise<void>;
 }
 
@@ -65,8 +70,13 @@ export function runOpenAIServerContract(name: string, start: () => Promise<Contr
   describe(`OpenAI server contract: ${name}`, () => {
     let server: ContractServer;
     let client: OpenAI;
+    let names: { running: string; kvUsage: string };
     beforeAll(async () => {
       server = await start();
+      names = server.metricNames ?? {
+        running: "vllm:num_requests_running",
+        kvUsage: "vllm:kv_cache_usage_perc",
+      };
       server.registerScripts?.([SCRIPT, LONG]);
       client = new OpenAI({ baseURL: server.baseURL, apiKey: "dummy", maxRetries: 0 });
     });
@@ -176,7 +186,7 @@ export function runOpenAIServerContract(name: string, start: () => Promise<Contr
       try {
         for await (const _ of stream) {
           if (++seen === 3) {
-            runningMidStream = await readMetric(server.metricsUrl, "vllm:num_requests_running");
+            runningMidStream = await readMetric(server.metricsUrl, names.running);
             abort.abort();
           }
         }
@@ -184,8 +194,8 @@ export function runOpenAIServerContract(name: string, start: () => Promise<Contr
         // The SDK may end the iteration or throw an abort error: either is an abort.
       }
       expect(runningMidStream).toBe(1);
-      await waitFor(async () => (await readMetric(server.metricsUrl, "vllm:num_requests_running")) === 0);
-      expect(await readMetric(server.metricsUrl, "vllm:kv_cache_usage_perc")).toBe(0);
+      await waitFor(async () => (await readMetric(server.metricsUrl, names.running)) === 0);
+      expect(await readMetric(server.metricsUrl, names.kvUsage)).toBe(0);
     });
 
     it("200 concurrent streams complete without error", async () => {
@@ -202,7 +212,7 @@ export function runOpenAIServerContract(name: string, start: () => Promise<Contr
       };
       const counts = await Promise.all(Array.from({ length: 200 }, (_, i) => one(i)));
       expect(counts.every((n) => n > 0)).toBe(true);
-      expect(await readMetric(server.metricsUrl, "vllm:num_requests_running")).toBe(0);
+      expect(await readMetric(server.metricsUrl, names.running)).toBe(0);
     });
 
     it("bad requests get 400 with an OpenAI-style JSON error", async () => {

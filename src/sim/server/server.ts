@@ -14,6 +14,7 @@ import { ScriptedModel } from "../model/scripted-model.js";
 import type { ConversationScript } from "../types.js";
 import { handleChatCompletion } from "./completions.js";
 import { WallClockDriver } from "./driver.js";
+import { readChatCompletionBody, sendJson } from "./http.js";
 import { SimMetrics } from "./metrics.js";
 import { chatCompletionBodySchema, errorBody } from "./schema.js";
 
@@ -72,10 +73,6 @@ export interface SimServer {
   close(): Promise<void>;
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
-}
-
 export async function startSimServer(options: SimServerOptions = {}): Promise<SimServer> {
   const parsed = SimServerOptionsSchema.safeParse(options);
   if (!parsed.success) throw new SimOptionsError("sim server", parsed.error);
@@ -99,61 +96,15 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
   const ctx = { driver, model, metrics, servedModel: profile.modelName };
   const created = Math.floor(Date.now() / 1000);
 
-  const onCompletion = (req: IncomingMessage, res: ServerResponse) => {
-    const parts: Buffer[] = [];
-    let size = 0;
-    let rejected = false;
-    req.on("data", (part: Buffer) => {
-      if (rejected) return;
-      size += part.length;
-      if (size > o.maxBodyBytes) {
-        rejected = true;
-        res.setHeader("connection", "close");
-        sendJson(
-          res,
-          400,
-          errorBody(
-            `Expected a request body of at most ${o.maxBodyBytes} bytes, got more`,
-            null,
-            "body_too_large",
-          ),
-        );
-        return;
-      }
-      parts.push(part);
-    });
-    req.on("end", () => {
-      if (rejected) return;
-      let json: unknown;
+  const onCompletion = (req: IncomingMessage, res: ServerResponse) =>
+    readChatCompletionBody(req, res, { maxBodyBytes: o.maxBodyBytes, schema: bodySchema }, (body) => {
       try {
-        json = JSON.parse(Buffer.concat(parts).toString("utf8"));
-      } catch (error) {
-        sendJson(
-          res,
-          400,
-          errorBody(`Expected a JSON body: ${(error as Error).message}`, null, "invalid_json"),
-        );
-        return;
-      }
-      const body = bodySchema.safeParse(json);
-      if (!body.success) {
-        const issue = body.error.issues[0];
-        const param = issue?.path.join(".") || null;
-        sendJson(
-          res,
-          400,
-          errorBody(`Invalid request: ${param ?? "body"}: ${issue?.message}`, param, "invalid_value"),
-        );
-        return;
-      }
-      try {
-        handleChatCompletion(ctx, body.data, res);
+        handleChatCompletion(ctx, body, res);
       } catch (error) {
         if (!(error instanceof SimRequestError)) throw error;
         sendJson(res, 400, errorBody(error.message, "messages", "context_length_exceeded"));
       }
     });
-  };
 
   const server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];

@@ -1,0 +1,42 @@
+/**
+ * Named errors of the real engine. Each says what was expected and what came, and carries typed fields.
+ */
+import type { ZodError } from "zod";
+
+/** Options of the engine, its server or the model generator failed validation; `cause` is the `ZodError`. */
+export class EngineOptionsError extends Error {
+  override readonly name = "EngineOptionsError";
+  readonly issues: readonly string[];
+  constructor(where: string, error: ZodError) {
+    const issues = error.issues.map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`);
+    super(`Invalid ${where} options: ${issues.join("; ")}`, { cause: error });
+    this.issues = issues;
+  }
+}
+
+/** The optional peer dependency `node-llama-cpp` is not installed (or failed to load). */
+export class NodeLlamaCppMissingError extends Error {
+  override readonly name = "NodeLlamaCppMissingError";
+  /** The exact version the engine is built and tested against. */
+  readonly requiredVersion = "3.21.1";
+  constructor(cause: unknown) {
+    super(
+      "The real engine needs the optional dependency node-llama-cpp, which is not installed. " +
+        "Install it with: npm install node-llama-cpp@3.21.1",
+      { cause },
+    );
+  }
+}
+
+/** A request the engine cannot take (its prompt does not fit a sequence's context). */
+export class EngineRequestError extends Error {
+  override readonly name = "EngineRequestError";
+  constructor(
+    readonly promptTokens: number,
+    readonly contextSize: number,
+  ) {
+    super(
+      `Expected a prompt of at most ${contextSize - 1} tokens (the context of one sequence), got ${promptTokens}`,
+    );
+  }
+}

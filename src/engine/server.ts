@@ -1,0 +1,168 @@
+/**
+ * `startEngineServer()`: the real engine as an OpenAI-compatible HTTP server with the simulator's surface
+ * (`POST /v1/chat/completions` streamed or not, tools, usage; `GET /v1/models`, `/health`, `/metrics` with
+ * llama.cpp server's metric names).
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { basename } from "node:path";
+import { z } from "zod";
+import { ScriptedModel } from "../sim/model/scripted-model.js";
+import { readChatCompletionBody, sendJson } from "../sim/server/http.js";
+import { chatCompletionBodySchema, errorBody } from "../sim/server/schema.js";
+import type { ConversationScript } from "../sim/types.js";
+import { handleEngineCompletion } from "./completions.js";
+import { LlamaEngine } from "./engine.js";
+import { EngineOptionsError, EngineRequestError } from "./errors.js";
+import { loadModel } from "./llama.js";
+import { createEngineMetrics } from "./metrics.js";
+
+export const EngineServerOptionsSchema = z
+  .object({
+    /** Path of a GGUF model file (e.g. one written by `augserve make-model`). */
+    modelPath: z.string().min(1),
+    /** Sequences decoded together (llama.cpp's `--parallel`), 1..256. @default 4 */
+    parallel: z.number().int().min(1).max(256).default(4),
+    /** KV cells of one sequence (prompt + output of one request), 64..1M. @default 4096 */
+    contextSize: z
+      .number()
+      .int()
+      .min(64)
+      .max(1 << 20)
+      .default(4096),
+    /** CPU threads of llama.cpp; keep 1 on small shared machines (more oversubscribes). @default 1 */
+    threads: z.number().int().min(1).max(256).default(1),
+    /** TCP port; 0 picks a free one. @default 0 */
+    port: z.number().int().min(0).max(65_535).default(0),
+    /** Interface to listen on. @default "127.0.0.1" */
+    host: z.string().min(1).default("127.0.0.1"),
+    /** Seed of the scripted text. @default 0 */
+    seed: z.number().int().default(0),
+    /** Conversation scripts the replies follow (more with `registerScripts`). @default [] */
+    scripts: z.array(z.custom<ConversationScript>((v) => typeof v === "object" && v !== null)).default([]),
+    /** Tokens decoded for an unknown conversation (max_tokens cuts it). @default 64 */
+    defaultAnswerTokens: z.number().int().min(1).default(64),
+    /** Largest request body, bytes. @default 4 MiB */
+    maxBodyBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(4 * 1024 * 1024),
+    /** Model id in `/v1/models`. @default the file's name without `.gguf` */
+    modelName: z.string().min(1).optional(),
+  })
+  .strict();
+
+/**
+ * @example
+ * const engine = await startEngineServer({ modelPath: "tiny.gguf", parallel: 4 });
+ * const client = new OpenAI({ baseURL: engine.baseURL, apiKey: "engine" });
+ */
+export type EngineServerOptions = z.input<typeof EngineServerOptionsSchema>;
+
+export interface EngineServer {
+  /** `http://host:port` */
+  url: string;
+  /** `http://host:port/v1`: what OpenAI clients take as base URL. */
+  baseURL: string;
+  /** `http://host:port/metrics` */
+  metricsUrl: string;
+  port: number;
+  /** Adds conversation scripts (e.g. the runs of a workload). */
+  registerScripts(scripts: Iterable<ConversationScript>): void;
+  engine: LlamaEngine;
+  /** Stops listening, aborts open requests, frees the model. */
+  close(): Promise<void>;
+}
+
+export async function startEngineServer(options: EngineServerOptions): Promise<EngineServer> {
+  const parsed = EngineServerOptionsSchema.safeParse(options);
+  if (!parsed.success) throw new EngineOptionsError("engine server", parsed.error);
+  const o = parsed.data;
+  const loaded = await loadModel(o);
+  const engine = new LlamaEngine(loaded, o.contextSize);
+  const model = new ScriptedModel({ seed: o.seed, defaultAnswerTokens: o.defaultAnswerTokens });
+  model.register(o.scripts);
+  const registry = createEngineMetrics(engine);
+  const servedModel = o.modelName ?? basename(o.modelPath).replace(/\.gguf$/i, "");
+  // max_tokens is validated against the model's trained length (as llama.cpp accepts any n_predict); a reply
+  // is cut to the room left in its sequence, finish reason "length".
+  const bodySchema = chatCompletionBodySchema(Math.max(loaded.model.trainContextSize, o.contextSize));
+  const ctx = { engine, model, servedModel };
+  const created = Math.floor(Date.now() / 1000);
+
+  const onCompletion = (req: IncomingMessage, res: ServerResponse) =>
+    readChatCompletionBody(req, res, { maxBodyBytes: o.maxBodyBytes, schema: bodySchema }, (body) => {
+      try {
+        handleEngineCompletion(ctx, body, res);
+      } catch (error) {
+        if (!(error instanceof EngineRequestError)) throw error;
+        sendJson(res, 400, errorBody(error.message, "messages", "context_length_exceeded"));
+      }
+    });
+
+  const server = createServer((req, res) => {
+    const path = (req.url ?? "/").split("?")[0];
+    if (req.method === "POST" && path === "/v1/chat/completions") return onCompletion(req, res);
+    if (req.method === "GET" && path === "/health") return sendJson(res, 200, { status: "ok" });
+    if (req.method === "GET" && path === "/v1/models") {
+      return sendJson(res, 200, {
+        object: "list",
+        data: [
+          {
+            id: servedModel,
+            object: "model",
+            created,
+            owned_by: "augserve-engine",
+            meta: {
+              n_ctx: o.contextSize,
+              n_parallel: o.parallel,
+              n_ctx_train: loaded.model.trainContextSize,
+            },
+          },
+        ],
+      });
+    }
+    if (req.method === "GET" && path === "/metrics") {
+      registry.metrics().then(
+        (text) => res.writeHead(200, { "content-type": registry.contentType }).end(text),
+        (error: Error) => sendJson(res, 500, errorBody(error.message, null, null, "internal_error")),
+      );
+      return;
+    }
+    req.resume();
+    sendJson(res, 404, errorBody(`No route ${req.method} ${path}`, null, "not_found", "not_found_error"));
+  });
+  server.keepAliveTimeout = 30_000;
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(o.port, o.host, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    await engine.close();
+    throw error;
+  }
+  const port = (server.address() as AddressInfo).port;
+  const host = o.host.includes(":") ? `[${o.host}]` : o.host;
+  const url = `http://${host}:${port}`;
+  return {
+    url,
+    baseURL: `${url}/v1`,
+    metricsUrl: `${url}/metrics`,
+    port,
+    engine,
+    registerScripts: (scripts) => model.register(scripts),
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Open responses close -> their requests abort and free their slots.
+      server.closeAllConnections();
+      await closed;
+      await engine.close();
+    },
+  };
+}
