@@ -5,6 +5,7 @@
  */
 import { Command } from "commander";
 import { registerBenchCommand } from "./bench-command.js";
+import { registerDemoCommand } from "./demo-command.js";
 import { registerReportCommand } from "./report-command.js";
 import { registerSimCommand } from "./sim-command.js";
 
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   // Sub-commands register here, one line each: registerXCommand(program);
   registerBenchCommand(program);
+  registerDemoCommand(program);
   registerReportCommand(program);
   registerSimCommand(program);
   return program;
