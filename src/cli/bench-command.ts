@@ -53,6 +53,18 @@ export const BenchFlagsSchema = z.object({
   predictor: z
     .enum(["online", "mean"], { error: 'expected --predictor "online" or "mean"' })
     .default("online"),
+  /** Scheduler options as JSON, for ablations (validated by the scheduler). */
+  schedulerOptions: z
+    .string()
+    .transform((s, ctx) => {
+      try {
+        return JSON.parse(s) as Record<string, unknown>;
+      } catch {
+        ctx.addIssue({ code: "custom", message: `expected a JSON object, got ${JSON.stringify(s)}` });
+        return z.NEVER;
+      }
+    })
+    .optional(),
   json: z.string().min(1).optional(),
   /** Also write the HTML report (see docs/report.md). */
   html: z.string().min(1).optional(),
@@ -82,7 +94,9 @@ export class BenchFlagsError extends Error {
 export function parseBenchFlags(raw: Record<string, unknown>): BenchFlags {
   const parsed = BenchFlagsSchema.safeParse(raw);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  --${String(i.path[0] ?? "?")}: ${i.message}`);
+    const flag = (key: PropertyKey | undefined) =>
+      String(key ?? "?").replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    const lines = parsed.error.issues.map((i) => `  --${flag(i.path[0])}: ${i.message}`);
     throw new BenchFlagsError(`Invalid bench options:\n${lines.join("\n")}`, parsed.error);
   }
   return parsed.data;
@@ -100,6 +114,7 @@ export async function runBench(flags: BenchFlags): Promise<string> {
     profile: flags.profile,
     window: flags.window,
     predictorKind: flags.predictor,
+    ...(flags.schedulerOptions === undefined ? {} : { schedulerOptions: flags.schedulerOptions }),
     onTotal: (total) => {
       progress = createProgress(total, { quiet: flags.quiet });
     },
@@ -131,6 +146,10 @@ export function registerBenchCommand(program: Command): void {
     .option("--window <n>", "calls in flight for fcfs-window", "16")
     .option("--seed <n>", "overrides the workload's seed")
     .option("--predictor <kind>", "online (Stage I predictor) or mean (constant baseline)", "online")
+    .option(
+      "--scheduler-options <json>",
+      'scheduler options for ablations, e.g. \'{"budget":{"mode":"fixed","tokens":131072}}\'',
+    )
     .option("--json <out>", "write the JSON report to a file, or - for standard output only")
     .option("--html <out>", "also write the HTML report there")
     .option("--quiet", "no progress bar")

@@ -30,6 +30,17 @@ describe("augserve bench - flags", () => {
     expect(() => parseBenchFlags({})).toThrow(/--workload/);
   });
 
+  it("--scheduler-options takes a JSON object", () => {
+    const flags = parseBenchFlags({
+      workload: "w.json",
+      schedulerOptions: '{"budget":{"mode":"fixed","tokens":1000}}',
+    });
+    expect(flags.schedulerOptions).toEqual({ budget: { mode: "fixed", tokens: 1000 } });
+    expect(() => parseBenchFlags({ workload: "w.json", schedulerOptions: "{nope" })).toThrow(
+      /--scheduler-options/,
+    );
+  });
+
   it("--mode live goes to the live driver, which refuses the oracle (no agent has the script)", async () => {
     await expect(
       runBench(parseBenchFlags({ workload: "w.json", mode: "live", policies: "plain,augserve-oracle" })),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { runSweep, runVirtual } from "../../src/bench/virtual/index.js";
+import { BENCH_POLICIES, runSweep, runVirtual } from "../../src/bench/virtual/index.js";
 import { loadWorkload } from "../../src/bench/workload/index.js";
 import type { GeneratedWorkload } from "../../src/bench/workload/types.js";
 import { Engine } from "../../src/sim/index.js";
@@ -12,17 +12,21 @@ function head(workload: GeneratedWorkload, n: number): GeneratedWorkload {
 
 const mix = () => head(loadWorkload("workloads/infercept-mix.json", { ratePerS: 8 }), 80);
 
-describe("runVirtual() - the simulator's engine", () => {
+describe("runVirtual() - the simulator's engine and the real scheduler", () => {
   it("gives identical results for identical seeds", () => {
-    const a = runVirtual({ workload: mix(), policy: "fcfs-window", window: 4 });
-    const b = runVirtual({ workload: mix(), policy: "fcfs-window", window: 4 });
-    expect(a.records).toEqual(b.records);
-    expect(a.summary).toEqual(b.summary);
+    for (const policy of ["fcfs-window", "augserve"] as const) {
+      const a = runVirtual({ workload: mix(), policy, window: 4 });
+      const b = runVirtual({ workload: mix(), policy, window: 4 });
+      expect(a.records).toEqual(b.records);
+      expect(a.summary).toEqual(b.summary);
+    }
   });
 
-  it("finishes every run; each call is served after it was ready", () => {
-    for (const policy of ["plain", "fcfs-window"] as const) {
+  it("finishes every run of every policy; each call is served after it was ready", () => {
+    for (const policy of BENCH_POLICIES) {
       const result = runVirtual({ workload: mix(), policy, window: 4 });
+      if (policy !== "plain" && policy !== "fcfs-window")
+        expect(result.timeline.length, policy).toBeGreaterThan(0);
       expect(result.summary.unfinished, policy).toBe(0);
       expect(result.summary.errors, policy).toBe(0);
       expect(result.summary.e2eMs.max).not.toBeNull();
@@ -43,10 +47,10 @@ describe("runSweep() - a small sweep, as CI runs it", () => {
   it("runs the recorded InferCept trace at two rates", () => {
     const report = runSweep({
       workload: "workloads/infercept-trace.json",
-      policies: ["plain", "fcfs-window"],
+      policies: ["plain", "augserve", "augserve-oracle"],
       rates: [0.2, 0.4],
     });
-    expect(report.results).toHaveLength(4);
+    expect(report.results).toHaveLength(6);
     for (const row of report.results) expect(row.unfinished).toBe(0);
   });
 });

@@ -3,6 +3,7 @@
  * `--server-metrics`, `--time-scale`, `--model` and `--repeat` (see docs/live.md).
  */
 import { writeFileSync } from "node:fs";
+import type { SchedulerOptions } from "../../scheduler/options.js";
 import { createProgress } from "../progress.js";
 import { writeHtmlReport } from "../report/index.js";
 import { renderReport } from "../table.js";
@@ -26,6 +27,7 @@ export interface LiveBenchFlags {
   timeScale?: number | undefined;
   model: string;
   repeat: number;
+  schedulerOptions?: Record<string, unknown> | undefined;
 }
 
 /** The warning printed when a point was CPU-bound. */
@@ -63,6 +65,9 @@ export async function runLiveBench(flags: LiveBenchFlags): Promise<string> {
     model: flags.model,
     profile: flags.profile,
     window: flags.window,
+    ...(flags.schedulerOptions === undefined
+      ? {}
+      : { schedulerOptions: flags.schedulerOptions as SchedulerOptions }),
     onTotal: (total) => {
       progress = createProgress(total, { quiet: flags.quiet });
     },

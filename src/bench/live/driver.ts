@@ -15,6 +15,7 @@ import { createAugServe } from "../../langchain/augserve.js";
 import { createPredictor } from "../../predict/predictor.js";
 import type { Predictor } from "../../predict/types.js";
 import { createScheduler } from "../../scheduler/create-scheduler.js";
+import type { SchedulerOptions } from "../../scheduler/options.js";
 import type { SchedulerApi } from "../../scheduler/types.js";
 import type { RunRecord } from "../metrics/records.js";
 import { type RunSummary, summarize } from "../metrics/summary.js";
@@ -37,6 +38,8 @@ export interface LiveRunOptions extends LiveScalarOptions {
   predictor?: () => Predictor;
   /** Called after each run ends (progress reporting). */
   onRunEnded?: (ended: number, total: number) => void;
+  /** Extra options of the scheduler's policies (ablations, `--scheduler-options`); policy and SLO are the point's. */
+  schedulerOptions?: SchedulerOptions;
 }
 
 /** The result of one policy on one workload in live mode. */
@@ -86,7 +89,7 @@ const LEAD_IN_MS = 100;
  * const result = await runLive({ workload: loadWorkload("workloads/infercept-mix.json", { ratePerS: 4 }), policy: "augserve" });
  */
 export async function runLive(options: LiveRunOptions): Promise<LiveResult> {
-  const { workload, predictor, onRunEnded, ...scalars } = options;
+  const { workload, predictor, onRunEnded, schedulerOptions, ...scalars } = options;
   const o = parseLiveOptions(scalars);
   const T = o.timeScale;
   const backend = await openBackend(workload, o);
@@ -98,7 +101,10 @@ export async function runLive(options: LiveRunOptions): Promise<LiveResult> {
   const policyMiddleware: AgentMiddleware[] = [];
   if (o.policy === "fcfs-window") policyMiddleware.push(windowMiddleware(new CallWindow(o.window)));
   else if (o.policy !== "plain") {
-    scheduler = createScheduler({ policy: o.policy, slo: workload.slo }, { clock: scaledClock(T) });
+    scheduler = createScheduler(
+      { ...schedulerOptions, policy: o.policy, slo: workload.slo },
+      { clock: scaledClock(T) },
+    );
     aug = createAugServe({
       scheduler,
       predictor: new ScaledPredictor((predictor ?? (() => createPredictor()))(), T),

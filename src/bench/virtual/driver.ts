@@ -308,7 +308,12 @@ function makeDispatcher(
 ): Dispatcher {
   if (o.policy === "plain") return plainDispatcher(send);
   if (o.policy === "fcfs-window") return windowDispatcher(send, o.window);
-  const scheduler = o.createScheduler({ policy: o.policy, slo: o.workload.slo, clock: { now: clock } });
+  const scheduler = o.createScheduler({
+    policy: o.policy,
+    slo: o.workload.slo,
+    clock: { now: clock },
+    ...(o.schedulerOptions ? { extra: o.schedulerOptions } : {}),
+  });
   const predictor: Predictor = o.predictor();
   return schedulerDispatcher(send, scheduler, predictor, {
     oracle: o.policy === "augserve-oracle",

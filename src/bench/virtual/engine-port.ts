@@ -3,6 +3,7 @@
  * factories that build the real ones. The driver is written against these so that tests can also drive it
  * with other parts.
  */
+import type { SchedulerOptions } from "../../scheduler/options.js";
 import type { Clock, PolicyName, SchedulerApi, Slo } from "../../scheduler/types.js";
 import type { EngineRequest, EngineStats } from "../../sim/types.js";
 
@@ -44,4 +45,10 @@ export type EngineFactory = (options: {
 }) => VirtualEngine;
 
 /** Builds a fresh scheduler reading the virtual clock. */
-export type SchedulerFactory = (options: { policy: PolicyName; slo: Slo; clock: Clock }) => SchedulerApi;
+export type SchedulerFactory = (options: {
+  policy: PolicyName;
+  slo: Slo;
+  clock: Clock;
+  /** Further scheduler options (budget, weights, ...) for ablations; `policy` and `slo` win. */
+  extra?: SchedulerOptions;
+}) => SchedulerApi;

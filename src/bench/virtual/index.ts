@@ -1,5 +1,5 @@
 /** The virtual-time A/B benchmark. */
-export { BenchPartUnavailableError } from "./defaults.js";
+export { defaultEngineFactory, defaultSchedulerFactory } from "./defaults.js";
 export { runVirtual, type VirtualResult } from "./driver.js";
 export type {
   EngineEmission,

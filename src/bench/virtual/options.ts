@@ -5,6 +5,7 @@ import { z } from "zod";
 import { MeanBaselinePredictor } from "../../predict/mean-baseline.js";
 import { createPredictor } from "../../predict/predictor.js";
 import type { Predictor } from "../../predict/types.js";
+import type { SchedulerOptions } from "../../scheduler/options.js";
 import type { PolicyName } from "../../scheduler/types.js";
 import type { GeneratedWorkload } from "../workload/types.js";
 import { defaultEngineFactory, defaultSchedulerFactory } from "./defaults.js";
@@ -61,6 +62,11 @@ export interface VirtualRunOptions extends z.input<typeof VirtualScalarOptionsSc
    * @default per `predictorKind`: () => createPredictor() or () => new MeanBaselinePredictor()
    */
   predictor?: Predictor | (() => Predictor);
+  /**
+   * Scheduler options for ablations (e.g. `{ budget: { mode: "fixed", tokens: 131072 } }`), validated by the
+   * scheduler; `policy` and the workload's SLO always win.
+   */
+  schedulerOptions?: SchedulerOptions;
   /** @default the simulator's `Engine` */
   createEngine?: EngineFactory;
   /** @default the scheduler's `createScheduler` */
@@ -78,7 +84,8 @@ export class VirtualOptionsError extends Error {
 }
 
 export function resolveRunOptions(options: VirtualRunOptions) {
-  const { workload, predictor, createEngine, createScheduler, onRunEnded, ...scalars } = options;
+  const { workload, predictor, createEngine, createScheduler, onRunEnded, schedulerOptions, ...scalars } =
+    options;
   const parsed = VirtualScalarOptionsSchema.safeParse(scalars);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -102,5 +109,6 @@ export function resolveRunOptions(options: VirtualRunOptions) {
     createEngine: createEngine ?? defaultEngineFactory,
     createScheduler: createScheduler ?? defaultSchedulerFactory,
     onRunEnded,
+    schedulerOptions,
   };
 }
