@@ -7,6 +7,7 @@
 import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { z } from "zod";
+import { runLiveBench } from "../bench/live/cli.js";
 import { createProgress } from "../bench/progress.js";
 import { writeHtmlReport } from "../bench/report/index.js";
 import { renderReport } from "../bench/table.js";
@@ -68,6 +69,16 @@ export const BenchFlagsSchema = z.object({
   /** Also write the HTML report (see docs/report.md). */
   html: z.string().min(1).optional(),
   quiet: z.boolean().default(false),
+  // Live mode (docs/live.md): the server, its metrics, the time scale, the served model, repeats per point.
+  backend: z
+    .union([z.literal("sim"), z.url({ error: 'expected "sim" or a URL like http://host:port/v1' })])
+    .default("sim"),
+  serverMetrics: z.url({ error: "expected a URL like http://host:port/metrics" }).optional(),
+  timeScale: number("a time scale").pipe(z.number().positive("expected --time-scale > 0")).optional(),
+  model: z.string().min(1).default("sim"),
+  repeat: number("an integer repeat count")
+    .pipe(z.number().int("expected an integer repeat count").min(1, "expected --repeat >= 1"))
+    .default(1),
 });
 export type BenchFlags = z.output<typeof BenchFlagsSchema>;
 
@@ -93,10 +104,7 @@ export function parseBenchFlags(raw: Record<string, unknown>): BenchFlags {
 
 /** Runs the benchmark for validated flags; returns the text that goes to standard output. */
 export async function runBench(flags: BenchFlags): Promise<string> {
-  if (flags.mode === "live")
-    throw new BenchFlagsError(
-      "--mode live is not implemented yet (it comes with the live-agent driver); use --mode virtual",
-    );
+  if (flags.mode === "live") return runLiveBench(flags);
   let progress = createProgress(0, { quiet: true });
   const report = runSweep({
     workload: flags.workload,
@@ -131,7 +139,7 @@ export function registerBenchCommand(program: Command): void {
     .command("bench")
     .description("A/B benchmark of scheduling policies over a workload file (virtual time)")
     .option("--workload <file>", "workload file (synthetic or augserve-trace/v1)")
-    .option("--mode <mode>", "virtual (discrete-event, seconds) or live (not yet)", "virtual")
+    .option("--mode <mode>", "virtual (discrete-event, seconds) or live (real agents over HTTP)", "virtual")
     .option("--policies <list>", `comma-separated, among ${BENCH_POLICIES.join(",")}`)
     .option("--rates <list>", "comma-separated arrival rates, runs/s (default: the file's)")
     .option("--profile <name>", "simulator profile", "llama3-8b-h100")
@@ -145,6 +153,11 @@ export function registerBenchCommand(program: Command): void {
     .option("--json <out>", "write the JSON report to a file, or - for standard output only")
     .option("--html <out>", "also write the HTML report there")
     .option("--quiet", "no progress bar")
+    .option("--backend <sim|url>", "live: sim (in-process simulator) or an OpenAI-compatible base URL", "sim")
+    .option("--server-metrics <url>", "live: the remote server's /metrics")
+    .option("--time-scale <x>", "live: wall time runs x times faster (default 4 with sim, 1 otherwise)")
+    .option("--model <name>", "live: served model name", "sim")
+    .option("--repeat <k>", "live: run each point k times with seeds seed..seed+k-1", "1")
     .action(async (raw: Record<string, unknown>) => {
       try {
         process.stdout.write(await runBench(parseBenchFlags(raw)));

@@ -1,27 +1,5 @@
 #!/usr/bin/env node
-/**
- * The `augserve` command. Each sub-command lives in its own module and registers itself on the program;
- * this file only wires them together.
- */
-import { Command } from "commander";
-import { registerBenchCommand } from "./bench-command.js";
-import { registerEngineCommand } from "./engine-command.js";
-import { registerMakeModelCommand } from "./make-model-command.js";
-import { registerReportCommand } from "./report-command.js";
-import { registerSimCommand } from "./sim-command.js";
-
-export function buildProgram(): Command {
-  const program = new Command()
-    .name("augserve")
-    .description("AugServe.js: scheduling for tool-using LangChain agents on self-hosted GPU servers")
-    .showHelpAfterError();
-  // Sub-commands register here, one line each: registerXCommand(program);
-  registerBenchCommand(program);
-  registerReportCommand(program);
-  registerSimCommand(program);
-  registerMakeModelCommand(program);
-  registerEngineCommand(program);
-  return program;
-}
+/** Entry point of the `augserve` command (see program.ts for the sub-commands). */
+import { buildProgram } from "./program.js";
 
 await buildProgram().parseAsync(process.argv);

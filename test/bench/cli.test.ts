@@ -41,9 +41,9 @@ describe("augserve bench - flags", () => {
     );
   });
 
-  it("--mode live is a clear not-implemented error", async () => {
-    await expect(runBench(parseBenchFlags({ workload: "w.json", mode: "live" }))).rejects.toThrow(
-      /not implemented/,
-    );
+  it("--mode live goes to the live driver, which refuses the oracle (no agent has the script)", async () => {
+    await expect(
+      runBench(parseBenchFlags({ workload: "w.json", mode: "live", policies: "plain,augserve-oracle" })),
+    ).rejects.toThrow(/--mode live runs .*got augserve-oracle/);
   });
 });

@@ -1,0 +1,94 @@
+/**
+ * `augserve bench --mode live`: the same flags and JSON as the virtual mode, plus `--backend`,
+ * `--server-metrics`, `--time-scale`, `--model` and `--repeat` (see docs/live.md).
+ */
+import { writeFileSync } from "node:fs";
+import type { SchedulerOptions } from "../../scheduler/options.js";
+import { createProgress } from "../progress.js";
+import { writeHtmlReport } from "../report/index.js";
+import { renderReport } from "../table.js";
+import type { LoadReport } from "./lag.js";
+import { DEFAULT_TIME_SCALE, LIVE_POLICIES, LiveOptionsError, type LivePolicy } from "./options.js";
+import { type LiveBenchReport, runLiveSweep } from "./sweep.js";
+
+/** What live mode reads of the bench's validated flags. */
+export interface LiveBenchFlags {
+  workload: string;
+  policies: readonly string[];
+  rates?: readonly number[] | undefined;
+  profile: string;
+  window: number;
+  seed?: number | undefined;
+  json?: string | undefined;
+  html?: string | undefined;
+  quiet: boolean;
+  backend: string;
+  serverMetrics?: string | undefined;
+  timeScale?: number | undefined;
+  model: string;
+  repeat: number;
+  schedulerOptions?: Record<string, unknown> | undefined;
+}
+
+/** The warning printed when a point was CPU-bound. */
+export function lagWarning(
+  point: { policy: string; ratePerS: number; load: LoadReport },
+  timeScale: number,
+): string {
+  const l = point.load;
+  return (
+    `warning: ${point.policy} @ ${point.ratePerS}/s was CPU-bound: event-loop p99 delay ${l.lagP99WallMs.toFixed(0)} ms ` +
+    `(x${timeScale} = ${l.lagP99Ms.toFixed(0)} ms unscaled), ${l.cpuCores.toFixed(2)} cores used; live latencies are ` +
+    "inflated by it. Lower --time-scale or the rate, or use a quieter machine.\n"
+  );
+}
+
+/** Runs the live benchmark for validated flags; returns the text for standard output. */
+export async function runLiveBench(flags: LiveBenchFlags): Promise<string> {
+  const unsupported = flags.policies.filter((p) => !(LIVE_POLICIES as readonly string[]).includes(p));
+  if (unsupported.length > 0)
+    throw new LiveOptionsError(
+      `--mode live runs ${LIVE_POLICIES.join(", ")}; got ${unsupported.join(", ")} (the oracle needs the hidden script, which no agent has)`,
+    );
+  let progress = createProgress(0, { quiet: true });
+  const warnings: string[] = [];
+  const timeScale = flags.timeScale ?? (flags.backend === "sim" ? DEFAULT_TIME_SCALE : 1);
+  const report: LiveBenchReport = await runLiveSweep({
+    workload: flags.workload,
+    policies: flags.policies as LivePolicy[],
+    ...(flags.rates === undefined ? {} : { rates: flags.rates }),
+    ...(flags.seed === undefined ? {} : { seed: flags.seed }),
+    repeat: flags.repeat,
+    backend: flags.backend,
+    ...(flags.serverMetrics === undefined ? {} : { serverMetricsUrl: flags.serverMetrics }),
+    ...(flags.timeScale === undefined ? {} : { timeScale: flags.timeScale }),
+    model: flags.model,
+    profile: flags.profile,
+    window: flags.window,
+    ...(flags.schedulerOptions === undefined
+      ? {}
+      : { schedulerOptions: flags.schedulerOptions as SchedulerOptions }),
+    onTotal: (total) => {
+      progress = createProgress(total, { quiet: flags.quiet });
+    },
+    onProgress: (delta, label) => progress.tick(delta, label),
+    onPoint: (point) => {
+      if (point.load.cpuBound) warnings.push(lagWarning(point, timeScale));
+    },
+  }).finally(() => progress.stop());
+  const where =
+    flags.backend === "sim" ? `backend sim (profile ${flags.profile})` : `backend ${flags.backend}`;
+  const text =
+    `workload ${report.workload}, mode live, ${where}, time scale ${report.live.timeScale} ` +
+    `(durations in unscaled ms)${flags.repeat > 1 ? `, mean of ${flags.repeat} repeats` : ""}\n\n` +
+    `${renderReport(report.results)}\n${warnings.join("")}`;
+  const json = `${JSON.stringify(report, null, 2)}\n`;
+  if (flags.json === "-") {
+    process.stderr.write(text);
+    if (flags.html !== undefined) await writeHtmlReport(report, flags.html);
+    return json;
+  }
+  if (flags.json !== undefined) writeFileSync(flags.json, json);
+  if (flags.html !== undefined) await writeHtmlReport(report, flags.html);
+  return text;
+}

@@ -1,0 +1,82 @@
+/**
+ * Options of the live benchmark (`runLive`, `runLiveSweep`), validated with zod: the schema is the one source
+ * of the scalar options and their defaults.
+ */
+import { z } from "zod";
+import { BENCH_POLICIES } from "../virtual/options.js";
+
+/** Policies live mode runs: the oracle needs the hidden script in the scheduler, which no agent has. */
+export const LIVE_POLICIES = BENCH_POLICIES.filter((p) => p !== "augserve-oracle");
+export type LivePolicy = (typeof LIVE_POLICIES)[number];
+
+/**
+ * Default time scale of the embedded simulator: wall time runs this many times faster than the simulated GPU.
+ * Chosen so that a 2-core machine carries `infercept-mix` above plain's sustainable rate (see docs/live.md);
+ * raise it only while the event-loop lag warning stays silent.
+ */
+export const DEFAULT_TIME_SCALE = 4;
+
+export const LiveScalarOptionsSchema = z.strictObject({
+  /** The policy under test. */
+  policy: z.enum(LIVE_POLICIES, { error: `expected a policy among ${LIVE_POLICIES.join(", ")}` }),
+  /**
+   * `"sim"`: start the embedded simulator in this process on a free loopback port (a fresh one per point);
+   * or the base URL of an OpenAI-compatible server, e.g. `http://127.0.0.1:8000/v1`. @default "sim"
+   */
+  backend: z
+    .union([z.literal("sim"), z.url({ error: 'expected "sim" or a URL like http://host:port/v1' })])
+    .default("sim"),
+  /** The server's Prometheus endpoint (remote backends; the simulator's own is used with `sim`). */
+  serverMetricsUrl: z.url().optional(),
+  /** Served model name sent to a remote backend. @default "sim" */
+  model: z.string().min(1).default("sim"),
+  /** Simulator profile (`sim` backend). @default "llama3-8b-h100" */
+  profile: z.string().min(1).default("llama3-8b-h100"),
+  /**
+   * Wall time runs this many times faster than the workload's time (arrivals, tool latencies and, with `sim`,
+   * the simulated GPU). Reported durations are multiplied back: they are in unscaled ms. Use 1 against a real
+   * server. > 0, <= 1000. @default 4 with `sim`, 1 otherwise
+   */
+  timeScale: z.number().positive().max(1000).optional(),
+  /** Calls in flight for `fcfs-window`. Integer >= 1. @default 16 */
+  window: z.number().int().positive().default(16),
+  /** How often the scheduler's queue, in-flight tokens and budget are sampled, wall ms. >= 10. @default 250 */
+  timelineIntervalMs: z.number().min(10).default(250),
+  /**
+   * The event loop's p99 delay, in unscaled ms (wall delay x time scale), above which the run is flagged as
+   * CPU-bound: the process could not keep up, and the live figures are distorted. > 0. @default 100
+   */
+  maxLagMs: z.number().positive().default(100),
+  /** Safety stop per point, wall ms; runs still open then are reported unfinished. @default 900_000 */
+  maxWallMs: z.number().positive().default(900_000),
+});
+export type LiveScalarOptions = z.input<typeof LiveScalarOptionsSchema>;
+export type ResolvedLiveScalarOptions = z.output<typeof LiveScalarOptionsSchema> & { timeScale: number };
+
+/** Invalid live-bench options; wraps the `ZodError`. */
+export class LiveOptionsError extends Error {
+  override readonly name = "LiveOptionsError";
+  constructor(message: string, cause?: unknown) {
+    super(message, { cause });
+  }
+}
+
+/** Validates the scalar options. @throws LiveOptionsError naming every bad field and what came. */
+export function parseLiveOptions(raw: LiveScalarOptions): ResolvedLiveScalarOptions {
+  const parsed = LiveScalarOptionsSchema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map(
+      (i) =>
+        `  ${i.path.join(".") || "(options)"}: ${i.message}, got ${JSON.stringify(valueAt(raw, i.path))}`,
+    );
+    throw new LiveOptionsError(`Invalid live bench options:\n${lines.join("\n")}`, parsed.error);
+  }
+  const o = parsed.data;
+  return { ...o, timeScale: o.timeScale ?? (o.backend === "sim" ? DEFAULT_TIME_SCALE : 1) };
+}
+
+function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+  let at = raw;
+  for (const key of path) at = (at as Record<PropertyKey, unknown> | undefined)?.[key];
+  return at;
+}

@@ -1,0 +1,53 @@
+/**
+ * The live bench end to end: real createAgent agents with ChatOpenAI over HTTP against the in-process
+ * simulator (few runs, high time scale), then the JSON against the report's schema.
+ */
+import { readFileSync } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { runLiveSweep } from "../../src/bench/live/index.js";
+import { BenchResultsSchema, writeHtmlReport } from "../../src/bench/report/index.js";
+
+/** infercept-mix cut to its two short-tool classes and a 4-second window: a handful of runs. */
+function tinyWorkload(): object {
+  const file = JSON.parse(readFileSync("workloads/infercept-mix.json", "utf8"));
+  file.classes = file.classes.filter((c: { name: string }) => c.name === "math" || c.name === "qa");
+  file.durationS = 4;
+  return file;
+}
+
+describe("runLiveSweep() - end to end against the simulator", () => {
+  it("plays every run with real agents for plain and augserve; the JSON validates and every run finished", async () => {
+    const report = await runLiveSweep({
+      workload: tinyWorkload(),
+      policies: ["plain", "augserve"],
+      rates: [1.5],
+      timeScale: 25,
+    });
+    const parsed = BenchResultsSchema.parse(report);
+    expect(parsed.mode).toBe("live");
+    expect(parsed.setup?.backend).toBe("sim");
+    expect(parsed.results.map((r) => r.policy)).toEqual(["plain", "augserve"]);
+    for (const row of parsed.results) {
+      expect(row.runs).toBeGreaterThan(0);
+      expect(row.unfinished).toBe(0);
+      expect(row.completedPerS).toBeGreaterThan(0);
+      expect(row.ttftMs.p50).not.toBeNull();
+      expect(row.server.busyFraction).toBeGreaterThan(0);
+      expect(row.ttftCdf?.length).toBeGreaterThan(0);
+    }
+    expect(parsed.results[0]?.runs).toBe(parsed.results[1]?.runs);
+    expect(parsed.timelines?.[0]?.policy).toBe("augserve");
+    expect(report.live.timeScale).toBe(25);
+
+    const dir = await mkdtemp(join(tmpdir(), "augserve-live-"));
+    try {
+      const path = await writeHtmlReport(report, join(dir, "index.html"));
+      expect(await readFile(path, "utf8")).toContain("<svg");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
