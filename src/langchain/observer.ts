@@ -28,7 +28,17 @@ export class CallObserver extends BaseCallbackHandler {
     this.#sink = sink;
   }
 
-  override handleLLMNewToken(): void {
+  override handleLLMNewToken(
+    token: string,
+    _idx?: unknown,
+    _runId?: string,
+    _parentRunId?: string,
+    _tags?: string[],
+    fields?: { chunk?: unknown },
+  ): void {
+    // OpenAI-compatible servers open a stream with an empty role-only chunk; it carries no output, so it is
+    // not the first token (counting it would hide server-side queueing from the scheduler's TTFT).
+    if (token === "" && !hasToolCallChunk(fields?.chunk)) return;
     this.#sink.onChunk();
   }
 
@@ -36,6 +46,11 @@ export class CallObserver extends BaseCallbackHandler {
   override handleChatModelStreamEvent(event: { event?: string }): void {
     if (event.event === "content-block-delta") this.#sink.onChunk();
   }
+}
+
+function hasToolCallChunk(chunk: unknown): boolean {
+  const message = (chunk as { message?: { tool_call_chunks?: unknown[] } } | undefined)?.message;
+  return (message?.tool_call_chunks?.length ?? 0) > 0;
 }
 
 function prefersStreaming(handler: unknown): boolean {

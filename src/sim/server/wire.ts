@@ -83,6 +83,8 @@ export class ChatCompletionWriter {
   #res: ServerResponse;
   #prefix: string;
   #pending = "";
+  #roleSent = true;
+  #hasDelta = false;
 
   constructor(res: ServerResponse, options: CompletionWriterOptions) {
     this.#res = res;
@@ -101,17 +103,24 @@ export class ChatCompletionWriter {
       "cache-control": "no-cache",
       connection: "keep-alive",
     });
-    this.#res.write(this.#chunk({ role: "assistant", content: "" }, null));
+    // As vLLM does, the role chunk goes out with the first output (after prefill), not on arrival: a client
+    // that times its first token by the first chunk then sees the server's queueing and prefill.
+    this.#pending = this.#chunk({ role: "assistant", content: "" }, null);
+    this.#roleSent = false;
   }
 
   /** Buffers delta chunks (`{content}` or `{tool_calls}` objects). */
   push(deltas: readonly unknown[]): void {
     if (!this.options.stream) return;
-    for (const delta of deltas) this.#pending += this.#chunk(delta, null);
+    for (const delta of deltas) {
+      this.#pending += this.#chunk(delta, null);
+      this.#hasDelta = true;
+    }
   }
 
   flush(): void {
-    if (this.#pending.length === 0) return;
+    if (this.#pending.length === 0 || (!this.#roleSent && !this.#hasDelta)) return;
+    this.#roleSent = true;
     this.#res.write(this.#pending);
     this.#pending = "";
   }
