@@ -131,7 +131,7 @@ export interface ScriptedToolCall {
 }
 
 export interface ScriptedRound {
-  /** Tokens the model emits in the call that ends with these tool calls. */
+  /** Tokens the model emits in the call that ends with these tool calls, their arguments included (the text gets what the arguments leave). */
   outputTokens: number;
   toolCalls: ScriptedToolCall[];
 }

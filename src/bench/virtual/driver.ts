@@ -45,7 +45,8 @@ type Event =
   | { kind: "arrive"; run: number }
   | { kind: "toolsDone"; run: number }
   | { kind: "stepDone"; emitted: Array<{ id: string; tokens: number; first: boolean; finished: boolean }> }
-  | { kind: "observe" };
+  | { kind: "observe" }
+  | { kind: "serverAdd"; call: DispatchCall; priority: number };
 
 interface LiveCall extends DispatchCall {
   readonly id: string;
@@ -85,6 +86,11 @@ export function runVirtual(options: VirtualRunOptions): VirtualResult {
   let ended = 0;
 
   const send = (_run: DispatchRun, call: DispatchCall, priority: number) => {
+    // The request reaches the engine's queue after the server's per-request overhead, as over HTTP.
+    if (o.serverOverheadMs > 0) agenda.push(now + o.serverOverheadMs, { kind: "serverAdd", call, priority });
+    else addToEngine(call, priority);
+  };
+  const addToEngine = (call: DispatchCall, priority: number) => {
     const c = call as LiveCall;
     try {
       engine.add({
@@ -273,6 +279,9 @@ export function runVirtual(options: VirtualRunOptions): VirtualResult {
         }
         break;
       }
+      case "serverAdd":
+        addToEngine(event.call, event.priority);
+        break;
       case "observe": {
         const s = engine.stats();
         dispatcher.observe({

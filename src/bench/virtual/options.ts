@@ -7,6 +7,7 @@ import { createPredictor } from "../../predict/predictor.js";
 import type { Predictor } from "../../predict/types.js";
 import type { SchedulerOptions } from "../../scheduler/options.js";
 import type { PolicyName } from "../../scheduler/types.js";
+import { getProfile, SIM_PROFILES } from "../../sim/engine/profiles.js";
 import type { GeneratedWorkload } from "../workload/types.js";
 import { defaultEngineFactory, defaultSchedulerFactory } from "./defaults.js";
 import type { EngineFactory, SchedulerFactory } from "./engine-port.js";
@@ -50,6 +51,11 @@ export const VirtualScalarOptionsSchema = z.strictObject({
    * @default "online"
    */
   predictorKind: z.enum(["online", "mean"]).default("online"),
+  /**
+   * Time from a call's dispatch to its arrival in the engine's queue (HTTP, parsing, tokenisation), ms.
+   * @default the simulator profile's `serverOverheadMs` (0 for an unknown profile), as the HTTP simulator adds it
+   */
+  serverOverheadMs: z.number().nonnegative().optional(),
   /** Safety stop of the simulation, ms of virtual time; runs open then are reported unfinished. @default 86_400_000 */
   maxVirtualMs: z.number().positive().default(86_400_000),
 });
@@ -102,8 +108,12 @@ export function resolveRunOptions(options: VirtualRunOptions) {
         : parsed.data.predictorKind === "mean"
           ? () => new MeanBaselinePredictor()
           : () => createPredictor();
+  const serverOverheadMs =
+    parsed.data.serverOverheadMs ??
+    (Object.hasOwn(SIM_PROFILES, parsed.data.profile) ? getProfile(parsed.data.profile).serverOverheadMs : 0);
   return {
     ...parsed.data,
+    serverOverheadMs,
     workload,
     predictor: makePredictor,
     createEngine: createEngine ?? defaultEngineFactory,

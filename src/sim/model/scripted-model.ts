@@ -93,9 +93,13 @@ export class ScriptedModel {
       const id = `call_${textSeed(seed, call.name, index).toString(16).padStart(8, "0")}${(this.#calls++).toString(36)}`;
       return { id, name: call.name, arguments: args, pieces: tokenPieces(args) };
     });
-    // A reply has at least one token (the engine generates >= 1).
+    // A round's scripted `outputTokens` counts everything the call generates, its tool-call arguments
+    // included (as a trace's completion_tokens do, and as the virtual-time bench charges it): the text is
+    // what the arguments leave, possibly nothing. A reply has at least one token (the engine generates >= 1).
+    const argumentTokens = toolCalls.reduce((n, c) => n + c.pieces.length, 0);
+    textTokens = Math.max(0, textTokens - argumentTokens);
     if (toolCalls.length === 0 && textTokens < 1) textTokens = 1;
-    const totalTokens = textTokens + toolCalls.reduce((n, c) => n + c.pieces.length, 0);
+    const totalTokens = textTokens + argumentTokens;
     if (maxTokens !== undefined && totalTokens > maxTokens) {
       return {
         text: textPieces(maxTokens, seed),
