@@ -103,7 +103,7 @@ describe("AdaptiveBudget", () => {
   it("holds when latency is in the dead band above target (hysteresis)", () => {
     const budget = controller({ smoothing: 1 });
     budget.onSample({ kind: "tokenLatency", at: 1000, msPerToken: 55 }, busy);
-    budget.onSample({ kind: "ttft", at: 2000, ms: 1700 }, busy);
+    budget.onSample({ kind: "ttft", at: 2000, ms: 1150 }, busy);
     expect(budget.tokens).toBe(32_000);
   });
 
