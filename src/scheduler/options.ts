@@ -133,8 +133,14 @@ export const SchedulerOptionsSchema = z.object({
   policy: z.enum(["fcfs", "sjf", "las", "augserve", "augserve-oracle"]).default("augserve"),
   /** Queued calls beyond which `call`/`submit` reject at once with `QueueFullError`. Integer >= 1. @default 100000 */
   maxQueueLength: z.number().int().positive().default(100_000),
-  /** Starvation bound: a call queued longer than this is promoted (served FCFS before others), ms. @default 30000 */
-  maxWaitMs: nonNegative().default(30_000),
+  /**
+   * Starvation bound: a call queued longer than this is promoted (served FCFS before every other call), ms.
+   * A liveness bound, not a latency target: under overload, calls of hopeless runs wait behind runs that can
+   * still meet their SLO, and promotion puts them back in front; a bound shorter than an overload episode
+   * turns the scheduler into FCFS with a lag. The default is half the 10-minute default request timeout of
+   * the OpenAI SDKs, so a promoted call keeps the other half for its service. @default 300000
+   */
+  maxWaitMs: nonNegative().default(300_000),
   /** Default SLO of runs. */
   slo: SloSchema.prefault({}),
   /** Budget controller. @default { mode: "adaptive" } with the adaptive defaults */
