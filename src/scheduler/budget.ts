@@ -13,15 +13,19 @@ import {
   type FixedBudgetOptions,
   FixedBudgetSchema,
   parseOptions,
+  SloSchema,
 } from "./options.js";
-import type { ServerSignals } from "./types.js";
+import type { ServerSignals, Slo } from "./types.js";
 
 /** One measurement, as the scheduler sees it. `at` is the clock time of the measurement. */
 export type BudgetSample =
   /** Dispatch -> first token of an admitted call, ms (client-measured). */
   | { kind: "ttft"; at: number; ms: number }
-  /** Per-token latency between two token reports of a stream, ms/token (client-measured). */
-  | { kind: "tokenLatency"; at: number; msPerToken: number }
+  /**
+   * Per-token latency between two token reports of a stream, ms/token (client-measured), over `tokens` tokens
+   * (the sample's weight in the interval's mean; 1 when absent).
+   */
+  | { kind: "tokenLatency"; at: number; msPerToken: number; tokens?: number }
   /** A call failed (error, 429, 5xx); aborts by the caller are not errors. */
   | { kind: "error"; at: number }
   /** Server state from a probe; may be seconds stale. */
@@ -80,17 +84,48 @@ export class FixedBudget implements BudgetController {
 /** State of the adaptive law; plain data. */
 export interface AdaptiveState {
   tokens: number;
-  /** EWMA of client-measured TTFT (ms) and per-token latency (ms/token); `null` before the first sample. */
+  /**
+   * EWMA of client-measured TTFT (ms) and per-token latency (ms/token), one EWMA step per decision from the
+   * mean of the samples since the previous decision; `null` before the first sample.
+   */
   ttftMs: number | null;
   tokenLatencyMs: number | null;
+  /** Samples since the last decision: sums and weights of TTFT and per-token latency. */
+  interval: { ttftSum: number; ttftCount: number; tokenMsSum: number; tokens: number };
   /** Errors since the last decision. */
   errors: number;
   /** Latest server signals and when they came. */
-  server: { at: number; waiting: number; kvCacheUsage: number; preemptionsTotal: number | null };
+  server: {
+    at: number;
+    waiting: number;
+    running: number;
+    kvCacheUsage: number;
+    preemptionsTotal: number | null;
+  };
   /** Preemptions counted since the last decision (from the increase of `preemptionsTotal`). */
   preemptions: number;
   lastDecisionAt: number;
   lastCutAt: number;
+}
+
+/** Adaptive options with both latency targets resolved (explicit, or derived from the SLO). */
+export type ResolvedAdaptiveOptions = AdaptiveBudgetOptions & {
+  targetTokenLatencyMs: number;
+  targetTtftMs: number;
+};
+
+/**
+ * Resolves the latency targets: an explicit target wins; otherwise a documented share of the SLO the runs are
+ * held to (`tokenLatencySloFraction x normLatencyMsPerToken`, `ttftSloFraction x ttftMs`), so that "over target"
+ * means "eating into the SLO", not an absolute number picked for one GPU.
+ */
+export function resolveAdaptiveTargets(options: AdaptiveBudgetOptions, slo: Slo): ResolvedAdaptiveOptions {
+  return {
+    ...options,
+    targetTokenLatencyMs:
+      options.targetTokenLatencyMs ?? options.tokenLatencySloFraction * slo.normLatencyMsPerToken,
+    targetTtftMs: options.targetTtftMs ?? options.ttftSloFraction * slo.ttftMs,
+  };
 }
 
 export function initialAdaptiveState(options: AdaptiveBudgetOptions): AdaptiveState {
@@ -98,8 +133,15 @@ export function initialAdaptiveState(options: AdaptiveBudgetOptions): AdaptiveSt
     tokens: options.initialTokens,
     ttftMs: null,
     tokenLatencyMs: null,
+    interval: { ttftSum: 0, ttftCount: 0, tokenMsSum: 0, tokens: 0 },
     errors: 0,
-    server: { at: Number.NEGATIVE_INFINITY, waiting: 0, kvCacheUsage: 0, preemptionsTotal: null },
+    server: {
+      at: Number.NEGATIVE_INFINITY,
+      waiting: 0,
+      running: 0,
+      kvCacheUsage: 0,
+      preemptionsTotal: null,
+    },
     preemptions: 0,
     lastDecisionAt: Number.NEGATIVE_INFINITY,
     lastCutAt: Number.NEGATIVE_INFINITY,
@@ -129,12 +171,13 @@ export function adaptiveBudgetStep(
   state: AdaptiveState,
   sample: BudgetSample,
   context: BudgetContext,
-  options: AdaptiveBudgetOptions,
+  options: ResolvedAdaptiveOptions,
 ): { state: AdaptiveState; change: BudgetChange | null } {
   const next = foldSample(state, sample, options);
   const now = sample.at;
   if (now - next.lastDecisionAt < options.intervalMs) return { state: next, change: null };
   next.lastDecisionAt = now;
+  foldInterval(next, options);
 
   const from = next.tokens;
   const { target, reason } = decide(next, now, context, options);
@@ -146,23 +189,42 @@ export function adaptiveBudgetStep(
   return { state: next, change: to === from ? null : { from, to, reason } };
 }
 
+/**
+ * Folds the interval's mean latencies into the EWMAs (one step per decision). Averaging per interval first,
+ * weighted by tokens, makes the EWMA a time average: a step-based server reports one sample per running
+ * stream per step, so a per-sample EWMA would only remember the last step (one long prefill step would
+ * stand for the whole interval).
+ */
+function foldInterval(state: AdaptiveState, options: AdaptiveBudgetOptions): void {
+  const i = state.interval;
+  const ewma = (old: number | null, value: number) =>
+    old === null ? value : old + options.smoothing * (value - old);
+  if (i.ttftCount > 0) state.ttftMs = ewma(state.ttftMs, i.ttftSum / i.ttftCount);
+  if (i.tokens > 0) state.tokenLatencyMs = ewma(state.tokenLatencyMs, i.tokenMsSum / i.tokens);
+  state.interval = { ttftSum: 0, ttftCount: 0, tokenMsSum: 0, tokens: 0 };
+}
+
 function foldSample(
   state: AdaptiveState,
   sample: BudgetSample,
-  options: AdaptiveBudgetOptions,
+  _options: AdaptiveBudgetOptions,
 ): AdaptiveState {
-  const next: AdaptiveState = { ...state, server: { ...state.server } };
-  const ewma = (old: number | null, value: number) =>
-    old === null ? value : old + options.smoothing * (value - old);
+  const next: AdaptiveState = { ...state, server: { ...state.server }, interval: { ...state.interval } };
   switch (sample.kind) {
     case "ttft":
-      if (Number.isFinite(sample.ms) && sample.ms >= 0) next.ttftMs = ewma(state.ttftMs, sample.ms);
-      break;
-    case "tokenLatency":
-      if (Number.isFinite(sample.msPerToken) && sample.msPerToken >= 0) {
-        next.tokenLatencyMs = ewma(state.tokenLatencyMs, sample.msPerToken);
+      if (Number.isFinite(sample.ms) && sample.ms >= 0) {
+        next.interval.ttftSum += sample.ms;
+        next.interval.ttftCount += 1;
       }
       break;
+    case "tokenLatency": {
+      const weight = sample.tokens !== undefined && sample.tokens > 0 ? sample.tokens : 1;
+      if (Number.isFinite(sample.msPerToken) && sample.msPerToken >= 0 && Number.isFinite(weight)) {
+        next.interval.tokenMsSum += sample.msPerToken * weight;
+        next.interval.tokens += weight;
+      }
+      break;
+    }
     case "error":
       next.errors += 1;
       break;
@@ -176,6 +238,7 @@ function foldSample(
       }
       next.server.at = sample.at;
       next.server.waiting = finiteOr(s.waiting, 0);
+      next.server.running = finiteOr(s.running, 0);
       next.server.kvCacheUsage = finiteOr(s.kvCacheUsage, 0);
       break;
     }
@@ -189,9 +252,11 @@ function decide(
   state: AdaptiveState,
   now: number,
   context: BudgetContext,
-  o: AdaptiveBudgetOptions,
+  o: ResolvedAdaptiveOptions,
 ): { target: number; reason: string } {
   const tokens = state.tokens;
+  // A few requests wait in any step-based server (those that arrived during the current step).
+  const serverQueued = state.server.waiting > o.serverQueueFraction * Math.max(1, state.server.running);
   const over = (value: number | null, target: number) => value !== null && value > target * (1 + o.tolerance);
   const canCut = now - state.lastCutAt >= o.cooldownMs;
   // Server evidence counts for a cut only if it arrived after the last cut (stale gauges repeat themselves).
@@ -212,11 +277,11 @@ function decide(
     if (state.preemptions > 0) return { target: md, reason: "preemptions" };
     if (serverNew && state.server.kvCacheUsage >= o.kvHighWater)
       return { target: md, reason: "kv-near-full" };
-    if (serverNew && state.server.waiting > 0) return { target: md, reason: "server-queue" };
+    if (serverNew && serverQueued) return { target: md, reason: "server-queue" };
   }
 
   const underTarget = (value: number | null, target: number) => value === null || value <= target;
-  const serverCalm = !serverFresh || (state.server.waiting === 0 && state.server.kvCacheUsage < o.kvLowWater);
+  const serverCalm = !serverFresh || (!serverQueued && state.server.kvCacheUsage < o.kvLowWater);
   const binding = context.queuedCalls > 0 || context.inFlightTokens >= o.utilisationToRaise * tokens;
   if (
     state.errors === 0 &&
@@ -233,11 +298,15 @@ function decide(
 
 /** The adaptive budget: {@link adaptiveBudgetStep} behind the {@link BudgetController} interface. */
 export class AdaptiveBudget implements BudgetController {
-  readonly #options: AdaptiveBudgetOptions;
+  readonly #options: ResolvedAdaptiveOptions;
   #state: AdaptiveState;
 
-  constructor(options: Partial<Omit<AdaptiveBudgetOptions, "mode">> = {}) {
-    this.#options = parseOptions(AdaptiveBudgetSchema, { ...options, mode: "adaptive" });
+  /** `slo`: the SLO the latency targets derive from when not given explicitly (default: the default SLO). */
+  constructor(options: Partial<Omit<AdaptiveBudgetOptions, "mode">> = {}, slo?: Slo) {
+    this.#options = resolveAdaptiveTargets(
+      parseOptions(AdaptiveBudgetSchema, { ...options, mode: "adaptive" }),
+      slo ?? SloSchema.parse({}),
+    );
     this.#state = initialAdaptiveState(this.#options);
   }
 
@@ -256,7 +325,12 @@ export class AdaptiveBudget implements BudgetController {
 
   /** A copy of the controller's state, for observability and tests. */
   get state(): AdaptiveState {
-    return { ...this.#state, server: { ...this.#state.server } };
+    return { ...this.#state, server: { ...this.#state.server }, interval: { ...this.#state.interval } };
+  }
+
+  /** The latency targets in force, ms (explicit or derived from the SLO). */
+  get targets(): { tokenLatencyMs: number; ttftMs: number } {
+    return { tokenLatencyMs: this.#options.targetTokenLatencyMs, ttftMs: this.#options.targetTtftMs };
   }
 
   onSample(sample: BudgetSample, context: BudgetContext): BudgetChange | null {
@@ -267,8 +341,8 @@ export class AdaptiveBudget implements BudgetController {
 }
 
 /** Builds the controller the options ask for. */
-export function createBudgetController(options: BudgetOptions): BudgetController {
-  return options.mode === "fixed" ? new FixedBudget(options) : new AdaptiveBudget(options);
+export function createBudgetController(options: BudgetOptions, slo?: Slo): BudgetController {
+  return options.mode === "fixed" ? new FixedBudget(options) : new AdaptiveBudget(options, slo);
 }
 
 function finiteOr(value: number | undefined, fallback: number): number {

@@ -14,6 +14,8 @@ export {
   createBudgetController,
   FixedBudget,
   initialAdaptiveState,
+  type ResolvedAdaptiveOptions,
+  resolveAdaptiveTargets,
 } from "./budget.js";
 export { createScheduler } from "./create-scheduler.js";
 export {

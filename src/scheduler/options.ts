@@ -46,10 +46,32 @@ export const AdaptiveBudgetSchema = z
     intervalMs: nonNegative().default(500),
     /** Least time between two cuts (one cut per congestion episode, as TCP per window), ms. @default 2000 */
     cooldownMs: nonNegative().default(2_000),
-    /** Target per-token (inter-token) latency measured by the client, ms. > 0. @default 50 */
-    targetTokenLatencyMs: positive().default(50),
-    /** Target time from dispatch to first token measured by the client, ms. > 0. @default 1500 */
-    targetTtftMs: positive().default(1_500),
+    /**
+     * Target per-token (inter-token) latency measured by the client, ms. > 0. When absent it is derived from the
+     * scheduler's default SLO: `tokenLatencySloFraction x slo.normLatencyMsPerToken`.
+     */
+    targetTokenLatencyMs: positive().optional(),
+    /**
+     * Share of the SLO's normalised latency (ms/token) that decoding gaps may take; the rest is left to
+     * prefill and queueing. (0, 1]. @default 0.5
+     */
+    tokenLatencySloFraction: z.number().gt(0).lte(1).default(0.5),
+    /**
+     * Target time from dispatch to first token measured by the client (server-side queueing + prefill), ms. > 0.
+     * When absent it is derived from the default SLO: `ttftSloFraction x slo.ttftMs`.
+     */
+    targetTtftMs: positive().optional(),
+    /**
+     * Share of the SLO's TTFT that the server side (dispatch -> first token) may take; the rest is left to
+     * the client queue, where calls are ranked. (0, 1]. @default 0.5
+     */
+    ttftSloFraction: z.number().gt(0).lte(1).default(0.5),
+    /**
+     * A server queue counts as pressure only when `waiting > serverQueueFraction x max(running, 1)`: a
+     * step-based server (vLLM) always holds the requests that arrived during its current step, so a few
+     * waiting requests are normal; a queue comparable to the batch is not. >= 0. @default 0.25
+     */
+    serverQueueFraction: nonNegative().default(0.25),
     /** Dead band above each latency target where the budget holds (hysteresis), as a fraction. @default 0.2 */
     tolerance: nonNegative().max(10).default(0.2),
     /** KV-cache use at or above which the budget is cut, 0..1. @default 0.95 */
@@ -111,8 +133,14 @@ export const SchedulerOptionsSchema = z.object({
   policy: z.enum(["fcfs", "sjf", "las", "augserve", "augserve-oracle"]).default("augserve"),
   /** Queued calls beyond which `call`/`submit` reject at once with `QueueFullError`. Integer >= 1. @default 100000 */
   maxQueueLength: z.number().int().positive().default(100_000),
-  /** Starvation bound: a call queued longer than this is promoted (served FCFS before others), ms. @default 30000 */
-  maxWaitMs: nonNegative().default(30_000),
+  /**
+   * Starvation bound: a call queued longer than this is promoted (served FCFS before every other call), ms.
+   * A liveness bound, not a latency target: under overload, calls of hopeless runs wait behind runs that can
+   * still meet their SLO, and promotion puts them back in front; a bound shorter than an overload episode
+   * turns the scheduler into FCFS with a lag. The default is half the 10-minute default request timeout of
+   * the OpenAI SDKs, so a promoted call keeps the other half for its service. @default 300000
+   */
+  maxWaitMs: nonNegative().default(300_000),
   /** Default SLO of runs. */
   slo: SloSchema.prefault({}),
   /** Budget controller. @default { mode: "adaptive" } with the adaptive defaults */

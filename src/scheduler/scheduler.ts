@@ -79,7 +79,7 @@ export class Scheduler implements SchedulerApi {
     this.#clock = deps.clock;
     this.#policy = createPolicy(this.#options.policy);
     this.#cost = new CostModel(this.#options.costModel);
-    this.#budget = deps.budget ?? createBudgetController(this.#options.budget);
+    this.#budget = deps.budget ?? createBudgetController(this.#options.budget, this.#options.slo);
     this.#ctx = { now: deps.clock.now(), cost: this.#cost, weights: this.#options.augserve, pressure: 0 };
   }
 
@@ -343,7 +343,7 @@ export class Scheduler implements SchedulerApi {
       if (call.outputTokens > 0) {
         const gap = now - call.lastTokenAt;
         this.#cost.observeDecode(gap, count);
-        this.#sample({ kind: "tokenLatency", at: now, msPerToken: gap / count });
+        this.#sample({ kind: "tokenLatency", at: now, msPerToken: gap / count, tokens: count });
       }
       call.lastTokenAt = now;
       this.#addOutput(call, count);

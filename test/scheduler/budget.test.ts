@@ -103,7 +103,7 @@ describe("AdaptiveBudget", () => {
   it("holds when latency is in the dead band above target (hysteresis)", () => {
     const budget = controller({ smoothing: 1 });
     budget.onSample({ kind: "tokenLatency", at: 1000, msPerToken: 55 }, busy);
-    budget.onSample({ kind: "ttft", at: 2000, ms: 1700 }, busy);
+    budget.onSample({ kind: "ttft", at: 2000, ms: 1150 }, busy);
     expect(budget.tokens).toBe(32_000);
   });
 
@@ -121,6 +121,41 @@ describe("AdaptiveBudget", () => {
     budget.onSample({ kind: "ttft", at: 1100, ms: 100 }, busy);
     budget.onSample({ kind: "ttft", at: 1200, ms: 100 }, busy);
     expect(budget.tokens).toBe(32_000 + 2_048);
+  });
+
+  it("derives its latency targets from the SLO unless given explicitly", () => {
+    expect(controller().targets).toEqual({ tokenLatencyMs: 50, ttftMs: 1000 });
+    const fromSlo = new AdaptiveBudget({}, { ttftMs: 800, normLatencyMsPerToken: 60 });
+    expect(fromSlo.targets).toEqual({ tokenLatencyMs: 30, ttftMs: 400 });
+    const explicit = new AdaptiveBudget(
+      { targetTtftMs: 300, ttftSloFraction: 0.9 },
+      { ttftMs: 800, normLatencyMsPerToken: 60 },
+    );
+    expect(explicit.targets).toEqual({ tokenLatencyMs: 30, ttftMs: 300 });
+  });
+
+  it("averages per-token latency over the interval, weighted by tokens: one long prefill step does not cut", () => {
+    const budget = controller({ smoothing: 1 });
+    // 400 streams report 20 ms/token, then one step of 180 ms over 400 tokens: the interval mean is ~33 ms.
+    for (let i = 0; i < 20; i++)
+      budget.onSample({ kind: "tokenLatency", at: 600 + i, msPerToken: 20, tokens: 400 }, busy);
+    budget.onSample({ kind: "tokenLatency", at: 700, msPerToken: 180, tokens: 400 }, busy);
+    budget.onSample({ kind: "tick", at: 1200 }, busy);
+    expect(budget.tokens).toBeGreaterThan(32_000);
+  });
+
+  it("counts a server queue only when it is large relative to the running batch", () => {
+    const budget = controller();
+    budget.onSample(
+      { kind: "server", at: 1000, signals: { waiting: 8, running: 400, kvCacheUsage: 0.2 } },
+      busy,
+    );
+    expect(budget.tokens).toBe(32_000 + 2_048);
+    budget.onSample(
+      { kind: "server", at: 1600, signals: { waiting: 150, running: 400, kvCacheUsage: 0.2 } },
+      busy,
+    );
+    expect(budget.tokens).toBe(Math.round((32_000 + 2_048) * 0.7));
   });
 
   it("constructor - rejects min > initial naming the field", () => {

@@ -281,7 +281,7 @@ function driveSync(
   const tickets: CallTicket[] = [];
   const log: number[] = [];
   const violations: string[] = [];
-  const maxWaitMs = options.maxWaitMs ?? 30_000;
+  const maxWaitMs = options.maxWaitMs ?? 300_000;
   scheduler.on("admitted", (e) => {
     const now = clock.t;
     if (e.promoted !== e.waitedMs > maxWaitMs) violations.push(`promoted flag wrong for ${e.callId}`);
