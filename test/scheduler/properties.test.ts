@@ -350,7 +350,7 @@ describe("Scheduler starvation bound and determinism", () => {
           expect(snapshot.queued).toBe(0);
         },
       ),
-      { numRuns: 150 },
+      { numRuns: Number(process.env.FC_RUNS ?? 150) },
     );
   });
 
