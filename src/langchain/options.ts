@@ -70,9 +70,11 @@ export const AugServeOptionsSchema = z.object({
   metricsPollIntervalMs: z.number().min(50).default(1000),
   /**
    * Time-out of one model call, queue wait and every retry attempt included, ms. The call's budget is
-   * released and `AugServeTimeoutError` thrown when it passes. `0` disables it. @default 300000
+   * released and `AugServeTimeoutError` thrown when it passes. `0` disables it. Longer than the scheduler's
+   * starvation bound (`maxWaitMs`, 300 s) plus a call's service, so a starving call is promoted before it times
+   * out. @default 600000
    */
-  callTimeoutMs: z.number().min(0).default(300_000),
+  callTimeoutMs: z.number().min(0).default(600_000),
   /**
    * A run with no call in flight and no activity for this long is ended as an error (a graph that crashed
    * outside the hooks never reports its end), ms. Checked at most once a minute, when a run begins.
