@@ -148,7 +148,13 @@ export class Scheduler implements SchedulerApi {
 
   readonly #ops: RunOps = {
     submit: (run, spec, handlers, signal) => this.#submit(run, spec, handlers, signal),
-    abortQueued: (call, error) => this.#reject(call, error, "aborted-while-queued"),
+    abortQueued: (call, error) => {
+      // Rejecting frees the head's place and admits (#reject pumps): apply what time made due first, or a
+      // call that starved since the last operation is overtaken unpromoted and admissions carry a stale now.
+      if (call.state !== CallState.Queued) return;
+      this.#advance();
+      this.#reject(call, error, "aborted-while-queued");
+    },
     updateEstimate: (run, estimate) => {
       this.#advance();
       run.updateEstimate(estimate);
@@ -307,12 +313,16 @@ export class Scheduler implements SchedulerApi {
   }
 
   readonly #host: CallHost = {
-    cancel: (call) =>
+    cancel: (call) => {
+      // As abortQueued: time first, then the rejection and the admissions it allows (no-op unless queued).
+      if (call.state !== CallState.Queued) return;
+      this.#advance();
       this.#reject(
         call,
         new CallCancelledError("cancelled", call.run.id, call.callId),
         "aborted-while-queued",
-      ),
+      );
+    },
     release: (call, outcome, result) => this.#release(call, outcome, result),
     setResult: (call, result) => {
       if (call.state === CallState.Running) call.result = result;

@@ -4,6 +4,7 @@ import {
   type CallTicket,
   createPolicy,
   createScheduler,
+  type QueuedCall,
   QueueFullError,
   type RunHandle,
   type SchedulerApi,
@@ -29,6 +30,39 @@ function blocked(options: SchedulerOptions = fixed(1000)) {
   );
   return { scheduler, clock, release: () => blocker?.complete() };
 }
+
+/**
+ * sjf, maxWaitMs 10, budget 1000 with 500 in flight (call 1). At t=0 `head` (call 2: shortest output, large
+ * prompt, so first in line and does not fit) and `old` (call 3) queue; at t=5 `young` (call 4: shorter than
+ * `old`, ranked ahead of it). The clock then moves to 15, where only `old` has waited longer than the bound
+ * (and `head`): removing `head` must admit `old` first, promoted, then `young`.
+ */
+function starvedBehindHead(queueHead: (run: RunHandle) => void) {
+  const { scheduler, clock } = virtualScheduler({ policy: "sjf", maxWaitMs: 10, ...fixed(1000) });
+  const names = ["", "blocker", "head", "old", "young"];
+  const admitted: string[] = [];
+  scheduler.on("admitted", (e) =>
+    admitted.push(`${names[e.callId]} waited ${e.waitedMs} promoted ${e.promoted}`),
+  );
+  const submit = (promptTokens: number, expectedOutputTokens: number) =>
+    scheduler
+      .beginRun({ features: features() })
+      .submit({ promptTokens, expectedOutputTokens }, { onAdmit: () => {}, onReject: () => {} });
+  submit(500, 0);
+  queueHead(scheduler.beginRun({ features: features() }));
+  submit(0, 300);
+  clock.advance(5);
+  submit(0, 100);
+  clock.advance(10);
+  expect(admitted).toEqual(["blocker waited 0 promoted false"]);
+  return { scheduler, admitted };
+}
+
+const promotedFirst = [
+  "blocker waited 0 promoted false",
+  "old waited 15 promoted true",
+  "young waited 10 promoted false",
+];
 
 describe("Initialization", () => {
   it("createScheduler() - defaults: augserve policy, adaptive budget", () => {
@@ -125,6 +159,20 @@ describe("RunHandle.call()", () => {
     expect(scheduler.snapshot()).toMatchObject({ queued: 0, counters: { rejected: 1 } });
     release();
     expect(scheduler.snapshot().inFlightTokens).toBe(0);
+  });
+
+  it("abort while queued - applies due promotions before admitting: a starved call goes before a younger one", async () => {
+    const controller = new AbortController();
+    let pending: Promise<unknown> = Promise.resolve();
+    const { scheduler, admitted } = starvedBehindHead((run) => {
+      pending = run.call({ promptTokens: 900, expectedOutputTokens: 1 }, async () => "never", {
+        signal: controller.signal,
+      });
+    });
+    controller.abort(new Error("user cancelled"));
+    await expect(pending).rejects.toThrow("user cancelled");
+    expect(admitted).toEqual(promotedFirst);
+    expect(scheduler.snapshot()).toMatchObject({ queued: 0, counters: { promoted: 2, rejected: 1 } });
   });
 
   it("abort while running - released at once, rejects with the reason, fn's late result ignored", async () => {
@@ -234,6 +282,16 @@ describe("RunHandle.submit()", () => {
     expect(errors).toHaveLength(1);
     expect(errors[0]).toBeInstanceOf(CallCancelledError);
     expect(scheduler.snapshot().queued).toBe(0);
+  });
+
+  it("cancel() - applies due promotions before admitting: a starved call goes before a younger one", () => {
+    let head: QueuedCall | undefined;
+    const { scheduler, admitted } = starvedBehindHead((run) => {
+      head = run.submit({ promptTokens: 900, expectedOutputTokens: 1 }, { onAdmit: () => {} });
+    });
+    head?.cancel();
+    expect(admitted).toEqual(promotedFirst);
+    expect(scheduler.snapshot()).toMatchObject({ queued: 0, counters: { promoted: 2, rejected: 1 } });
   });
 
   it("expected output defaults to the run's estimate: intermediate calls, then the final answer", () => {

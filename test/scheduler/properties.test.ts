@@ -354,6 +354,66 @@ describe("Scheduler starvation bound and determinism", () => {
     );
   });
 
+  it("regression: a cancel() after the clock moved promotes starved calls before it admits (shrunk counterexample)", () => {
+    // fast-check counterexample (sjf, maxWaitMs 1). The last command moves the clock to 4 and cancels a queued
+    // call; the freed budget admitted a call queued at 3 ahead of one queued at 2 (waited 2 > 1): cancel()
+    // admitted without first applying what time made due, so the starved call was never promoted.
+    const commands: { arrive: boolean; size: number; waitMs: number; cancel: number }[] = [
+      { arrive: true, size: 0, waitMs: 0, cancel: 0 },
+      { arrive: true, size: 0, waitMs: 0, cancel: 0 },
+      { arrive: true, size: 0, waitMs: 0, cancel: 0 },
+      { arrive: false, size: 0, waitMs: 0, cancel: 119021617 },
+      { arrive: false, size: 0, waitMs: 0, cancel: 1522165312 },
+      { arrive: true, size: 0, waitMs: 0, cancel: 0 },
+      { arrive: true, size: 0, waitMs: 0, cancel: 0 },
+      { arrive: true, size: 0, waitMs: 0, cancel: 0 },
+      { arrive: true, size: 0, waitMs: 0, cancel: 0 },
+      { arrive: false, size: 0, waitMs: 0, cancel: 167045323 },
+      { arrive: true, size: 0, waitMs: 0, cancel: 0 },
+      { arrive: true, size: 0, waitMs: 0, cancel: 0 },
+      { arrive: false, size: 0, waitMs: 0, cancel: 783965029 },
+      { arrive: false, size: 0, waitMs: 0, cancel: 991960 },
+      { arrive: false, size: 0, waitMs: 0, cancel: 35283667 },
+      { arrive: false, size: 0, waitMs: 0, cancel: 1530530512 },
+      { arrive: false, size: 0, waitMs: 0, cancel: 55842955 },
+      { arrive: false, size: 0, waitMs: 0, cancel: 640231 },
+      { arrive: true, size: 0, waitMs: 0, cancel: 0 },
+      { arrive: true, size: 0, waitMs: 0, cancel: 0 },
+      { arrive: true, size: 0, waitMs: 0, cancel: 0 },
+      { arrive: true, size: 0, waitMs: 0, cancel: 0 },
+      { arrive: true, size: 0, waitMs: 0, cancel: 0 },
+      { arrive: false, size: 0, waitMs: 0, cancel: 267649903 },
+      { arrive: true, size: 0, waitMs: 0, cancel: 0 },
+      { arrive: false, size: 0, waitMs: 0, cancel: 36664 },
+      { arrive: false, size: 0, waitMs: 0, cancel: 229830328 },
+      { arrive: true, size: 0, waitMs: 0, cancel: 0 },
+      { arrive: false, size: 0, waitMs: 0, cancel: 19810 },
+      { arrive: true, size: 0, waitMs: 0, cancel: 0 },
+      { arrive: true, size: 0, waitMs: 0, cancel: 0 },
+      { arrive: false, size: 0, waitMs: 0, cancel: 785013946 },
+      { arrive: true, size: 0, waitMs: 0, cancel: 0 },
+      { arrive: false, size: 0, waitMs: 0, cancel: 39438598 },
+      { arrive: true, size: 771, waitMs: 0, cancel: 0 },
+      { arrive: true, size: 204, waitMs: 0, cancel: 0 },
+      { arrive: false, size: 0, waitMs: 0, cancel: 1856911 },
+      { arrive: true, size: 797, waitMs: 0, cancel: 0 },
+      { arrive: false, size: 0, waitMs: 0, cancel: 135356500 },
+      { arrive: true, size: 0, waitMs: 0, cancel: 0 },
+      { arrive: false, size: 0, waitMs: 2, cancel: 16471 },
+      { arrive: true, size: 0, waitMs: 0, cancel: 0 },
+      { arrive: false, size: 0, waitMs: 0, cancel: 66622903 },
+      { arrive: false, size: 0, waitMs: 0, cancel: 50719627 },
+      { arrive: true, size: 0, waitMs: 1, cancel: 0 },
+      { arrive: false, size: 0, waitMs: 1, cancel: 2042077971 },
+    ];
+    const { violations, snapshot } = driveSync(
+      { policy: "sjf", maxWaitMs: 1, budget: { mode: "fixed", tokens: 1500 } },
+      commands,
+    );
+    expect(violations).toEqual([]);
+    expect(snapshot.queued).toBe(0);
+  });
+
   it("the same inputs and clock give the same admission order", () => {
     fc.assert(
       fc.property(optionsArb, syncCommands, (options, commands) => {
