@@ -18,6 +18,7 @@
  */
 import PQueue from "p-queue";
 import { type CallTicket, createScheduler, type RunHandle, type SubmitHandlers } from "../scheduler/index.js";
+import { mulberry32 } from "../util/prng.js";
 
 const SIZES = [100, 1_000, 10_000, 100_000];
 const IN_FLIGHT = 64;
@@ -33,17 +34,7 @@ interface Row {
   bytesPerQueuedCall: number;
 }
 
-/** Deterministic PRNG (mulberry32), so every run sees the same call sizes. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+const prng = mulberry32;
 
 /** CPU time of this process, ms. */
 function cpuMs(): number {

@@ -4,12 +4,11 @@
  *   augserve bench --workload FILE --mode virtual --policies plain,fcfs-window,sjf,las,augserve,augserve-oracle
  *                  [--rates 1,2,4,8] [--profile NAME] [--window N] [--seed N] [--json OUT] [--quiet]
  */
-import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { z } from "zod";
 import { runLiveBench } from "../bench/live/cli.js";
+import { writeBenchOutputs } from "../bench/output.js";
 import { createProgress } from "../bench/progress.js";
-import { writeHtmlReport } from "../bench/report/index.js";
 import { renderReport } from "../bench/table.js";
 import { BENCH_POLICIES } from "../bench/virtual/options.js";
 import { runSweep } from "../bench/virtual/sweep.js";
@@ -121,16 +120,8 @@ export async function runBench(flags: BenchFlags): Promise<string> {
     onProgress: (delta, label) => progress.tick(delta, label),
   });
   progress.stop();
-  const json = `${JSON.stringify(report, null, 2)}\n`;
   const text = `workload ${report.workload}, mode virtual, profile ${report.profile}\n\n${renderReport(report.results)}\n`;
-  if (flags.json === "-") {
-    process.stderr.write(text);
-    if (flags.html !== undefined) await writeHtmlReport(report, flags.html);
-    return json;
-  }
-  if (flags.json !== undefined) writeFileSync(flags.json, json);
-  if (flags.html !== undefined) await writeHtmlReport(report, flags.html);
-  return text;
+  return writeBenchOutputs(report, text, flags);
 }
 
 /** Registers `bench` on the program. */

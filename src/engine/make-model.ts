@@ -11,7 +11,7 @@
  */
 import { writeFile } from "node:fs/promises";
 import { z } from "zod";
-import { mulberry32 } from "../sim/fidelity.js";
+import { mulberry32 } from "../util/prng.js";
 import { EngineOptionsError } from "./errors.js";
 import { encodeTensor } from "./gguf/encode.js";
 import { GGML_TYPE, type GgmlType, type GgufTensor, type GgufValue, writeGguf } from "./gguf/writer.js";

@@ -2,6 +2,7 @@
  * Small statistics for the A/B report: quantiles, a seeded PRNG, and bootstrap confidence intervals of a
  * difference of means. Bootstrap rather than a normal approximation because latencies are heavy-tailed.
  */
+import { mulberry32 } from "../util/prng.js";
 
 /** Linear-interpolated quantile of ascending-sorted values (`q` in 0..1); NaN when empty. */
 export function quantileSorted(sorted: readonly number[], q: number): number {
@@ -20,17 +21,8 @@ export function mean(values: readonly number[]): number {
   return sum / values.length;
 }
 
-/** mulberry32: a tiny seeded PRNG, so that reports are reproducible. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG (mulberry32), so that reports are reproducible. */
+export const seededRandom = mulberry32;
 
 /** FNV-1a of a string, as a fraction in [0, 1): the sticky A/B assignment hash. */
 export function hashUnit(text: string): number {

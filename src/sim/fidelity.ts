@@ -3,6 +3,8 @@
  * against the published vLLM figures (copied from calibration.md with their sources, 2026-11).
  * `npm run bench:sim -- --fidelity` prints the table; docs/simulator.md shows it; a test keeps it within 20%.
  */
+
+import { mulberry32 } from "../util/prng.js";
 import { Engine } from "./engine/engine.js";
 import type { EngineOptions } from "./engine/options.js";
 import { getProfile } from "./engine/profiles.js";
@@ -26,17 +28,6 @@ export interface FidelityRow extends Omit<FidelityCase, "run"> {
   simulated: number;
   /** simulated / published - 1. */
   error: number;
-}
-
-/** Deterministic PRNG (mulberry32). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 function lognormal(random: () => number, median: number, sigma: number): number {

@@ -4,18 +4,9 @@ import { OnlineRegression } from "../../src/predict/learn/online-regression.js";
 import { Ewm, IntHistogram, Welford } from "../../src/predict/learn/running-stats.js";
 import { conditionalRemaining } from "../../src/predict/learn/signature-stats.js";
 import { ToolLatencyModel } from "../../src/predict/learn/tool-latency.js";
+import { mulberry32 } from "../../src/util/prng.js";
 
-/** Deterministic uniform numbers (mulberry32), so the tests do not depend on Math.random. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 describe("Welford / Ewm / IntHistogram", () => {
   it("Welford matches the batch mean and sample variance", () => {

@@ -4,21 +4,12 @@
  * field: setup, per-point TTFT CDFs, `--repeat` spreads and scheduler timelines. Deterministic (seeded).
  */
 import type { BenchResultsInput, PolicyResult } from "../../src/bench/report/schema.js";
+import { mulberry32 } from "../../src/util/prng.js";
 
 export const FIXTURE_POLICIES = ["plain", "sjf", "augserve", "augserve-oracle"] as const;
 export const FIXTURE_RATES = [1, 2, 3, 4, 6] as const;
 
-/** mulberry32: a small deterministic PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 /** Load at which each policy's attainment falls off (runs/s). */
 const KNEE: Record<string, number> = { plain: 2.2, sjf: 3.1, augserve: 4.3, "augserve-oracle": 4.8 };

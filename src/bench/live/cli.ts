@@ -2,10 +2,9 @@
  * `augserve bench --mode live`: the same flags and JSON as the virtual mode, plus `--backend`,
  * `--server-metrics`, `--time-scale`, `--model` and `--repeat` (see docs/live.md).
  */
-import { writeFileSync } from "node:fs";
 import type { SchedulerOptions } from "../../scheduler/options.js";
+import { writeBenchOutputs } from "../output.js";
 import { createProgress } from "../progress.js";
-import { writeHtmlReport } from "../report/index.js";
 import { renderReport } from "../table.js";
 import type { LoadReport } from "./lag.js";
 import { DEFAULT_TIME_SCALE, LIVE_POLICIES, LiveOptionsError, type LivePolicy } from "./options.js";
@@ -82,13 +81,5 @@ export async function runLiveBench(flags: LiveBenchFlags): Promise<string> {
     `workload ${report.workload}, mode live, ${where}, time scale ${report.live.timeScale} ` +
     `(durations in unscaled ms)${flags.repeat > 1 ? `, mean of ${flags.repeat} repeats` : ""}\n\n` +
     `${renderReport(report.results)}\n${warnings.join("")}`;
-  const json = `${JSON.stringify(report, null, 2)}\n`;
-  if (flags.json === "-") {
-    process.stderr.write(text);
-    if (flags.html !== undefined) await writeHtmlReport(report, flags.html);
-    return json;
-  }
-  if (flags.json !== undefined) writeFileSync(flags.json, json);
-  if (flags.html !== undefined) await writeHtmlReport(report, flags.html);
-  return text;
+  return writeBenchOutputs(report, text, flags);
 }

@@ -3,7 +3,7 @@
  * (fused decode steps up to the next arrival), CPU time measured with process.cpuUsage().
  */
 import { Engine } from "../../sim/engine/engine.js";
-import { mulberry32 } from "../../sim/fidelity.js";
+import { mulberry32 } from "../../util/prng.js";
 
 export interface EngineSpeed {
   /** Prompt tokens prefilled + tokens generated, per CPU second. */

@@ -1,3 +1,5 @@
+import { mulberry32 } from "../../util/prng.js";
+
 /**
  * A small seeded pseudo-random generator (mulberry32) and the draws the workload generator needs.
  *
@@ -5,20 +7,12 @@
  * mulberry32 has a 2^32 period, passes the usual statistical batteries for this use, and is 6 lines.
  */
 export class Rng {
-  #state: number;
+  /** Uniform in [0, 1). */
+  readonly next: () => number;
 
   /** @param seed any finite number; its low 32 bits seed the generator. */
   constructor(seed: number) {
-    this.#state = (Math.trunc(seed) ^ 0x9e3779b9) >>> 0;
-  }
-
-  /** Uniform in [0, 1). */
-  next(): number {
-    this.#state = (this.#state + 0x6d2b79f5) >>> 0;
-    let t = this.#state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+    this.next = mulberry32((Math.trunc(seed) ^ 0x9e3779b9) >>> 0);
   }
 
   /** Integer uniform in [min, max] (both inclusive). */

@@ -5,7 +5,7 @@
  * a leading space (the tokenizer cuts pieces, space included, at 6 characters), and lone punctuation.
  * So `n` pieces tokenize to `n` tokens.
  */
-import { mulberry32 } from "../fidelity.js";
+import { mulberry32 } from "../../util/prng.js";
 
 const WORDS = (
   "the of and to in is it that for on with as was at by this be are from or an have not but can we they " +
