@@ -140,13 +140,13 @@ if (values.json) {
     console.log(
       `goodput vs oracle: augserve goodput (runs/s meeting the SLO) with the online predictor / with the mean baseline, ` +
         `each over augserve-oracle's, virtual time, profile llama3-8b-h100, first ${goodputWindowS} s of arrivals only ` +
-        "(runs arriving later dropped; shortened to keep the bench affordable); target >= 0.90 at the high-load rate",
+        "(runs arriving later dropped when that is shorter than the file's window, to keep the bench affordable); target >= 0.90 at the high-load rate",
     );
     for (const d of details) {
       if (d.goodput === null) continue;
       const g = d.goodput;
       console.log(
-        `  ${d.workload.padEnd(24)} @ ${g.ratePerS} runs/s, ${g.runs} runs: predictor ${f(g.predictor)} / ` +
+        `  ${d.workload.padEnd(31)} @ ${g.ratePerS} runs/s, ${g.runs} runs: predictor ${f(g.predictor)} / ` +
           `baseline ${f(g.baseline)} / oracle ${f(g.oracle)} runs/s`,
       );
     }

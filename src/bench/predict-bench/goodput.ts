@@ -13,16 +13,16 @@ import type { GeneratedWorkload } from "../workload/types.js";
  * High-load arrival rate per workload, runs/s: twice `plain`'s sustainable rate (the highest rate with
  * >= 90% SLO attainment, docs/benchmarks.md), the "high-load rate" of issue 4's targets.
  * - infercept-mix: plain sustains 24 runs/s (commit 62f21de), so 48.
- * - infercept-trace, infercept-trace-bursty: plain sustains 24 runs/s in the coarser 16/24/32 sweep
- *   (commit 67afb32), so 48.
+ * - heldout-infercept-trace(-bursty) (the InferCept trace files): plain sustains 24 runs/s in the coarser
+ *   16/24/32 sweep (commit 67afb32), so 48.
  * - infercept-mix-bursty, toolbench-like: no sustainable rate measured; 48, the mix's figure (not
- *   necessarily twice their own).
+ *   necessarily twice their own: toolbench-like is far past saturation there).
  */
 export const HIGH_LOAD_RATES: Readonly<Record<string, number>> = {
   "infercept-mix": 48,
   "infercept-mix-bursty": 48,
-  "infercept-trace": 48,
-  "infercept-trace-bursty": 48,
+  "heldout-infercept-trace": 48,
+  "heldout-infercept-trace-bursty": 48,
   "toolbench-like": 48,
 };
 
