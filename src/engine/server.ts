@@ -4,11 +4,10 @@
  * llama.cpp server's metric names).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { basename } from "node:path";
 import { z } from "zod";
 import { ScriptedModel } from "../sim/model/scripted-model.js";
-import { readChatCompletionBody, sendJson } from "../sim/server/http.js";
+import { listen, openAIRequestListener, readChatCompletionBody, sendJson } from "../sim/server/http.js";
 import { chatCompletionBodySchema, errorBody } from "../sim/server/schema.js";
 import type { ConversationScript } from "../sim/types.js";
 import { handleEngineCompletion } from "./completions.js";
@@ -101,55 +100,30 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
       }
     });
 
-  const server = createServer((req, res) => {
-    const path = (req.url ?? "/").split("?")[0];
-    if (req.method === "POST" && path === "/v1/chat/completions") return onCompletion(req, res);
-    if (req.method === "GET" && path === "/health") return sendJson(res, 200, { status: "ok" });
-    if (req.method === "GET" && path === "/v1/models") {
-      return sendJson(res, 200, {
-        object: "list",
-        data: [
-          {
-            id: servedModel,
-            object: "model",
-            created,
-            owned_by: "augserve-engine",
-            meta: {
-              n_ctx: o.contextSize,
-              n_parallel: o.parallel,
-              n_ctx_train: loaded.model.trainContextSize,
-            },
-          },
-        ],
-      });
-    }
-    if (req.method === "GET" && path === "/metrics") {
-      registry.metrics().then(
-        (text) => res.writeHead(200, { "content-type": registry.contentType }).end(text),
-        (error: Error) => sendJson(res, 500, errorBody(error.message, null, null, "internal_error")),
-      );
-      return;
-    }
-    req.resume();
-    sendJson(res, 404, errorBody(`No route ${req.method} ${path}`, null, "not_found", "not_found_error"));
-  });
+  const server = createServer(
+    openAIRequestListener({
+      onCompletion,
+      registry,
+      healthBody: { status: "ok" },
+      model: {
+        id: servedModel,
+        object: "model",
+        created,
+        owned_by: "augserve-engine",
+        meta: { n_ctx: o.contextSize, n_parallel: o.parallel, n_ctx_train: loaded.model.trainContextSize },
+      },
+    }),
+  );
   server.keepAliveTimeout = 30_000;
 
+  let bound: { port: number; url: string };
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(o.port, o.host, () => {
-        server.off("error", reject);
-        resolve();
-      });
-    });
+    bound = await listen(server, o.port, o.host);
   } catch (error) {
     await engine.close();
     throw error;
   }
-  const port = (server.address() as AddressInfo).port;
-  const host = o.host.includes(":") ? `[${o.host}]` : o.host;
-  const url = `http://${host}:${port}`;
+  const { port, url } = bound;
   return {
     url,
     baseURL: `${url}/v1`,

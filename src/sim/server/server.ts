@@ -5,7 +5,6 @@
  * Bad requests get OpenAI's JSON error with status 400 and never reach the engine.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { z } from "zod";
 import { Engine } from "../engine/engine.js";
 import { SCHEDULING_POLICIES } from "../engine/request-queue.js";
@@ -14,7 +13,7 @@ import { ScriptedModel } from "../model/scripted-model.js";
 import type { ConversationScript } from "../types.js";
 import { handleChatCompletion } from "./completions.js";
 import { WallClockDriver } from "./driver.js";
-import { readChatCompletionBody, sendJson } from "./http.js";
+import { listen, openAIRequestListener, readChatCompletionBody, sendJson } from "./http.js";
 import { SimMetrics } from "./metrics.js";
 import { chatCompletionBodySchema, errorBody } from "./schema.js";
 
@@ -106,47 +105,23 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
       }
     });
 
-  const server = createServer((req, res) => {
-    const path = (req.url ?? "/").split("?")[0];
-    if (req.method === "POST" && path === "/v1/chat/completions") return onCompletion(req, res);
-    if (req.method === "GET" && path === "/health") return void res.writeHead(200).end();
-    if (req.method === "GET" && path === "/v1/models") {
-      return sendJson(res, 200, {
-        object: "list",
-        data: [
-          {
-            id: profile.modelName,
-            object: "model",
-            created,
-            owned_by: "augserve-sim",
-            root: profile.modelName,
-            max_model_len: engine.options.maxModelLen,
-          },
-        ],
-      });
-    }
-    if (req.method === "GET" && path === "/metrics") {
-      metrics.registry.metrics().then(
-        (text) => res.writeHead(200, { "content-type": metrics.registry.contentType }).end(text),
-        (error: Error) => sendJson(res, 500, errorBody(error.message, null, null, "internal_error")),
-      );
-      return;
-    }
-    req.resume();
-    sendJson(res, 404, errorBody(`No route ${req.method} ${path}`, null, "not_found", "not_found_error"));
-  });
+  const server = createServer(
+    openAIRequestListener({
+      onCompletion,
+      registry: metrics.registry,
+      model: {
+        id: profile.modelName,
+        object: "model",
+        created,
+        owned_by: "augserve-sim",
+        root: profile.modelName,
+        max_model_len: engine.options.maxModelLen,
+      },
+    }),
+  );
   server.keepAliveTimeout = 30_000;
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(o.port, o.host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  const host = o.host.includes(":") ? `[${o.host}]` : o.host;
-  const url = `http://${host}:${port}`;
+  const { port, url } = await listen(server, o.port, o.host);
   return {
     url,
     baseURL: `${url}/v1`,
