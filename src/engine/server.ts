@@ -3,12 +3,12 @@
  * (`POST /v1/chat/completions` streamed or not, tools, usage; `GET /v1/models`, `/health`, `/metrics` with
  * llama.cpp server's metric names).
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer } from "node:http";
 import { basename } from "node:path";
 import { z } from "zod";
 import { ScriptedModel } from "../sim/model/scripted-model.js";
-import { listen, openAIRequestListener, readChatCompletionBody, sendJson } from "../sim/server/http.js";
-import { chatCompletionBodySchema, errorBody } from "../sim/server/schema.js";
+import { chatCompletionRoute, listen, openAIRequestListener } from "../sim/server/http.js";
+import { chatCompletionBodySchema } from "../sim/server/schema.js";
 import type { ConversationScript } from "../sim/types.js";
 import { handleEngineCompletion } from "./completions.js";
 import { LlamaEngine } from "./engine.js";
@@ -90,15 +90,11 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
   const ctx = { engine, model, servedModel };
   const created = Math.floor(Date.now() / 1000);
 
-  const onCompletion = (req: IncomingMessage, res: ServerResponse) =>
-    readChatCompletionBody(req, res, { maxBodyBytes: o.maxBodyBytes, schema: bodySchema }, (body) => {
-      try {
-        handleEngineCompletion(ctx, body, res);
-      } catch (error) {
-        if (!(error instanceof EngineRequestError)) throw error;
-        sendJson(res, 400, errorBody(error.message, "messages", "context_length_exceeded"));
-      }
-    });
+  const onCompletion = chatCompletionRoute(
+    { maxBodyBytes: o.maxBodyBytes, schema: bodySchema },
+    (body, res) => handleEngineCompletion(ctx, body, res),
+    (error): error is EngineRequestError => error instanceof EngineRequestError,
+  );
 
   const server = createServer(
     openAIRequestListener({

@@ -70,6 +70,27 @@ export function readChatCompletionBody(
   });
 }
 
+/**
+ * `POST /v1/chat/completions`: reads and validates the body, then hands it to `handle`. An error that
+ * `isRequestError` recognises (a prompt the server cannot take) becomes a 400 `context_length_exceeded`;
+ * anything else is a bug and propagates.
+ */
+export function chatCompletionRoute(
+  limits: { maxBodyBytes: number; schema: ReturnType<typeof chatCompletionBodySchema> },
+  handle: (body: ChatCompletionBody, res: ServerResponse) => void,
+  isRequestError: (error: unknown) => error is Error,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) =>
+    readChatCompletionBody(req, res, limits, (body) => {
+      try {
+        handle(body, res);
+      } catch (error) {
+        if (!isRequestError(error)) throw error;
+        sendJson(res, 400, errorBody(error.message, "messages", "context_length_exceeded"));
+      }
+    });
+}
+
 /** The routes every OpenAI-compatible server of the project answers, besides its own chat completions. */
 export interface OpenAIRoutes {
   /** `POST /v1/chat/completions`. */

@@ -4,7 +4,7 @@
  * Routes: `POST /v1/chat/completions`, `GET /v1/models`, `GET /health`, `GET /metrics` (Prometheus, vLLM names).
  * Bad requests get OpenAI's JSON error with status 400 and never reach the engine.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer } from "node:http";
 import { z } from "zod";
 import { Engine } from "../engine/engine.js";
 import { SCHEDULING_POLICIES } from "../engine/request-queue.js";
@@ -13,9 +13,9 @@ import { ScriptedModel } from "../model/scripted-model.js";
 import type { ConversationScript } from "../types.js";
 import { handleChatCompletion } from "./completions.js";
 import { WallClockDriver } from "./driver.js";
-import { listen, openAIRequestListener, readChatCompletionBody, sendJson } from "./http.js";
+import { chatCompletionRoute, listen, openAIRequestListener } from "./http.js";
 import { SimMetrics } from "./metrics.js";
-import { chatCompletionBodySchema, errorBody } from "./schema.js";
+import { chatCompletionBodySchema } from "./schema.js";
 
 export const SimServerOptionsSchema = z
   .object({
@@ -95,15 +95,11 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
   const ctx = { driver, model, metrics, servedModel: profile.modelName };
   const created = Math.floor(Date.now() / 1000);
 
-  const onCompletion = (req: IncomingMessage, res: ServerResponse) =>
-    readChatCompletionBody(req, res, { maxBodyBytes: o.maxBodyBytes, schema: bodySchema }, (body) => {
-      try {
-        handleChatCompletion(ctx, body, res);
-      } catch (error) {
-        if (!(error instanceof SimRequestError)) throw error;
-        sendJson(res, 400, errorBody(error.message, "messages", "context_length_exceeded"));
-      }
-    });
+  const onCompletion = chatCompletionRoute(
+    { maxBodyBytes: o.maxBodyBytes, schema: bodySchema },
+    (body, res) => handleChatCompletion(ctx, body, res),
+    (error): error is SimRequestError => error instanceof SimRequestError,
+  );
 
   const server = createServer(
     openAIRequestListener({
