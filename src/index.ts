@@ -8,6 +8,7 @@ export * from "./langchain/index.js";
 export * from "./predict/index.js";
 export {
   AdaptiveBudget,
+  AugServeOverloadedError,
   adaptiveBudgetStep,
   type BudgetController,
   type BudgetSample,

@@ -6,6 +6,7 @@ import { z } from "zod";
 import type { Logger } from "../backend/poller.js";
 import type { Predictor } from "../predict/types.js";
 import type { SchedulerApi } from "../scheduler/types.js";
+import { MAX_TIMER_MS, parseWith } from "../scheduler/validate.js";
 import { AugServeOptionsError } from "./errors.js";
 
 const isObjectWith =
@@ -15,7 +16,7 @@ const isObjectWith =
     value !== null &&
     methods.every((m) => typeof (value as Record<string, unknown>)[m] === "function");
 
-const SloSchema = z.object({
+const SloSchema = z.strictObject({
   /** Time to first token of the run, ms. > 0. */
   ttftMs: z.number().positive(),
   /** (E2E - tool time) / output tokens, ms per token. > 0. */
@@ -27,7 +28,7 @@ const SloSchema = z.object({
  * `mode: "ab"` sends `fraction` of runs through the scheduler and the rest straight to the model;
  * `"aa-plain"` and `"aa-scheduled"` give both arms the same treatment to measure the noise floor.
  */
-export const AbTestSchema = z.object({
+export const AbTestSchema = z.strictObject({
   /** Share of runs in the scheduled arm, 0..1. @default 0.5 */
   fraction: z.number().min(0).max(1).default(0.5),
   /** Seed of the assignment hash: change it to reshuffle users between arms. @default 0 */
@@ -44,7 +45,7 @@ export const AbTestSchema = z.object({
 });
 
 /** Options of {@link createAugServe} / `augserve()`. Every field is optional. */
-export const AugServeOptionsSchema = z.object({
+export const AugServeOptionsSchema = z.strictObject({
   /** The scheduler; default: the process-wide one (`defaultScheduler()`), shared by every agent. */
   scheduler: z
     .custom<SchedulerApi>(isObjectWith("beginRun", "observe", "snapshot", "on"), {
@@ -65,22 +66,24 @@ export const AugServeOptionsSchema = z.object({
    */
   serverPriority: z.boolean().default(false),
   /** The server's Prometheus endpoint (e.g. `http://127.0.0.1:8000/metrics`); enables the poller feeding `observe()`. */
-  serverMetricsUrl: z.url().optional(),
-  /** Poll interval of `serverMetricsUrl`, ms. >= 50. @default 1000 */
-  metricsPollIntervalMs: z.number().min(50).default(1000),
+  serverMetricsUrl: z
+    .url({ protocol: /^https?$/, hostname: z.regexes.hostname, error: "expected an http:// or https:// URL" })
+    .optional(),
+  /** Poll interval of `serverMetricsUrl`, ms. 50 <= ms <= 2^31 - 1 (what a timer holds). @default 1000 */
+  metricsPollIntervalMs: z.number().min(50).max(MAX_TIMER_MS).default(1000),
   /**
    * Time-out of one model call, queue wait and every retry attempt included, ms. The call's budget is
    * released and `AugServeTimeoutError` thrown when it passes. `0` disables it. Longer than the scheduler's
    * starvation bound (`maxWaitMs`, 300 s) plus a call's service, so a starving call is promoted before it times
-   * out. @default 600000
+   * out. 0 <= ms <= 2^31 - 1 (what a timer holds). @default 600000
    */
-  callTimeoutMs: z.number().min(0).default(600_000),
+  callTimeoutMs: z.number().min(0).max(MAX_TIMER_MS).default(600_000),
   /**
    * A run with no call in flight and no activity for this long is ended as an error (a graph that crashed
    * outside the hooks never reports its end), ms. Checked at most once a minute, when a run begins.
-   * @default 600000
+   * 0 < ms <= 2^31 - 1. @default 600000
    */
-  runIdleTimeoutMs: z.number().positive().default(600_000),
+  runIdleTimeoutMs: z.number().positive().max(MAX_TIMER_MS).default(600_000),
   /** prom-client registry for the metrics; `null` disables metrics. @default the global registry */
   registry: z.custom<Registry>(isObjectWith("registerMetric", "metrics")).nullable().optional(),
   /** Prefix of the metric names. @default "augserve_" */
@@ -111,16 +114,18 @@ export type ResolvedAugServeOptions = z.output<typeof AugServeOptionsSchema>;
 /** What users pass as `abTest`. */
 export type AbTestOptions = z.input<typeof AbTestSchema>;
 
-/** Validates options, throwing {@link AugServeOptionsError} (with the `ZodError` as `cause`) on bad input. */
+/**
+ * Validates options, throwing {@link AugServeOptionsError} (with the `ZodError` as `cause`) on bad input.
+ * Unknown keys are errors (with a "did you mean" when a known key is one edit away), never dropped.
+ */
 export function parseAugServeOptions(options: AugServeOptions | undefined): ResolvedAugServeOptions {
-  const result = AugServeOptionsSchema.safeParse(options ?? {});
-  if (result.success) return result.data;
-  const issues = result.error.issues.map((issue) => {
-    const received = issue.path.reduce<unknown>(
-      (value, key) => (value as Record<PropertyKey, unknown> | undefined)?.[key],
-      options,
-    );
-    return `${issue.path.join(".") || "(root)"}: ${issue.message}, got \`${String(received)}\` (${typeof received})`;
-  });
-  throw new AugServeOptionsError(issues, result.error);
+  return parseWith(
+    AugServeOptionsSchema,
+    options ?? {},
+    (issues, cause) =>
+      new AugServeOptionsError(
+        issues.map((issue) => `${issue.path || "(root)"}: ${issue.message}`),
+        cause,
+      ),
+  );
 }

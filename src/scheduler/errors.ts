@@ -2,6 +2,7 @@
  * Errors of the scheduler. Each is a named, exported class with typed fields, for `instanceof` checks.
  */
 import type { ZodError } from "zod";
+import type { OptionIssue } from "./validate.js";
 
 /** The options given to `createScheduler` (or a budget controller) are invalid. */
 export class SchedulerOptionsError extends Error {
@@ -11,10 +12,12 @@ export class SchedulerOptionsError extends Error {
   /** Every issue zod found, as `path: message`. */
   readonly issues: readonly string[];
 
-  constructor(field: string, detail: string, cause: ZodError) {
+  constructor(field: string, detail: string, cause: ZodError, issues?: readonly OptionIssue[]) {
     super(`Invalid scheduler option \`${field || "(options)"}\`: ${detail}`, { cause });
     this.field = field;
-    this.issues = cause.issues.map((issue) => `${issue.path.join(".") || "(options)"}: ${issue.message}`);
+    this.issues = issues
+      ? issues.map((issue) => `${issue.path || "(options)"}: ${issue.message}`)
+      : cause.issues.map((issue) => `${issue.path.join(".") || "(options)"}: ${issue.message}`);
   }
 }
 
@@ -31,6 +34,33 @@ export class QueueFullError extends Error {
     );
     this.limit = limit;
     this.runId = runId;
+  }
+}
+
+/**
+ * Overload control (`overload: "shed"`): a new run could not start within its TTFT target given the work
+ * queued ahead of it, so it was refused at once instead of queued. A web app turns it into "busy, try
+ * again"; the gateway into HTTP 429 with `Retry-After`. Refused runs count as SLO misses.
+ */
+export class AugServeOverloadedError extends Error {
+  override readonly name = "AugServeOverloadedError";
+  readonly runId: string;
+  /** Predicted wait before the run's first call would be admitted, ms. */
+  readonly predictedWaitMs: number;
+  /** The limit it was compared with (the run's TTFT target), ms. */
+  readonly limitMs: number;
+  /** A hint for when to try again, ms (at least 1). */
+  readonly retryAfterMs: number;
+
+  constructor(runId: string, predictedWaitMs: number, limitMs: number, retryAfterMs: number) {
+    super(
+      `Server overloaded: run ${runId} would wait about ${Math.round(predictedWaitMs)} ms for admission, ` +
+        `expected at most ${Math.round(limitMs)} ms (its TTFT target); retry in ~${Math.round(retryAfterMs)} ms`,
+    );
+    this.runId = runId;
+    this.predictedWaitMs = predictedWaitMs;
+    this.limitMs = limitMs;
+    this.retryAfterMs = Math.max(1, retryAfterMs);
   }
 }
 

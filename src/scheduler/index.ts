@@ -19,6 +19,7 @@ export {
 } from "./budget.js";
 export { createScheduler } from "./create-scheduler.js";
 export {
+  AugServeOverloadedError,
   CallCancelledError,
   type CancelReason,
   QueueFullError,
@@ -49,3 +50,11 @@ export { createPolicy, type Policy } from "./policies.js";
 export { PressureGauge } from "./pressure.js";
 export { Scheduler, type SchedulerDeps } from "./scheduler.js";
 export * from "./types.js";
+export {
+  describeIssues,
+  describeValue,
+  MAX_TIMER_MS,
+  type OptionIssue,
+  parseWith,
+  suggestKey,
+} from "./validate.js";

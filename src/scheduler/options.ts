@@ -4,12 +4,13 @@
  */
 import { z } from "zod";
 import { SchedulerOptionsError } from "./errors.js";
+import { parseWith } from "./validate.js";
 
 const positive = () => z.number().finite().positive();
 const nonNegative = () => z.number().finite().nonnegative();
 
 /** The default SLO of a run, used when `beginRun` gives none. */
-export const SloSchema = z.object({
+export const SloSchema = z.strictObject({
   /** Time to first token of the run, ms. > 0. @default 2000 */
   ttftMs: positive().default(2000),
   /** (E2E - tool time) / output tokens, ms per token. > 0. @default 100 */
@@ -17,7 +18,7 @@ export const SloSchema = z.object({
 });
 
 /** A budget that never moves (for ablation and A/B runs). */
-export const FixedBudgetSchema = z.object({
+export const FixedBudgetSchema = z.strictObject({
   mode: z.literal("fixed"),
   /** Tokens in flight on the server. Integer >= 1. @default 32768 */
   tokens: z.number().int().positive().default(32_768),
@@ -28,8 +29,9 @@ export const FixedBudgetSchema = z.object({
  * @example { mode: "adaptive", minTokens: 4096, maxTokens: 131072, targetTokenLatencyMs: 40 }
  */
 export const AdaptiveBudgetSchema = z
-  .object({
-    mode: z.literal("adaptive"),
+  .strictObject({
+    /** The default controller: `mode` may be left out. @default "adaptive" */
+    mode: z.literal("adaptive").default("adaptive"),
     /** Budget at start, tokens. minTokens <= initialTokens <= maxTokens. @default 32768 */
     initialTokens: z.number().int().positive().default(32_768),
     /** Lower clamp, tokens. Integer >= 1. @default 4096 */
@@ -95,7 +97,7 @@ export const AdaptiveBudgetSchema = z
 export const BudgetOptionsSchema = z.discriminatedUnion("mode", [FixedBudgetSchema, AdaptiveBudgetSchema]);
 
 /** Online cost model of the server (Stage I/II): per-token prefill and decode times. */
-export const CostModelSchema = z.object({
+export const CostModelSchema = z.strictObject({
   /** Prior prefill time per uncached prompt token, ms (vLLM, Llama-3.1-8B, one H100: ~12k tok/s). @default 0.08 */
   prefillMsPerToken: positive().default(0.08),
   /** Prior decode time per output token of one sequence in a busy batch, ms (H100, 8B). @default 15 */
@@ -109,7 +111,7 @@ export const CostModelSchema = z.object({
 });
 
 /** Weights of the Stage II score of the `augserve` policies (all in ms of predicted cost). */
-export const AugServeWeightsSchema = z.object({
+export const AugServeWeightsSchema = z.strictObject({
   /** Weight of waiting time: waiting 1 s offsets `waitWeight` s of predicted cost. >= 0. @default 1 */
   waitWeight: nonNegative().default(1),
   /** Weight of SLO slack (least-laxity: the time at which the run becomes hopeless). >= 0. @default 0.5 */
@@ -128,7 +130,7 @@ export const AugServeWeightsSchema = z.object({
  * Options of {@link createScheduler}.
  * @example createScheduler({ policy: "augserve", maxWaitMs: 20_000, budget: { mode: "fixed", tokens: 16_384 } })
  */
-export const SchedulerOptionsSchema = z.object({
+export const SchedulerOptionsSchema = z.strictObject({
   /** Ordering policy. One of fcfs, sjf, las, augserve, augserve-oracle. @default "augserve" */
   policy: z.enum(["fcfs", "sjf", "las", "augserve", "augserve-oracle"]).default("augserve"),
   /** Queued calls beyond which `call`/`submit` reject at once with `QueueFullError`. Integer >= 1. @default 100000 */
@@ -159,37 +161,18 @@ export type FixedBudgetOptions = z.output<typeof FixedBudgetSchema>;
 export type CostModelOptions = z.output<typeof CostModelSchema>;
 export type AugServeWeights = z.output<typeof AugServeWeightsSchema>;
 
-/** Validates with `schema`, or throws {@link SchedulerOptionsError} naming the first bad field and the value given. */
+/**
+ * Validates with `schema`, or throws {@link SchedulerOptionsError} naming the first bad field and the value
+ * given (unknown keys are errors, with a "did you mean" when a known key is one edit away).
+ */
 export function parseOptions<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
-  const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const path = issue?.path ?? [];
-  let received: unknown = input;
-  for (const key of path) {
-    received =
-      received !== null && typeof received === "object"
-        ? (received as Record<PropertyKey, unknown>)[key as PropertyKey]
-        : undefined;
-  }
-  const shown = describe(received);
-  throw new SchedulerOptionsError(
-    path.join("."),
-    `${issue?.message ?? "invalid"}, got ${shown}`,
-    result.error,
-  );
+  return parseWith(schema, input, (issues, cause) => {
+    const first = issues[0] ?? { path: "", message: "invalid" };
+    return new SchedulerOptionsError(first.path, first.message, cause, issues);
+  });
 }
 
 /** Validates scheduler options (applying defaults). */
 export function parseSchedulerOptions(input: SchedulerOptions | undefined): ResolvedSchedulerOptions {
   return parseOptions(SchedulerOptionsSchema, input ?? {});
-}
-
-function describe(value: unknown): string {
-  if (typeof value === "string") return `\`"${value}"\` (string)`;
-  if (value === undefined) return "`undefined`";
-  if (value === null) return "`null`";
-  if (typeof value === "object")
-    return `\`${JSON.stringify(value)}\` (${Array.isArray(value) ? "array" : "object"})`;
-  return `\`${String(value)}\` (${typeof value})`;
 }

@@ -49,12 +49,26 @@ export interface RunFeatures extends RunEstimate {
   truth?: RunEstimate;
 }
 
+/**
+ * Service class of a run. Under contention `background` work yields to `interactive` work (it is admitted
+ * only while no interactive call waits that fits, and is shed first under overload).
+ */
+export type PriorityClass = "interactive" | "background";
+
 export interface BeginRunOptions {
   /** Stable id; generated when absent. */
   runId?: string;
   features: RunFeatures;
   /** Overrides the scheduler's default SLO for this run. */
   slo?: Slo;
+  /** Service class of the run. @default "interactive" */
+  priorityClass?: PriorityClass;
+  /**
+   * Fairness key (a user, a tenant, an API key's owner). While several keys have calls waiting, no key
+   * holds more than its fair share of the budget (token-weighted fair sharing; see docs/scheduler.md).
+   * Runs without a key share one anonymous key. At most 256 characters.
+   */
+  tenant?: string;
 }
 
 /** Token accounting of one call, known before it is sent. */
