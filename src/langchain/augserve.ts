@@ -206,7 +206,15 @@ export class AugServe {
     // One timer per call (cheaper than AbortSignal.timeout + AbortSignal.any on the hot path).
     const timeoutMs = this.options.callTimeoutMs;
     const timeout = timeoutMs > 0 ? new AbortController() : undefined;
-    const timer = timeout === undefined ? undefined : setTimeout(() => timeout.abort(), timeoutMs);
+    // A TimeoutError reason tells the scheduler that the call failed (a stalled server is pressure for the
+    // budget controller), where a caller's abort is not.
+    const timer =
+      timeout === undefined
+        ? undefined
+        : setTimeout(
+            () => timeout.abort(new DOMException(`callTimeoutMs=${timeoutMs} ms passed`, "TimeoutError")),
+            timeoutMs,
+          );
     timer?.unref?.();
     const callSignal =
       timeout === undefined

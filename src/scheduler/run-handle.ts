@@ -28,6 +28,15 @@ export interface RunOps {
   end(run: RunState, outcome: RunOutcome): void;
 }
 
+/**
+ * Whether an abort reason is a time-out (`AbortSignal.timeout()` aborts with a `TimeoutError` DOMException;
+ * callers with their own timer abort with an error of that name). A call that times out while running is a
+ * failure for the budget controller (a stalled server is pressure), not a caller's abort.
+ */
+export function isTimeoutReason(reason: unknown): boolean {
+  return (reason as { name?: unknown } | null)?.name === "TimeoutError";
+}
+
 export class SchedulerRun implements RunHandle {
   readonly #run: RunState;
   readonly #ops: RunOps;
@@ -46,7 +55,8 @@ export class SchedulerRun implements RunHandle {
    * when `fn`'s promise settles (ok / error), when `fn` throws, or when `options.signal` aborts
    * (queued: removed from the queue; running: released at once, `fn`'s later outcome ignored).
    * Rejects with the signal's reason on abort, with `QueueFullError` at once when the queue is full,
-   * with `CallCancelledError` when the run ends while the call is queued.
+   * with `CallCancelledError` when the run ends while the call is queued. A running call aborted with a
+   * `TimeoutError` reason counts as failed (outcome "error": pressure for the budget), not as aborted.
    * @example await run.call({ promptTokens: 900 }, (ctx) => model.invoke(messages, { signal: ctx.signal }),
    *   { signal: AbortSignal.timeout(30_000) })
    */
@@ -71,7 +81,7 @@ export class SchedulerRun implements RunHandle {
       };
       const onAbort = () => {
         const reason = signal?.reason;
-        if (ticket) ticket.fail("aborted");
+        if (ticket) ticket.fail(isTimeoutReason(reason) ? "error" : "aborted");
         else if (queued) ops.abortQueued(queued, reason);
         settle(false, reason);
       };
@@ -96,7 +106,7 @@ export class SchedulerRun implements RunHandle {
                 settle(true, value);
               },
               (error: unknown) => {
-                admitted.fail(signal?.aborted ? "aborted" : "error");
+                admitted.fail(signal?.aborted && !isTimeoutReason(signal.reason) ? "aborted" : "error");
                 settle(false, error);
               },
             );

@@ -201,14 +201,38 @@ describe("RunHandle.call()", () => {
     expect(scheduler.snapshot().counters).toMatchObject({ aborted: 1, completed: 0 });
   });
 
-  it("time-out through AbortSignal.timeout() - rejects with TimeoutError and releases", async () => {
+  it("time-out through AbortSignal.timeout() - rejects with TimeoutError, releases, counts as failed", async () => {
+    // Issue 14, defect 3: a running call that times out is a failure for the budget controller (a stalled
+    // server is pressure), not a caller's abort.
     const { scheduler } = virtualScheduler(fixed(1000));
+    const outcomes: string[] = [];
+    scheduler.on("completed", (e) => outcomes.push(e.outcome));
     const run = scheduler.beginRun({ features: features() });
     const pending = run.call({ promptTokens: 1 }, () => new Promise<never>(() => {}), {
       signal: AbortSignal.timeout(5),
     });
     await expect(pending).rejects.toMatchObject({ name: "TimeoutError" });
-    expect(scheduler.snapshot()).toMatchObject({ inFlightTokens: 0, counters: { aborted: 1 } });
+    expect(scheduler.snapshot()).toMatchObject({ inFlightTokens: 0, counters: { failed: 1, aborted: 0 } });
+    expect(outcomes).toEqual(["error"]);
+  });
+
+  it("time-out while running - the adaptive budget is cut as for any other failure", async () => {
+    const { scheduler, clock } = virtualScheduler({ budget: { initialTokens: 32_768, cooldownMs: 0 } });
+    const before = scheduler.snapshot().budgetTokens;
+    for (let i = 0; i < 4; i++) {
+      clock.advance(1_000);
+      const controller = new AbortController();
+      const run = scheduler.beginRun({ features: features() });
+      const pending = run.call({ promptTokens: 1 }, () => new Promise<never>(() => {}), {
+        signal: controller.signal,
+      });
+      controller.abort(new DOMException("stalled", "TimeoutError"));
+      await expect(pending).rejects.toMatchObject({ name: "TimeoutError" });
+      run.end("error");
+    }
+    clock.advance(1_000);
+    scheduler.tick();
+    expect(scheduler.snapshot().budgetTokens).toBeLessThan(before);
   });
 
   it("an already-aborted signal rejects without queueing", async () => {
