@@ -7,8 +7,10 @@
  */
 import type { ServerResponse } from "node:http";
 import type { ScriptedModel } from "../sim/model/scripted-model.js";
-import { type ChatCompletionBody, messageText } from "../sim/server/schema.js";
-import { ChatCompletionWriter, newCompletionId, PlanCursor, templateMessages } from "../sim/server/wire.js";
+import { PlanCursor } from "../sim/server/plan-cursor.js";
+import { templateMessages } from "../sim/server/template.js";
+import { ChatCompletionWriter, newCompletionId } from "../wire/completion-writer.js";
+import { type ChatCompletionBody, messageText } from "../wire/schema.js";
 import { StreamingDetokenizer } from "./detokenizer.js";
 import type { LlamaEngine } from "./engine.js";
 import { EngineRequestError } from "./errors.js";
@@ -22,11 +24,11 @@ export interface EngineCompletionContext {
 }
 
 /** Handles one validated request. Throws `EngineRequestError` (answer 400) before writing anything. */
-export function handleEngineCompletion(
+export async function handleEngineCompletion(
   ctx: EngineCompletionContext,
   body: ChatCompletionBody,
   res: ServerResponse,
-): void {
+): Promise<void> {
   const { engine } = ctx;
   const llamaModel = engine.loaded.model;
   const tools = body.tools ?? [];
