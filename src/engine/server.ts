@@ -17,6 +17,7 @@ import { LlamaEngine } from "./engine.js";
 import { EngineOptionsError, EngineRequestError } from "./errors.js";
 import { loadModel } from "./llama.js";
 import { createEngineMetrics } from "./metrics.js";
+import { PromptTokenizer } from "./tokenize.js";
 
 export const EngineServerOptionsSchema = z
   .object({
@@ -85,7 +86,8 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
   // max_tokens is validated against the model's trained length (as llama.cpp accepts any n_predict); a reply
   // is cut to the room left in its sequence, finish reason "length".
   const bodySchema = chatCompletionBodySchema(Math.max(loaded.model.trainContextSize, o.contextSize));
-  const ctx = { engine, model, servedModel };
+  const tokenizer = new PromptTokenizer(loaded.model, o.modelPath);
+  const ctx = { engine, tokenizer, model, servedModel };
   const created = Math.floor(Date.now() / 1000);
 
   const onCompletion = chatCompletionRoute({
@@ -117,6 +119,7 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
   try {
     bound = await listen(server, o.port, o.host);
   } catch (error) {
+    await tokenizer.close();
     await engine.close();
     throw error;
   }
@@ -133,6 +136,7 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
       // Open responses close -> their requests abort and free their slots.
       server.closeAllConnections();
       await closed;
+      await tokenizer.close();
       await engine.close();
     },
   };
