@@ -6,6 +6,8 @@ import { createServer, type Server } from "node:http";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import {
+  chatCompletionBodySchema,
+  chatCompletionRoute,
   findExcessNesting,
   listen,
   openAIRequestListener,
@@ -90,6 +92,35 @@ describe("SseSplitter", () => {
     expect(sseData(Buffer.from("data: a\ndata: b\n\n"))).toBe("a\nb");
     expect(sseData(Buffer.from("data:[DONE]\n\n"))).toBe("[DONE]");
     expect(sseData(Buffer.from(": keep-alive\n\n"))).toBeUndefined();
+  });
+});
+
+describe("chatCompletionRoute() - what a route is handed", () => {
+  it("the parsed body keeps every field it does not know, and the raw bytes are the request's", async () => {
+    const seen: { body?: unknown; raw?: Buffer } = {};
+    const server = createServer(
+      openAIRequestListener({
+        onCompletion: chatCompletionRoute({
+          limits: { maxBodyBytes: 1 << 20, maxJsonDepth: 64, schema: chatCompletionBodySchema(100) },
+          handle: (body, res, raw) => {
+            Object.assign(seen, { body, raw });
+            res.writeHead(204).end();
+          },
+        }),
+        model: { id: "m" },
+        registry: { metrics: async () => "", contentType: "text/plain" },
+      }),
+    );
+    const { url } = await listen(server, 0, "127.0.0.1");
+    const text =
+      '{"messages":[{"role":"user","content":"hi","x_note":{"deep":[1,{"k":null}]}}],"tools":[{"type":"function",' +
+      '"function":{"name":"f","strict":true,"parameters":{"type":"object"}},"x_tool":1}],"response_format":' +
+      '{"type":"json_schema"},"seed":12345678901234567890,"max_tokens":5}';
+    const res = await fetch(`${url}/v1/chat/completions`, { method: "POST", body: text });
+    await new Promise<void>((r) => server.close(() => r()));
+    expect(res.status).toBe(204);
+    expect(seen.raw?.toString()).toBe(text);
+    expect(seen.body).toEqual(JSON.parse(text));
   });
 });
 
