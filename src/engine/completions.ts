@@ -7,26 +7,31 @@
  */
 import type { ServerResponse } from "node:http";
 import type { ScriptedModel } from "../sim/model/scripted-model.js";
-import { type ChatCompletionBody, messageText } from "../sim/server/schema.js";
-import { ChatCompletionWriter, newCompletionId, PlanCursor, templateMessages } from "../sim/server/wire.js";
+import { PlanCursor } from "../sim/server/plan-cursor.js";
+import { templateMessages } from "../sim/server/template.js";
+import { ChatCompletionWriter, newCompletionId } from "../wire/completion-writer.js";
+import { type ChatCompletionBody, messageText } from "../wire/schema.js";
 import { StreamingDetokenizer } from "./detokenizer.js";
 import type { LlamaEngine } from "./engine.js";
-import { EngineRequestError } from "./errors.js";
-import type { Token } from "./llama.js";
 import { renderPromptText } from "./prompt.js";
+import type { PromptTokenizer } from "./tokenize.js";
 
 export interface EngineCompletionContext {
   engine: LlamaEngine;
+  tokenizer: PromptTokenizer;
   model: ScriptedModel;
   servedModel: string;
 }
 
-/** Handles one validated request. Throws `EngineRequestError` (answer 400) before writing anything. */
-export function handleEngineCompletion(
+/**
+ * Handles one validated request. Rejects with `EngineRequestError` (answer 400) before writing anything;
+ * the prompt's bytes are checked before it is tokenized, and large prompts tokenize off the event loop.
+ */
+export async function handleEngineCompletion(
   ctx: EngineCompletionContext,
   body: ChatCompletionBody,
   res: ServerResponse,
-): void {
+): Promise<void> {
   const { engine } = ctx;
   const llamaModel = engine.loaded.model;
   const tools = body.tools ?? [];
@@ -34,9 +39,15 @@ export function handleEngineCompletion(
     templateMessages(body.messages),
     tools.length > 0 ? JSON.stringify(tools) : undefined,
   );
-  const bos = llamaModel.tokens.bos;
-  const prompt: Token[] = [...(bos === null ? [] : [bos]), ...llamaModel.tokenize(text)];
-  if (prompt.length >= engine.contextSize) throw new EngineRequestError(prompt.length, engine.contextSize);
+  let gone = false;
+  const onEarlyClose = () => {
+    gone = true;
+  };
+  res.once("close", onEarlyClose);
+  const prompt = await ctx.tokenizer.tokenizePrompt(text, engine.contextSize);
+  res.off("close", onEarlyClose);
+  // The client left while its prompt was being tokenized: nothing to decode, nobody to answer.
+  if (gone || res.destroyed) return;
   const room = engine.contextSize - prompt.length;
   const requested = body.max_completion_tokens ?? body.max_tokens ?? room;
   const plan = ctx.model.plan(

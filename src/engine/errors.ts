@@ -28,15 +28,23 @@ export class NodeLlamaCppMissingError extends Error {
   }
 }
 
-/** A request the engine cannot take (its prompt does not fit a sequence's context). */
+/**
+ * A request the engine cannot take (its prompt does not fit a sequence's context). When `promptBytes` is
+ * set, the prompt was refused before tokenizing: `promptTokens` is then the least number of tokens its bytes
+ * can make (see `PromptTokenizer`).
+ */
 export class EngineRequestError extends Error {
   override readonly name = "EngineRequestError";
   constructor(
     readonly promptTokens: number,
     readonly contextSize: number,
+    readonly promptBytes?: number,
   ) {
     super(
-      `Expected a prompt of at most ${contextSize - 1} tokens (the context of one sequence), got ${promptTokens}`,
+      `Expected a prompt of at most ${contextSize - 1} tokens (the context of one sequence), got ` +
+        (promptBytes === undefined
+          ? `${promptTokens}`
+          : `at least ${promptTokens} (a prompt of ${promptBytes} bytes, refused before tokenizing)`),
     );
   }
 }

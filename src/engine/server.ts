@@ -7,14 +7,16 @@ import { createServer } from "node:http";
 import { basename } from "node:path";
 import { z } from "zod";
 import { ScriptedModel } from "../sim/model/scripted-model.js";
-import { chatCompletionRoute, listen, openAIRequestListener } from "../sim/server/http.js";
-import { chatCompletionBodySchema } from "../sim/server/schema.js";
 import type { ConversationScript } from "../sim/types.js";
+import { WireLimitsShape } from "../wire/body.js";
+import { chatCompletionRoute, listen, openAIRequestListener } from "../wire/http.js";
+import { chatCompletionBodySchema } from "../wire/schema.js";
 import { handleEngineCompletion } from "./completions.js";
 import { LlamaEngine } from "./engine.js";
 import { EngineOptionsError, EngineRequestError } from "./errors.js";
 import { loadModel } from "./llama.js";
 import { createEngineMetrics } from "./metrics.js";
+import { PromptTokenizer } from "./tokenize.js";
 
 export const EngineServerOptionsSchema = z
   .object({
@@ -41,12 +43,8 @@ export const EngineServerOptionsSchema = z
     scripts: z.array(z.custom<ConversationScript>((v) => typeof v === "object" && v !== null)).default([]),
     /** Tokens decoded for an unknown conversation (max_tokens cuts it). @default 64 */
     defaultAnswerTokens: z.number().int().min(1).default(64),
-    /** Largest request body, bytes. @default 4 MiB */
-    maxBodyBytes: z
-      .number()
-      .int()
-      .positive()
-      .default(4 * 1024 * 1024),
+    /** Body limits: `maxBodyBytes` (@default 4 MiB) and `maxJsonDepth` (@default 64); see docs/limits.md. */
+    ...WireLimitsShape,
     /** Model id in `/v1/models`. @default the file's name without `.gguf` */
     modelName: z.string().min(1).optional(),
   })
@@ -87,14 +85,15 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
   // max_tokens is validated against the model's trained length (as llama.cpp accepts any n_predict); a reply
   // is cut to the room left in its sequence, finish reason "length".
   const bodySchema = chatCompletionBodySchema(Math.max(loaded.model.trainContextSize, o.contextSize));
-  const ctx = { engine, model, servedModel };
+  const tokenizer = new PromptTokenizer(loaded.model, o.modelPath);
+  const ctx = { engine, tokenizer, model, servedModel };
   const created = Math.floor(Date.now() / 1000);
 
-  const onCompletion = chatCompletionRoute(
-    { maxBodyBytes: o.maxBodyBytes, schema: bodySchema },
-    (body, res) => handleEngineCompletion(ctx, body, res),
-    (error): error is EngineRequestError => error instanceof EngineRequestError,
-  );
+  const onCompletion = chatCompletionRoute({
+    limits: { maxBodyBytes: o.maxBodyBytes, maxJsonDepth: o.maxJsonDepth, schema: bodySchema },
+    handle: (body, res) => handleEngineCompletion(ctx, body, res),
+    contextLengthError: EngineRequestError,
+  });
 
   const server = createServer(
     openAIRequestListener({
@@ -116,6 +115,7 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
   try {
     bound = await listen(server, o.port, o.host);
   } catch (error) {
+    await tokenizer.close();
     await engine.close();
     throw error;
   }
@@ -132,6 +132,7 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
       // Open responses close -> their requests abort and free their slots.
       server.closeAllConnections();
       await closed;
+      await tokenizer.close();
       await engine.close();
     },
   };

@@ -33,13 +33,17 @@ function fnv1a(text: string, from: number, to: number): number {
   return (hash >>> 0) % 128_000;
 }
 
-/** Appends the token ids of `text` to `out`. */
-export function tokenizeInto(text: string, out: number[]): void {
+/**
+ * Appends the token ids of `text` to `out`, stopping once `out` holds more than `maxLength` ids (so that a
+ * server bounds its work by the model length, not by the body size). @default maxLength Infinity
+ */
+export function tokenizeInto(text: string, out: number[], maxLength = Number.POSITIVE_INFINITY): void {
   PIECE.lastIndex = 0;
   for (let match = PIECE.exec(text); match !== null; match = PIECE.exec(text)) {
     const start = match.index;
     const end = start + match[0].length;
     for (let at = start; at < end; at += MAX_PIECE_CHARS) {
+      if (out.length > maxLength) return;
       out.push(fnv1a(text, at, Math.min(end, at + MAX_PIECE_CHARS)));
     }
   }
@@ -73,18 +77,25 @@ export interface TemplateMessage {
  * Token ids of a conversation under a Llama-3-like chat template:
  * `<bot>` then, per message, `<start_header> role <end_header> content <eot>`, and the tool schemas rendered
  * as JSON inside the first (system) turn. Shared message prefixes give shared token prefixes.
+ * With `maxLength`, rendering stops once more than `maxLength` ids are out (the result is then a prefix of
+ * the conversation's ids, longer than `maxLength`). @default maxLength Infinity
  */
-export function renderConversation(messages: readonly TemplateMessage[], toolsJson?: string): number[] {
+export function renderConversation(
+  messages: readonly TemplateMessage[],
+  toolsJson?: string,
+  maxLength = Number.POSITIVE_INFINITY,
+): number[] {
   const out: number[] = [SPECIAL.beginOfText];
   let toolsPending = toolsJson !== undefined && toolsJson.length > 0;
   const emit = (role: string, content: string) => {
     out.push(SPECIAL.startHeader);
-    tokenizeInto(role, out);
+    tokenizeInto(role, out, maxLength);
     out.push(SPECIAL.endHeader);
-    tokenizeInto(content, out);
+    tokenizeInto(content, out, maxLength);
     out.push(SPECIAL.endOfTurn);
   };
   for (const message of messages) {
+    if (out.length > maxLength) return out;
     if (toolsPending && message.role !== "system") {
       emit("system", toolsJson ?? "");
       toolsPending = false;

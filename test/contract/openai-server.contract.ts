@@ -250,6 +250,61 @@ export function runOpenAIServerContract(name: string, start: () => Promise<Contr
       expect(ok.choices[0]?.finish_reason).toBe("stop");
     });
 
+    it("issue 14 defect 1: deeply nested tool parameters get 400 json_too_deep; the server stays up", async () => {
+      // ~10 KB: 5,000 levels overflowed JSON.stringify(tools) inside the body's "end" listener and killed
+      // the process before the depth limit.
+      const depth = 5_000;
+      const nested = `${"[".repeat(depth)}${"]".repeat(depth)}`;
+      const body = `{"messages":[{"role":"user","content":"hi"}],"tools":[{"type":"function","function":{"name":"f","parameters":{"x":${nested}}}}]}`;
+      const res = await fetch(`${server.baseURL}/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+      });
+      expect(res.status).toBe(400);
+      const json = (await res.json()) as { error: { code: string; message: string } };
+      expect(json.error.code).toBe("json_too_deep");
+      expect(json.error.message).toMatch(/at most 64 levels/);
+      const ok = await client.chat.completions.create({
+        model: "any",
+        messages: [{ role: "user", content: "hi" }],
+      });
+      expect(ok.choices[0]?.finish_reason).toBe("stop");
+    });
+
+    it("a prompt longer than the model length gets 400 context_length_exceeded on messages", async () => {
+      const res = await fetch(`${server.baseURL}/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ messages: [{ role: "user", content: "! ".repeat(200_000) }] }),
+      });
+      expect(res.status).toBe(400);
+      const json = (await res.json()) as { error: { code: string; param: string } };
+      expect(json.error).toMatchObject({ code: "context_length_exceeded", param: "messages" });
+    });
+
+    it("nesting within the limit, and fields the server does not know, are accepted", async () => {
+      let schema: Record<string, unknown> = { type: "string" };
+      for (let i = 0; i < 25; i++) schema = { type: "object", properties: { [`p${i}`]: schema } };
+      const body = {
+        model: "any",
+        messages: [{ role: "user", content: "hi", extra_field: { kept: [1, 2] } }],
+        tools: [{ type: "function", function: { name: "deep", parameters: schema, strict: true } }],
+        response_format: { type: "text" },
+        logit_bias: { "42": -100 },
+        max_tokens: 4,
+        seed: 7,
+      };
+      const res = await fetch(`${server.baseURL}/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      expect(res.status).toBe(200);
+      const json = (await res.json()) as { choices: { finish_reason: string }[] };
+      expect(json.choices[0]?.finish_reason).toBe("length");
+    });
+
     it("GET /v1/models and /health answer", async () => {
       const models = await client.models.list();
       expect(models.data.length).toBeGreaterThan(0);

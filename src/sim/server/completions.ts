@@ -3,24 +3,23 @@
  * it through the engine (via the wall-clock driver) and answers as OpenAI does, streamed (SSE) or not.
  */
 import type { ServerResponse } from "node:http";
+import { ChatCompletionWriter, newCompletionId } from "../../wire/completion-writer.js";
+import { type ChatCompletionBody, messageText } from "../../wire/schema.js";
+import { SimRequestError } from "../errors.js";
 import type { ScriptedModel } from "../model/scripted-model.js";
 import { renderConversation, SPECIAL, tokenize } from "../tokenizer.js";
 import type { WallClockDriver } from "./driver.js";
 import type { SimMetrics } from "./metrics.js";
-import { type ChatCompletionBody, messageText } from "./schema.js";
-import {
-  assistantText,
-  ChatCompletionWriter,
-  newCompletionId,
-  PlanCursor,
-  templateMessages,
-} from "./wire.js";
+import { PlanCursor } from "./plan-cursor.js";
+import { assistantText, templateMessages } from "./template.js";
 
 export interface CompletionContext {
   driver: WallClockDriver;
   model: ScriptedModel;
   metrics: SimMetrics;
   servedModel: string;
+  /** Receives an error raised while streaming (a bug): the response is destroyed, the request cancelled. */
+  onStreamError(error: unknown): void;
 }
 
 export function handleChatCompletion(
@@ -28,12 +27,22 @@ export function handleChatCompletion(
   body: ChatCompletionBody,
   res: ServerResponse,
 ): void {
+  const id = newCompletionId();
   const tools = body.tools ?? [];
   const allowTools = tools.length > 0 && body.tool_choice !== "none";
+  // Tokenizing stops past the model length: the work is bounded by it, not by the body size.
+  const maxModelLen = ctx.driver.engine.options.maxModelLen;
   const promptTokens = renderConversation(
     templateMessages(body.messages),
     tools.length > 0 ? JSON.stringify(tools) : undefined,
+    maxModelLen - 1,
   );
+  if (promptTokens.length >= maxModelLen) {
+    throw new SimRequestError(
+      id,
+      `Expected prompt + max tokens <= ${maxModelLen} (the model length), got a prompt of more than ${maxModelLen - 1} tokens`,
+    );
+  }
   const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? undefined;
   const plan = ctx.model.plan(
     body.messages.map((m) => ({ role: m.role, content: messageText(m.content) })),
@@ -44,13 +53,12 @@ export function handleChatCompletion(
   outputTokens.push(SPECIAL.endOfTurn);
   const stream = body.stream === true;
   const writer = new ChatCompletionWriter(res, {
-    id: newCompletionId(),
+    id,
     created: Math.floor(Date.now() / 1000),
     model: body.model ?? ctx.servedModel,
     stream,
     includeUsage: stream && body.stream_options?.include_usage === true,
   });
-  const id = writer.options.id;
   const { driver, metrics } = ctx;
 
   const arrival = driver.simTime();
@@ -80,6 +88,11 @@ export function handleChatCompletion(
       },
       onAdmitted(cached) {
         cachedTokens = cached;
+      },
+      onError(error) {
+        done = true;
+        res.destroy();
+        ctx.onStreamError(error);
       },
     },
   );

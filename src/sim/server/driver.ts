@@ -15,6 +15,11 @@ export interface TokenSink {
   onTokens(tokens: number, first: boolean, finished: boolean, simMs: number): void;
   /** Called before the first `onTokens` with the prompt tokens served from the prefix cache. */
   onAdmitted?(cachedTokens: number): void;
+  /**
+   * `onTokens` or `onAdmitted` threw: the request is cancelled (its KV freed) and gets no more calls. The
+   * error stops here, so one broken stream cannot stop the engine loop (or the process, from a timer).
+   */
+  onError?(error: unknown): void;
 }
 
 export interface DriverOptions {
@@ -80,6 +85,15 @@ export class WallClockDriver {
     this.engine.abort(id);
   }
 
+  #fail(id: string, sink: TokenSink, error: unknown): void {
+    this.cancel(id);
+    try {
+      sink.onError?.(error);
+    } catch {
+      // Nothing more can be done for this request; the others go on.
+    }
+  }
+
   close(): void {
     this.#closed = true;
     for (const timer of this.#pending.values()) clearTimeout(timer);
@@ -123,9 +137,13 @@ export class WallClockDriver {
           if (e.tokens === 0) continue;
           const sink = this.#sinks.get(e.id);
           if (sink === undefined) continue;
-          if (e.first) sink.onAdmitted?.(e.cachedTokens);
-          sink.onTokens(e.tokens, e.first, e.finished, end);
-          if (e.finished) this.#sinks.delete(e.id);
+          try {
+            if (e.first) sink.onAdmitted?.(e.cachedTokens);
+            sink.onTokens(e.tokens, e.first, e.finished, end);
+            if (e.finished) this.#sinks.delete(e.id);
+          } catch (error) {
+            this.#fail(e.id, sink, error);
+          }
         }
         this.#options.onStep?.();
       };

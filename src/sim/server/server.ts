@@ -6,6 +6,9 @@
  */
 import { createServer } from "node:http";
 import { z } from "zod";
+import { WireLimitsShape } from "../../wire/body.js";
+import { chatCompletionRoute, listen, openAIRequestListener, reportInternalError } from "../../wire/http.js";
+import { chatCompletionBodySchema } from "../../wire/schema.js";
 import { Engine } from "../engine/engine.js";
 import { SCHEDULING_POLICIES } from "../engine/request-queue.js";
 import { SimOptionsError, SimRequestError } from "../errors.js";
@@ -13,9 +16,7 @@ import { ScriptedModel } from "../model/scripted-model.js";
 import type { ConversationScript } from "../types.js";
 import { handleChatCompletion } from "./completions.js";
 import { WallClockDriver } from "./driver.js";
-import { chatCompletionRoute, listen, openAIRequestListener } from "./http.js";
 import { SimMetrics } from "./metrics.js";
-import { chatCompletionBodySchema } from "./schema.js";
 
 export const SimServerOptionsSchema = z
   .object({
@@ -35,12 +36,8 @@ export const SimServerOptionsSchema = z
     scripts: z.array(z.custom<ConversationScript>((v) => typeof v === "object" && v !== null)).default([]),
     /** Tokens of the answer to an unknown conversation (max_tokens cuts it). @default 64 */
     defaultAnswerTokens: z.number().int().min(1).default(64),
-    /** Largest request body, bytes. @default 4 MiB */
-    maxBodyBytes: z
-      .number()
-      .int()
-      .positive()
-      .default(4 * 1024 * 1024),
+    /** Body limits: `maxBodyBytes` (@default 4 MiB) and `maxJsonDepth` (@default 64); see docs/limits.md. */
+    ...WireLimitsShape,
     /** API-server time per request before it reaches the engine, simulated ms. @default the profile's */
     serverOverheadMs: z.number().nonnegative().optional(),
     /** Engine overrides (see `EngineOptions`). */
@@ -92,14 +89,20 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
     overheadMs: o.serverOverheadMs ?? profile.serverOverheadMs,
   });
   const bodySchema = chatCompletionBodySchema(engine.options.maxModelLen);
-  const ctx = { driver, model, metrics, servedModel: profile.modelName };
+  const ctx = {
+    driver,
+    model,
+    metrics,
+    servedModel: profile.modelName,
+    onStreamError: (error: unknown) => reportInternalError(error, "POST /v1/chat/completions (stream)"),
+  };
   const created = Math.floor(Date.now() / 1000);
 
-  const onCompletion = chatCompletionRoute(
-    { maxBodyBytes: o.maxBodyBytes, schema: bodySchema },
-    (body, res) => handleChatCompletion(ctx, body, res),
-    (error): error is SimRequestError => error instanceof SimRequestError,
-  );
+  const onCompletion = chatCompletionRoute({
+    limits: { maxBodyBytes: o.maxBodyBytes, maxJsonDepth: o.maxJsonDepth, schema: bodySchema },
+    handle: (body, res) => handleChatCompletion(ctx, body, res),
+    contextLengthError: SimRequestError,
+  });
 
   const server = createServer(
     openAIRequestListener({

@@ -1,6 +1,7 @@
 /**
  * The request body of `POST /v1/chat/completions`, validated as vLLM's OpenAI server does: known fields must
- * have the right type, unknown fields are accepted and ignored.
+ * have the right type, unknown fields are accepted and kept (every object is a `looseObject`, so a proxy can
+ * forward what it does not use; the raw bytes are handed to routes as well).
  */
 import { z } from "zod";
 
@@ -65,14 +66,4 @@ export function messageText(content: ChatMessage["content"]): string {
   if (content === undefined || content === null) return "";
   if (typeof content === "string") return content;
   return content.map((part) => part.text ?? "").join("");
-}
-
-/** The OpenAI error body. */
-export function errorBody(
-  message: string,
-  param: string | null,
-  code: string | null,
-  type = "invalid_request_error",
-) {
-  return { error: { message, type, param, code } };
 }

@@ -1,0 +1,53 @@
+/**
+ * Errors of the OpenAI wire layer and the JSON error body every server of the project answers with.
+ */
+
+/** OpenAI's error `type` values that the project's servers use. */
+export type WireErrorType = "invalid_request_error" | "not_found_error" | "internal_error";
+
+/** The OpenAI error body: `{ error: { message, type, param, code } }`. */
+export interface WireErrorBody {
+  error: { message: string; type: WireErrorType; param: string | null; code: string | null };
+}
+
+/** Builds the OpenAI error body. */
+export function errorBody(
+  message: string,
+  param: string | null,
+  code: string | null,
+  type: WireErrorType = "invalid_request_error",
+): WireErrorBody {
+  return { error: { message, type, param, code } };
+}
+
+/**
+ * A request the server refuses, with the HTTP status and the OpenAI error fields it is answered with. Routes
+ * throw it (or a domain error the route maps to it); the request listener turns it into the JSON response.
+ */
+export class WireRequestError extends Error {
+  override readonly name = "WireRequestError";
+  /** HTTP status, 4xx. */
+  readonly status: number;
+  /** The request field at fault (`messages`, `tools.0.function.parameters`), or null. */
+  readonly param: string | null;
+  /** Machine-readable reason: `body_too_large`, `json_too_deep`, `invalid_json`, `invalid_value`, ... */
+  readonly code: string;
+  readonly type: WireErrorType;
+
+  constructor(
+    status: number,
+    message: string,
+    fields: { param?: string | null; code: string; type?: WireErrorType },
+  ) {
+    super(message);
+    this.status = status;
+    this.param = fields.param ?? null;
+    this.code = fields.code;
+    this.type = fields.type ?? "invalid_request_error";
+  }
+
+  /** The JSON body of the response. */
+  toBody(): WireErrorBody {
+    return errorBody(this.message, this.param, this.code, this.type);
+  }
+}
