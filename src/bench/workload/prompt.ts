@@ -4,7 +4,7 @@
  * a scripted tool result. Templates are rendered by hint.ts.
  */
 import type { ToolSchema } from "../../predict/types.js";
-import { countTokens, renderConversation } from "../../sim/tokenizer.js";
+import { countTokens, renderConversation, type TemplateMessage } from "../../sim/tokenizer.js";
 
 /**
  * Neutral filler: words of at most 5 letters (one token each with their leading space) and full stops (one
@@ -41,9 +41,30 @@ export function padSystemPrompt(systemPrompt: string, tokens: number | undefined
   return missing > 0 ? systemPrompt + filler(missing) : systemPrompt;
 }
 
-/** The JSON the chat template renders the bound tools as (the simulator renders `JSON.stringify(tools)`). */
+/**
+ * The JSON the chat template renders the bound tools as: the request's `tools` as an OpenAI client sends them
+ * (`[{ "type": "function", "function": { name, description, parameters } }]`, what LangChain's ChatOpenAI
+ * sends and the simulator renders).
+ */
 export function toolsJson(tools: readonly ToolSchema[]): string | undefined {
-  return tools.length === 0 ? undefined : JSON.stringify(tools);
+  return tools.length === 0
+    ? undefined
+    : JSON.stringify(tools.map((tool) => ({ type: "function", function: tool })));
+}
+
+/** The first call's messages as a client sends them: no system message when the system prompt is empty. */
+export function firstCallMessages(systemPrompt: string, userPrompt: string): TemplateMessage[] {
+  const user = { role: "user", content: userPrompt };
+  return systemPrompt === "" ? [user] : [{ role: "system", content: systemPrompt }, user];
+}
+
+/** Token ids of a run's first call, as the simulator's server renders it. */
+export function firstCallIds(
+  systemPrompt: string,
+  userPrompt: string,
+  tools: readonly ToolSchema[],
+): number[] {
+  return renderConversation(firstCallMessages(systemPrompt, userPrompt), toolsJson(tools));
 }
 
 /** Prompt tokens of a run's first call, as the simulator counts them. */
@@ -52,13 +73,7 @@ export function firstCallTokens(
   userPrompt: string,
   tools: readonly ToolSchema[],
 ): number {
-  return renderConversation(
-    [
-      { role: "system", content: systemPrompt },
-      { role: "user", content: userPrompt },
-    ],
-    toolsJson(tools),
-  ).length;
+  return firstCallIds(systemPrompt, userPrompt, tools).length;
 }
 
 /**
