@@ -12,7 +12,10 @@
  * - the server's `usage.prompt_tokens_details.cached_tokens`, when it reports it: how much of that prefix the
  *   server actually served from cache, learned per model as a hit rate (an EWMA, 1 until a report says
  *   otherwise: vLLM and SGLang cache prefixes by default).
- * The first call of a run is charged in full: a client cannot know what another run left in the cache.
+ * - for a run's first call, what earlier first calls of the same agent (the same first message, its system
+ *   prompt) were reported to find cached: runs of one agent share their system prompt and tool schemas,
+ *   which the server keeps cached while the agent is busy (an EWMA of the reported `cached_tokens`; 0 until
+ *   a report, and for an agent whose first message is not a shared string).
  * Nothing here reads a workload's script or the engine's token ids.
  */
 import type { CallSpec } from "../scheduler/types.js";
@@ -38,6 +41,8 @@ export interface PlannedCall {
   readonly rawPromptTokens: number;
   /** The previous call's prompt + output: the prefix the server may hold (before the hit rate). */
   readonly reusablePrefixTokens: number;
+  /** The agent's shared first message, on a run's first call (the key of what such calls find cached). */
+  readonly head?: string;
 }
 
 /** What the server reported about a finished call (OpenAI's `usage`); every field optional. */
@@ -59,6 +64,9 @@ interface LastCall {
   outputTokens: number;
 }
 
+/** Agents (distinct first messages) remembered per model; the oldest is forgotten first. */
+const MAX_HEADS = 1024;
+
 function count(value: number | undefined): number | undefined {
   return typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : undefined;
 }
@@ -78,6 +86,8 @@ export class CallAccounting {
   readonly #alpha: number;
   readonly #calibrator: TokenCalibrator;
   readonly #hitRates = new Map<string, number>();
+  /** Per model, per agent head: EWMA of the cached tokens a run's first call was reported. */
+  readonly #firstCached = new Map<string, Map<string, number>>();
   readonly #runs = new WeakMap<object, LastCall>();
 
   constructor(options: CallAccountingOptions = {}) {
@@ -100,16 +110,28 @@ export class CallAccounting {
   plan(run: object, model: string, size: ConversationSize): PlannedCall {
     const raw = rawPromptTokens(size, this.charsPerToken);
     const last = this.#runs.get(run);
-    const promptTokens =
-      last?.reported === true
-        ? last.promptTokens + this.#calibrator.scale(model, Math.max(0, raw - last.raw))
-        : this.#calibrator.correct(model, raw);
-    const prefix = last === undefined ? 0 : last.promptTokens + last.outputTokens;
-    const cached = Math.min(promptTokens, Math.round(prefix * this.hitRate(model)));
+    if (last === undefined) {
+      // A run's first call: charged in full but for what the agent's earlier first calls found cached.
+      const promptTokens = this.#calibrator.correct(model, raw);
+      const head = size.head;
+      const shared = head === undefined ? 0 : (this.#firstCached.get(model)?.get(head) ?? 0);
+      return {
+        model,
+        promptTokens,
+        cachedPromptTokens: Math.min(promptTokens, Math.round(shared)),
+        rawPromptTokens: raw,
+        reusablePrefixTokens: 0,
+        ...(head === undefined ? {} : { head }),
+      };
+    }
+    const promptTokens = last.reported
+      ? last.promptTokens + this.#calibrator.scale(model, Math.max(0, raw - last.raw))
+      : this.#calibrator.correct(model, raw);
+    const prefix = last.promptTokens + last.outputTokens;
     return {
       model,
       promptTokens,
-      cachedPromptTokens: cached,
+      cachedPromptTokens: Math.min(promptTokens, Math.round(prefix * this.hitRate(model))),
       rawPromptTokens: raw,
       reusablePrefixTokens: prefix,
     };
@@ -126,18 +148,34 @@ export class CallAccounting {
     if (prompt !== undefined) this.#calibrator.learn(call.model, call.rawPromptTokens, prompt);
     if (cached !== undefined && call.reusablePrefixTokens > 0) {
       const hit = Math.min(1, cached / call.reusablePrefixTokens);
-      const previous = this.#hitRates.get(call.model);
-      this.#hitRates.set(
-        call.model,
-        previous === undefined ? hit : previous + this.#alpha * (hit - previous),
-      );
+      this.#hitRates.set(call.model, this.#ewma(this.#hitRates.get(call.model), hit));
     }
+    if (cached !== undefined && call.head !== undefined) this.#learnFirst(call.model, call.head, cached);
     this.#runs.set(run, {
       raw: call.rawPromptTokens,
       promptTokens: prompt ?? call.promptTokens,
       reported: prompt !== undefined,
       outputTokens: output ?? 0,
     });
+  }
+
+  #ewma(previous: number | undefined, sample: number): number {
+    return previous === undefined ? sample : previous + this.#alpha * (sample - previous);
+  }
+
+  /** Learns what a run's first call of the agent `head` found cached (at most MAX_HEADS agents per model). */
+  #learnFirst(model: string, head: string, cached: number): void {
+    let heads = this.#firstCached.get(model);
+    if (heads === undefined) {
+      heads = new Map();
+      this.#firstCached.set(model, heads);
+    }
+    const previous = heads.get(head);
+    if (previous === undefined && heads.size >= MAX_HEADS) {
+      const oldest = heads.keys().next().value;
+      if (oldest !== undefined) heads.delete(oldest);
+    }
+    heads.set(head, this.#ewma(previous, cached));
   }
 
   /** The learned ratio of reported to raw prompt tokens of a model (1 before any report). */

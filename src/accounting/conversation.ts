@@ -67,6 +67,11 @@ export function toolChars(schema: unknown): number {
 export interface ConversationSize {
   readonly messages: number;
   readonly chars: number;
+  /**
+   * The text of the first message (an agent's system prompt), when it is a string: what the runs of one agent
+   * share at the start of every prompt, so the key of what a run's first call finds in the prefix cache.
+   */
+  readonly head?: string;
 }
 
 /** The size of a call that sends `messages` with tools of `toolCharCounts` characters each. */
@@ -76,17 +81,20 @@ export function conversationSize(
 ): ConversationSize {
   let count = 0;
   let chars = 0;
+  let head: string | undefined;
   for (const message of messages) {
+    if (count === 0 && typeof message.content === "string") head = message.content;
     count++;
     chars += messageChars(message);
   }
   for (const c of toolCharCounts) chars += c;
-  return { messages: count, chars };
+  return head === undefined ? { messages: count, chars } : { messages: count, chars, head };
 }
 
 /** `size` grown by one message (the virtual bench grows its conversations call by call). */
 export function withMessage(size: ConversationSize, message: ObservedMessage): ConversationSize {
-  return { messages: size.messages + 1, chars: size.chars + messageChars(message) };
+  const grown = { messages: size.messages + 1, chars: size.chars + messageChars(message) };
+  return size.head === undefined ? grown : { ...grown, head: size.head };
 }
 
 /**
