@@ -7,9 +7,12 @@
  * cost of one prediction at 50 bound tools, plus `augserve` goodput with each predictor relative to
  * `augserve-oracle` in the virtual-time benchmark at the workload's high-load rate (predict-bench/goodput.ts),
  * over the first `--goodput-window-s` seconds of arrivals (120 by default, to keep it affordable).
+ * It also measures how much of the answer each workload's prompts give away (predict-bench/hint-signal.ts:
+ * the share of runs whose exact tool rounds a regex or the cold-start heuristic recovers, per class; issue
+ * 11's target is under 20% for every class).
  * `--json` prints only `{ "rows": [ { workload, maeRounds, maeRoundsBaseline, spearmanCost,
- * spearmanCostBaseline, goodputVsOracle, goodputVsOracleBaseline } ] }` (the goodput ratios are `null`
- * with `--skip-goodput`).
+ * spearmanCostBaseline, goodputVsOracle, goodputVsOracleBaseline, hintSignalMax, hintSignal } ] }` (the
+ * goodput ratios are `null` with `--skip-goodput`; `hintSignal` lists the classes' `HintSignal`s).
  */
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -23,6 +26,7 @@ import {
   highLoadRate,
   truncateWindow,
 } from "./predict-bench/goodput.js";
+import { type HintSignal, measureHintSignal } from "./predict-bench/hint-signal.js";
 import { type PredictTiming, timePredict } from "./predict-bench/timing.js";
 import { loadWorkload } from "./workload/index.js";
 
@@ -36,6 +40,10 @@ interface Row {
   goodputVsOracle: number | null;
   /** The same with `MeanBaselinePredictor`. */
   goodputVsOracleBaseline: number | null;
+  /** The largest class figure of `hintSignal` (target < 0.2). */
+  hintSignalMax: number;
+  /** Per class: the share of runs whose exact tool rounds each reader recovers from the prompt. */
+  hintSignal: HintSignal[];
 }
 
 const { values } = parseArgs({
@@ -81,6 +89,7 @@ for (const file of files) {
   const scores = evaluatePredictor(predictor, train, test);
   const baseline = evaluatePredictor(new MeanBaselinePredictor(), train, test);
   const oracle = evaluatePredictor(null, train, test);
+  const hints = measureHintSignal(workload.runs).classes;
   let goodput: (GoodputComparison & { ratePerS: number }) | null = null;
   if (!values["skip-goodput"]) {
     const ratePerS = highLoadRate(workload.name);
@@ -103,6 +112,8 @@ for (const file of files) {
     spearmanCostBaseline: baseline.spearmanCost,
     goodputVsOracle: goodput?.predictorVsOracle ?? null,
     goodputVsOracleBaseline: goodput?.baselineVsOracle ?? null,
+    hintSignalMax: Math.max(0, ...hints.map((h) => h.max)),
+    hintSignal: hints,
   });
   if (timing === undefined && workload.runs.some((r) => r.tools.length > 0)) {
     timing = timePredict(
@@ -150,6 +161,19 @@ if (values.json) {
           `baseline ${f(g.baseline)} / oracle ${f(g.oracle)} runs/s`,
       );
     }
+  }
+  console.log(
+    "signal in the prompts: share of runs whose exact tool rounds a reader recovers from the user prompt " +
+      "(stated: first number; listed: list items; both: stated else listed; cold: the cold-start heuristic " +
+      "on prompts with evidence); mode: the share of the class's most common count (a constant guess); target < 0.20",
+  );
+  for (const row of rows) {
+    console.log(`  ${row.workload} (max ${f(row.hintSignalMax)})`);
+    for (const h of row.hintSignal)
+      console.log(
+        `    ${h.className.padEnd(18)} ${String(h.runs).padStart(5)} runs: stated ${f(h.stated)}  listed ${f(h.listed)}  ` +
+          `both ${f(h.threeLine)}  cold ${f(h.coldStart)}  -> max ${f(h.max)}  (mode ${f(h.modeShare)})`,
+      );
   }
   if (timing !== undefined) {
     console.log(
