@@ -11,7 +11,8 @@
  * the share of runs whose exact tool rounds a regex or the cold-start heuristic recovers, per class; issue
  * 11's target is under 20% for every class).
  * `--json` prints only `{ "rows": [ { workload, maeRounds, maeRoundsBaseline, spearmanCost,
- * spearmanCostBaseline, goodputVsOracle, goodputVsOracleBaseline, hintSignalMax, hintSignal } ] }` (the
+ * spearmanCostBaseline, spearmanCostClassOracle, goodputVsOracle, goodputVsOracleBaseline, hintSignalMax,
+ * hintSignal } ] }` (the
  * goodput ratios are `null` with `--skip-goodput`; `hintSignal` lists the classes' `HintSignal`s).
  */
 import { readdirSync } from "node:fs";
@@ -19,6 +20,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { MeanBaselinePredictor } from "../predict/mean-baseline.js";
 import { createPredictor } from "../predict/predictor.js";
+import { ClassOraclePredictor } from "./predict-bench/class-oracle.js";
 import { evaluatePredictor, type PredictorScores, splitRuns } from "./predict-bench/evaluate.js";
 import {
   compareGoodput,
@@ -36,6 +38,8 @@ interface Row {
   maeRoundsBaseline: number;
   spearmanCost: number;
   spearmanCostBaseline: number;
+  /** Spearman of the class oracle (class-level truths, no per-run knowledge): what class knowledge reaches. */
+  spearmanCostClassOracle: number;
   /** `augserve` goodput with the online predictor / `augserve-oracle`'s, at the high-load rate. */
   goodputVsOracle: number | null;
   /** The same with `MeanBaselinePredictor`. */
@@ -78,6 +82,7 @@ const details: {
   predictor: PredictorScores;
   baseline: PredictorScores;
   oracle: PredictorScores;
+  classOracle: PredictorScores;
   goodput: (GoodputComparison & { ratePerS: number }) | null;
 }[] = [];
 let timing: PredictTiming | undefined;
@@ -89,6 +94,7 @@ for (const file of files) {
   const scores = evaluatePredictor(predictor, train, test);
   const baseline = evaluatePredictor(new MeanBaselinePredictor(), train, test);
   const oracle = evaluatePredictor(null, train, test);
+  const classOracle = evaluatePredictor(new ClassOraclePredictor(workload.runs), train, test);
   const hints = measureHintSignal(workload.runs).classes;
   let goodput: (GoodputComparison & { ratePerS: number }) | null = null;
   if (!values["skip-goodput"]) {
@@ -103,13 +109,14 @@ for (const file of files) {
       }),
     };
   }
-  details.push({ workload: workload.name, predictor: scores, baseline, oracle, goodput });
+  details.push({ workload: workload.name, predictor: scores, baseline, oracle, classOracle, goodput });
   rows.push({
     workload: workload.name,
     maeRounds: scores.maeTotalRounds,
     maeRoundsBaseline: baseline.maeTotalRounds,
     spearmanCost: scores.spearmanCost,
     spearmanCostBaseline: baseline.spearmanCost,
+    spearmanCostClassOracle: classOracle.spearmanCost,
     goodputVsOracle: goodput?.predictorVsOracle ?? null,
     goodputVsOracleBaseline: goodput?.baselineVsOracle ?? null,
     hintSignalMax: Math.max(0, ...hints.map((h) => h.max)),
@@ -132,21 +139,27 @@ if (values.json) {
     `Stage I prediction: train on the first ${trainFraction * 100}% of runs (arrival order), evaluate on the rest`,
   );
   console.log(
-    "workload                  runs  points | MAE total rounds  pred/base/oracle | MAE remaining  pred/base/oracle | Spearman cost  pred/base/oracle | goodput vs oracle",
+    "workload                  runs  points | MAE total rounds  pred/base/oracle | MAE remaining  pred/base/oracle | Spearman cost  pred/base/class/oracle | goodput vs oracle",
   );
   for (const d of details) {
-    const { predictor: p, baseline: b, oracle: o } = d;
+    const { predictor: p, baseline: b, oracle: o, classOracle: c } = d;
     console.log(
       `${d.workload.padEnd(24)} ${String(p.runs).padStart(5)} ${String(p.points).padStart(7)} | ` +
         `${f(p.maeTotalRounds)} / ${f(b.maeTotalRounds)} / ${f(o.maeTotalRounds)}`.padEnd(34) +
         ` | ${f(p.maeRemainingRounds)} / ${f(b.maeRemainingRounds)} / ${f(o.maeRemainingRounds)}`.padEnd(35) +
-        ` | ${f(p.spearmanCost)} / ${f(b.spearmanCost)} / ${f(o.spearmanCost)}`.padEnd(35) +
+        ` | ${f(p.spearmanCost)} / ${f(b.spearmanCost)} / ${f(c.spearmanCost)} / ${f(o.spearmanCost)}`.padEnd(
+          42,
+        ) +
         " | " +
         (d.goodput === null
           ? "skipped (--skip-goodput)"
           : `${f(d.goodput.predictorVsOracle)} (baseline ${f(d.goodput.baselineVsOracle)})`),
     );
   }
+  console.log(
+    "class: a yardstick that knows each run's class distribution of rounds and mean tokens (over the whole " +
+      "workload, hidden scripts read) and nothing about the run: what class-level knowledge reaches",
+  );
   if (!values["skip-goodput"]) {
     console.log(
       `goodput vs oracle: augserve goodput (runs/s meeting the SLO) with the online predictor / with the mean baseline, ` +

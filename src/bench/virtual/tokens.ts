@@ -52,6 +52,19 @@ export function firstPromptIds(run: GeneratedRun): number[] {
   return ids;
 }
 
+/**
+ * What a client sends on a run's first call: its system prompt (left out when empty, as LangChain does), its
+ * user prompt and its tools' schemas. `toolCharCounts` may be given when they are already known.
+ */
+export function firstCallSize(
+  run: GeneratedRun,
+  toolCharCounts: readonly number[] = run.tools.map(toolChars),
+): ConversationSize {
+  const first: ObservedMessage[] = run.systemPrompt === "" ? [] : [{ content: run.systemPrompt }];
+  first.push({ content: run.userPrompt });
+  return conversationSize(first, toolCharCounts);
+}
+
 /** The model's reply to a run's next call. */
 export interface Reply {
   /** Tokens the engine generates (the server's `completion_tokens`). */
@@ -116,14 +129,12 @@ export class RunTranscript {
     this.#shared = shared;
     this.#modelView = [{ role: "user", content: run.userPrompt }];
     this.promptIds = firstPromptIds(run);
-    const first: ObservedMessage[] = run.systemPrompt === "" ? [] : [{ content: run.systemPrompt }];
-    first.push({ content: run.userPrompt });
     let chars = shared.toolChars.get(run.tools);
     if (chars === undefined) {
       chars = run.tools.map(toolChars);
       shared.toolChars.set(run.tools, chars);
     }
-    this.#size = conversationSize(first, chars);
+    this.#size = firstCallSize(run, chars);
   }
 
   /** What the client sends on the next call. */
