@@ -33,8 +33,8 @@ describe("truncateWindow()", () => {
 describe("highLoadRate()", () => {
   // What it checks is a table lookup. Whether 48 runs/s is twice plain's sustainable rate is a measurement of
   // the virtual bench (docs/predictor.md, "high-load rate"), not something a unit test can assert.
-  it("looks up the table (48 runs/s for infercept-mix) and falls back to the default for unknown workloads", () => {
-    expect(highLoadRate("infercept-mix")).toBe(48);
+  it("looks up the table (32 runs/s for infercept-mix) and falls back to the default for unknown workloads", () => {
+    expect(highLoadRate("infercept-mix")).toBe(32);
     expect(highLoadRate("no-such-workload")).toBe(DEFAULT_HIGH_LOAD_RATE);
   });
 
