@@ -19,7 +19,7 @@ import {
 } from "../../accounting/conversation.js";
 import { type ModelMessage, ScriptedModel } from "../../sim/model/scripted-model.js";
 import { scriptsFromRuns } from "../../sim/run-scripts.js";
-import { assistantText } from "../../sim/server/wire.js";
+import { assistantText } from "../../sim/server/template.js";
 import { SPECIAL, tokenize, tokenizeInto } from "../../sim/tokenizer.js";
 import { firstCallIds, toolResultText } from "../workload/prompt.js";
 import { hashString } from "../workload/rng.js";
