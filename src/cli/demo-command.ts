@@ -17,7 +17,13 @@ import type { Command } from "commander";
 import { z } from "zod";
 import { lagWarning } from "../bench/live/cli.js";
 import { demoSlo } from "../bench/live/demo-slo.js";
-import { demoReading, formatInterval, goodputRatioInterval } from "../bench/live/demo-stats.js";
+import {
+  demoReading,
+  formatInterval,
+  goodputRatioInterval,
+  metRuns,
+  type RatioInterval,
+} from "../bench/live/demo-stats.js";
 import { runLiveSweep } from "../bench/live/sweep.js";
 import { createProgress, type Progress } from "../bench/progress.js";
 import { writeHtmlReport } from "../bench/report/index.js";
@@ -117,6 +123,7 @@ export async function runDemo(flags: DemoFlags): Promise<string> {
   const [plain, aug] = report.results as [BenchResultRow, BenchResultRow];
   const interval = goodputRatioInterval(plain, aug);
   const cpuBound = report.live.load.some((l) => l.cpuBound);
+  const virtualInterval = sweep === null ? undefined : virtualPoint(sweep, flags.rate)?.interval;
   const seconds = ((performance.now() - started) / 1000).toFixed(0);
   return [
     `AugServe demo: ${report.workload}, ${flags.rate} runs/s for ${flags.duration} s of arrivals, live LangChain ` +
@@ -129,15 +136,12 @@ export async function runDemo(flags: DemoFlags): Promise<string> {
     "",
     `goodput augserve / plain: ${formatInterval(interval)}, bootstrap over runs (${interval.resamples} resamples); ` +
       "it covers the sampling of runs, not the machine's own noise (other processes on its cores).",
-    demoReading(interval),
-    ...(cpuBound
-      ? [
-          "Caution: the process was CPU-bound in this run (warnings below): every live latency is inflated by the " +
-            "event loop's delay x the time scale, so the live figures are distorted; the virtual-time point below " +
-            "is the same workload and profile without that cost.",
-        ]
-      : []),
     sweep === null ? "" : virtualPointLine(sweep, flags.rate),
+    demoReading(interval, {
+      cpuBound,
+      met: { plain: metRuns(plain), augserve: metRuns(aug) },
+      ...(virtualInterval === undefined ? {} : { virtual: virtualInterval }),
+    }),
     "",
     `${warnings.join("")}report:  ${htmlPath}\nresults: ${jsonPath}\n`,
   ]
@@ -165,16 +169,22 @@ function virtualSweep(workload: object, flags: DemoFlags): BenchResultRow[] {
   }
 }
 
-/** The virtual sweep's figures at the demo's own rate, with the same interval. */
-function virtualPointLine(sweep: BenchResultRow[], rate: number): string {
+/** The virtual sweep's rows at the demo's own rate, and their interval. */
+function virtualPoint(sweep: BenchResultRow[], rate: number) {
   const at = (policy: string) => sweep.find((r) => r.policy === policy && r.ratePerS === rate);
   const plain = at("plain");
   const aug = at("augserve");
-  if (plain === undefined || aug === undefined) return "";
+  if (plain === undefined || aug === undefined) return undefined;
+  return { plain, aug, interval: goodputRatioInterval(plain, aug) as RatioInterval };
+}
+
+function virtualPointLine(sweep: BenchResultRow[], rate: number): string {
+  const point = virtualPoint(sweep, rate);
+  if (point === undefined) return "";
   const pct = (r: BenchResultRow) => `${(r.sloAttainment * 100).toFixed(1)}%`;
   return (
-    `Virtual time, same runs at ${rate}/s: goodput plain ${plain.goodput.toFixed(3)} (${pct(plain)} in SLO), ` +
-    `augserve ${aug.goodput.toFixed(3)} (${pct(aug)}): ${formatInterval(goodputRatioInterval(plain, aug))}.`
+    `Virtual time, same runs at ${rate}/s: goodput plain ${point.plain.goodput.toFixed(3)} (${pct(point.plain)} in ` +
+    `SLO), augserve ${point.aug.goodput.toFixed(3)} (${pct(point.aug)}): ${formatInterval(point.interval)}.`
   );
 }
 

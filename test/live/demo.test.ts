@@ -53,6 +53,18 @@ describe("demoReading()", () => {
     );
     expect(demoReading({ ...base, ratio: 0.5, low: 0.3, high: 0.8 })).toMatch(/plain did better/);
   });
+
+  it("calls a CPU-bound live ratio no evidence and points to virtual time; says 'none' for an empty arm", () => {
+    const base = { level: 0.95, resamples: 2000 };
+    const live = { ...base, ratio: Number.POSITIVE_INFINITY, low: 3, high: Number.POSITIVE_INFINITY };
+    const virtual = { ...base, ratio: 3.65, low: 2.51, high: 5.78 };
+    const bound = demoReading(live, { cpuBound: true, virtual });
+    expect(bound).toMatch(/CPU-bound.*no evidence either way/);
+    expect(bound).toContain("In virtual time the same runs give 3.65x (95% CI 2.51x-5.78x)");
+    expect(demoReading(live, { met: { plain: 0, augserve: 7 } })).toMatch(
+      /augserve met the SLO for 7 runs, plain for none/,
+    );
+  });
 });
 
 describe("demoSlo()", () => {

@@ -73,13 +73,40 @@ export function formatInterval(i: RatioInterval): string {
   return `${x(i.ratio)} (${Math.round(i.level * 100)}% CI ${x(i.low)}-${x(i.high)})`;
 }
 
+export interface ReadingContext {
+  /** The live arms were flagged CPU-bound: their latencies are the process's own lag x the time scale. */
+  cpuBound?: boolean;
+  /** The same runs in virtual time (no client cost), when the demo ran the sweep at its rate. */
+  virtual?: RatioInterval;
+  /** Runs that met the SLO per arm (to say "none" rather than an infinite ratio). */
+  met?: { plain: number; augserve: number };
+  /** The demo's target ratio. @default 2 */
+  target?: number;
+}
+
 /**
  * One honest sentence on the A/B: which arm met the SLO for more runs, by how much, whether that is beyond the
- * sampling noise (the interval excludes 1), and whether the demo's 2x target was reached.
+ * sampling noise (the interval excludes 1), whether the target was reached, and, when the live arms were
+ * CPU-bound, that the live ratio is no evidence and what virtual time says instead.
  */
-export function demoReading(interval: RatioInterval, target = 2): string {
-  const { ratio, low, high } = interval;
+export function demoReading(interval: RatioInterval, context: ReadingContext = {}): string {
+  const target = context.target ?? 2;
   const ci = formatInterval(interval);
+  const virtual =
+    context.virtual === undefined
+      ? ""
+      : ` In virtual time the same runs give ${formatInterval(context.virtual)}.`;
+  if (context.cpuBound) {
+    return (
+      `Reading: the live arms were CPU-bound, so their latencies are mostly this process's own lag (x the time ` +
+      `scale) and the live ratio (${ci}) is no evidence either way.${virtual}`
+    );
+  }
+  const { ratio, low, high } = interval;
+  const what =
+    context.met !== undefined && context.met.plain === 0
+      ? `augserve met the SLO for ${context.met.augserve} runs, plain for none`
+      : `augserve met the SLO for ${ci} as many runs as plain`;
   if (low > 1) {
     const verdict =
       low >= target
@@ -87,9 +114,9 @@ export function demoReading(interval: RatioInterval, target = 2): string {
         : ratio >= target
           ? `${target}x or more at the point estimate, but the interval reaches down to ${x(low)}`
           : `short of the ${target}x target`;
-    return `Reading: augserve met the SLO for ${ci} as many runs as plain: beyond the sampling noise, ${verdict}.`;
+    return `Reading: ${what}: beyond the sampling noise, ${verdict}.${virtual}`;
   }
   if (high < 1)
-    return `Reading: augserve met the SLO for fewer runs than plain, ${ci}: plain did better here.`;
-  return `Reading: goodput ratio ${ci}: the interval includes 1, so this run shows no difference beyond the noise.`;
+    return `Reading: augserve met the SLO for fewer runs than plain, ${ci}: plain did better here.${virtual}`;
+  return `Reading: goodput ratio ${ci}: the interval includes 1, so this run shows no difference beyond the noise.${virtual}`;
 }
