@@ -24,7 +24,7 @@ import {
   metRuns,
   type RatioInterval,
 } from "../bench/live/demo-stats.js";
-import { runLiveSweep } from "../bench/live/sweep.js";
+import { type LiveBenchReport, runLiveSweep } from "../bench/live/sweep.js";
 import { createProgress, type Progress } from "../bench/progress.js";
 import { writeHtmlReport } from "../bench/report/index.js";
 import { type BenchResultRow, sustainableRates } from "../bench/results.js";
@@ -120,16 +120,43 @@ export async function runDemo(flags: DemoFlags): Promise<string> {
   writeFileSync(jsonPath, `${JSON.stringify(full, null, 2)}\n`);
   const htmlPath = await writeHtmlReport(full, resolve(out, "index.html"));
 
+  const seconds = (performance.now() - started) / 1000;
+  return renderDemoText({
+    report,
+    sweep,
+    sloExplanation: slo.explanation,
+    flags,
+    seconds,
+    warnings,
+    htmlPath,
+    jsonPath,
+  });
+}
+
+/** What `renderDemoText` prints from. */
+export interface DemoTextInput {
+  report: LiveBenchReport;
+  sweep: BenchResultRow[] | null;
+  sloExplanation: string;
+  flags: Pick<DemoFlags, "rate" | "duration" | "profile" | "timeScale">;
+  seconds: number;
+  warnings: readonly string[];
+  htmlPath: string;
+  jsonPath: string;
+}
+
+/** The demo's text, from its results alone (so the words follow from the numbers). */
+export function renderDemoText(input: DemoTextInput): string {
+  const { report, sweep, flags, warnings } = input;
   const [plain, aug] = report.results as [BenchResultRow, BenchResultRow];
   const interval = goodputRatioInterval(plain, aug);
   const cpuBound = report.live.load.some((l) => l.cpuBound);
   const virtualInterval = sweep === null ? undefined : virtualPoint(sweep, flags.rate)?.interval;
-  const seconds = ((performance.now() - started) / 1000).toFixed(0);
   return [
     `AugServe demo: ${report.workload}, ${flags.rate} runs/s for ${flags.duration} s of arrivals, live LangChain ` +
       `agents against the simulator (${flags.profile}), time scale ${flags.timeScale}; times in unscaled ms, ` +
-      `took ${seconds} s`,
-    slo.explanation,
+      `took ${input.seconds.toFixed(0)} s`,
+    input.sloExplanation,
     sweep === null ? "" : sustainableLine(sweep, flags.rate),
     "",
     demoTable(plain, aug),
@@ -143,7 +170,7 @@ export async function runDemo(flags: DemoFlags): Promise<string> {
       ...(virtualInterval === undefined ? {} : { virtual: virtualInterval }),
     }),
     "",
-    `${warnings.join("")}report:  ${htmlPath}\nresults: ${jsonPath}\n`,
+    `${warnings.join("")}report:  ${input.htmlPath}\nresults: ${input.jsonPath}\n`,
   ]
     .filter((line, i) => line !== "" || i > 2)
     .join("\n");
