@@ -1,18 +1,17 @@
 /**
- * The HTML report in a real browser: Debian's chromium driven by playwright-core. Needs /usr/bin/chromium
- * (`apt-get install -y chromium`; `.ci/run` installs it) and fails, rather than skips, without it.
- * Saves a full-page screenshot to test-artifacts/report.png.
+ * The HTML report in a real browser driven by playwright-core: a system Chromium when there is one, else the
+ * headless Chromium inside the `@sparticuz/chromium` dev dependency (`test/report/chromium.ts`), so the test
+ * runs on a bare machine. Saves a full-page screenshot to test-artifacts/report.png.
  */
-import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeHtmlReport } from "../src/bench/report/index.js";
+import { resolveChromium } from "./report/chromium.js";
 import { FIXTURE_POLICIES, FIXTURE_RATES, fixtureResults } from "./report/fixture.js";
 
-const CHROMIUM = process.env.AUGSERVE_CHROMIUM ?? "/usr/bin/chromium";
 const ARTIFACTS = resolve("test-artifacts");
 const SERIES = FIXTURE_POLICIES.length;
 const POINTS = FIXTURE_POLICIES.length * FIXTURE_RATES.length;
@@ -25,18 +24,15 @@ const requested: string[] = [];
 let reportUrl: string;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium not found at ${CHROMIUM}: the report's browser test needs it. Install it with ` +
-        "`apt-get install -y chromium` (Debian; .ci/run does this) or set AUGSERVE_CHROMIUM to a Chromium binary.",
-    );
-  }
+  const found = await resolveChromium();
   await mkdir(ARTIFACTS, { recursive: true });
   const path = await writeHtmlReport(fixtureResults(), resolve(ARTIFACTS, "report", "index.html"));
   reportUrl = pathToFileURL(path).href;
   browser = await chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath: found.executablePath,
+    ...(found.env === undefined ? {} : { env: found.env }),
     args: [
+      ...found.args,
       "--no-sandbox",
       "--disable-gpu",
       "--disable-quic",
@@ -54,7 +50,7 @@ beforeAll(async () => {
   page.on("requestfailed", (r) => failedRequests.push(`${r.url()}: ${r.failure()?.errorText}`));
   page.on("request", (r) => requested.push(r.url()));
   await page.goto(reportUrl, { waitUntil: "load" });
-});
+}, 180_000); // the first run on a bare machine unpacks the bundled Chromium (~200 MB)
 
 afterAll(async () => {
   await browser?.close();

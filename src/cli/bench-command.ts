@@ -70,8 +70,21 @@ export const BenchFlagsSchema = z.object({
   quiet: z.boolean().default(false),
   // Live mode (docs/live.md): the server, its metrics, the time scale, the served model, repeats per point.
   backend: z
-    .union([z.literal("sim"), z.url({ error: 'expected "sim" or a URL like http://host:port/v1' })])
+    .union([
+      z.literal("sim"),
+      z.literal("engine"),
+      z.url({ error: 'expected "sim", "engine" or a URL like http://host:port/v1' }),
+    ])
     .default("sim"),
+  /** `--backend engine`: the GGUF to serve (default: a random-weight small llama, written once). */
+  engineModel: z.string().min(1).optional(),
+  engineParallel: number("an integer sequence count")
+    .pipe(z.number().int("expected an integer").min(1, "expected --engine-parallel >= 1").max(64))
+    .default(4),
+  /** `--backend engine`: arrivals and tool latencies x this (the workload scaled to the engine's speed). */
+  timeFactor: number("a time factor")
+    .pipe(z.number().positive("expected --time-factor > 0").max(1, "expected --time-factor <= 1"))
+    .optional(),
   serverMetrics: z.url({ error: "expected a URL like http://host:port/metrics" }).optional(),
   timeScale: number("a time scale").pipe(z.number().positive("expected --time-scale > 0")).optional(),
   model: z.string().min(1).default("sim"),
@@ -144,10 +157,23 @@ export function registerBenchCommand(program: Command): void {
     .option("--json <out>", "write the JSON report to a file, or - for standard output only")
     .option("--html <out>", "also write the HTML report there")
     .option("--quiet", "no progress bar")
-    .option("--backend <sim|url>", "live: sim (in-process simulator) or an OpenAI-compatible base URL", "sim")
+    .option(
+      "--backend <sim|engine|url>",
+      "live: sim (in-process simulator), engine (the real llama.cpp engine, in-process) or a base URL",
+      "sim",
+    )
     .option("--server-metrics <url>", "live: the remote server's /metrics")
     .option("--time-scale <x>", "live: wall time runs x times faster (default 4 with sim, 1 otherwise)")
     .option("--model <name>", "live: served model name", "sim")
+    .option(
+      "--engine-model <file>",
+      "live, --backend engine: GGUF to serve (default: a generated small llama)",
+    )
+    .option("--engine-parallel <n>", "live, --backend engine: sequences decoded together", "4")
+    .option(
+      "--time-factor <x>",
+      "live: arrivals and tool latencies x this, server speed unchanged (default 0.1 with --backend engine)",
+    )
     .option("--repeat <k>", "live: run each point k times with seeds seed..seed+k-1", "1")
     .action(async (raw: Record<string, unknown>) => {
       try {

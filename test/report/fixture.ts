@@ -89,3 +89,46 @@ export function fixtureResults(overrides: Partial<BenchResultsInput> = {}): Benc
     ...overrides,
   };
 }
+
+/**
+ * A live A/B at one rate, as `npm run demo` writes it: `plain` and `augserve` at a rate that is not a round
+ * number (0.3 runs/s: float noise in axis labels shows here first), with spreads from repeats.
+ */
+export function singleRateLiveResults(overrides: Partial<BenchResultsInput> = {}): BenchResultsInput {
+  const rand = prng(11);
+  const rate = 0.3;
+  const results = (["plain", "augserve"] as const).map((p) => {
+    const r = point(p, rate * 10, rand);
+    const goodput = r.goodput / 10;
+    const spread = { goodput: { min: goodput * 0.9, max: goodput * 1.1, std: goodput * 0.06 } };
+    return { ...r, ratePerS: rate, runs: 54, goodput, completedPerS: r.completedPerS / 10, spread };
+  });
+  return {
+    workload: "infercept-mix",
+    mode: "live",
+    profile: "llama3-8b-l4",
+    setup: {
+      date: "2025-11-24T21:30:00.000Z",
+      backend: "sim",
+      policies: ["plain", "augserve"],
+      rates: [rate],
+      seed: 7,
+      repeat: 3,
+    },
+    results,
+    ...overrides,
+  };
+}
+
+/** The same live points with a virtual-time sweep of the same workload and profile (the demo's report). */
+export function liveWithSweepResults(): BenchResultsInput {
+  const rand = prng(13);
+  const sweep = [0.1, 0.2, 0.3, 0.4, 0.6, 0.8].flatMap((rate) =>
+    (["plain", "augserve"] as const).map((p) => {
+      const r = point(p, rate * 10, rand);
+      const { spread: _, ...rest } = r;
+      return { ...rest, ratePerS: rate, goodput: r.goodput / 10, completedPerS: r.completedPerS / 10 };
+    }),
+  );
+  return singleRateLiveResults({ virtualSweep: { profile: "llama3-8b-l4", results: sweep } });
+}

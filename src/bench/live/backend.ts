@@ -98,10 +98,15 @@ export async function openBackend(
       },
     };
   }
+  if (o.backend === "engine") {
+    const { openEngineBackend } = await import("./engine-backend.js");
+    return openEngineBackend(workload, o);
+  }
   return openRemote(o);
 }
 
-function openRemote(o: ResolvedLiveScalarOptions): LiveBackend {
+/** A remote OpenAI-compatible server; its side comes from its /metrics (vLLM's, SGLang's or llama.cpp's). */
+export function openRemote(o: ResolvedLiveScalarOptions): LiveBackend {
   const samples: ServerSignals[] = [];
   const poller =
     o.serverMetricsUrl === undefined

@@ -6,9 +6,27 @@ import type { SchedulerOptions } from "../../scheduler/options.js";
 import { writeBenchOutputs } from "../output.js";
 import { createProgress } from "../progress.js";
 import { renderReport } from "../table.js";
+import { virtualOnEngineProfile } from "./engine-compare.js";
 import type { LoadReport } from "./lag.js";
 import { DEFAULT_TIME_SCALE, LIVE_POLICIES, LiveOptionsError, type LivePolicy } from "./options.js";
 import { type LiveBenchReport, runLiveSweep } from "./sweep.js";
+
+/** The same A/B in virtual time on the engine-fitted profile (the generated small llama), beside the live one. */
+function engineComparison(flags: LiveBenchFlags, report: LiveBenchReport, timeFactor: number): string {
+  const virtual = virtualOnEngineProfile({
+    workload: flags.workload,
+    policies: flags.policies as LivePolicy[],
+    rates: report.setup?.rates ?? [],
+    timeFactor,
+    parallel: flags.engineParallel ?? 4,
+    contextSize: 4096,
+    ...(flags.seed === undefined ? {} : { seed: flags.seed }),
+  });
+  return (
+    "\nThe same runs in virtual time on the engine-fitted profile (augserve-small-cpu1, docs/engine.md):\n\n" +
+    `${renderReport(virtual)}\n`
+  );
+}
 
 /** What live mode reads of the bench's validated flags. */
 export interface LiveBenchFlags {
@@ -27,7 +45,13 @@ export interface LiveBenchFlags {
   model: string;
   repeat: number;
   schedulerOptions?: Record<string, unknown> | undefined;
+  engineModel?: string | undefined;
+  engineParallel?: number | undefined;
+  timeFactor?: number | undefined;
 }
+
+/** `--backend engine`'s default time factor: infercept-mix's ~40-s tool phases become ~4 s. */
+export const DEFAULT_ENGINE_TIME_FACTOR = 0.1;
 
 /** The warning printed when a point was CPU-bound. */
 export function lagWarning(
@@ -52,6 +76,8 @@ export async function runLiveBench(flags: LiveBenchFlags): Promise<string> {
   let progress = createProgress(0, { quiet: true });
   const warnings: string[] = [];
   const timeScale = flags.timeScale ?? (flags.backend === "sim" ? DEFAULT_TIME_SCALE : 1);
+  const engine = flags.backend === "engine";
+  const timeFactor = flags.timeFactor ?? (engine ? DEFAULT_ENGINE_TIME_FACTOR : 1);
   const report: LiveBenchReport = await runLiveSweep({
     workload: flags.workload,
     policies: flags.policies as LivePolicy[],
@@ -63,6 +89,9 @@ export async function runLiveBench(flags: LiveBenchFlags): Promise<string> {
     ...(flags.timeScale === undefined ? {} : { timeScale: flags.timeScale }),
     model: flags.model,
     profile: flags.profile,
+    timeFactor,
+    ...(flags.engineModel === undefined ? {} : { engineModel: flags.engineModel }),
+    ...(flags.engineParallel === undefined ? {} : { engineParallel: flags.engineParallel }),
     window: flags.window,
     ...(flags.schedulerOptions === undefined
       ? {}
@@ -76,10 +105,16 @@ export async function runLiveBench(flags: LiveBenchFlags): Promise<string> {
     },
   }).finally(() => progress.stop());
   const where =
-    flags.backend === "sim" ? `backend sim (profile ${flags.profile})` : `backend ${flags.backend}`;
+    flags.backend === "sim"
+      ? `backend sim (profile ${flags.profile})`
+      : engine
+        ? `backend engine (llama.cpp, ${flags.engineModel ?? "generated small llama"}, ${flags.engineParallel ?? 4} parallel)`
+        : `backend ${flags.backend}`;
+  const scaled = timeFactor === 1 ? "" : `, arrivals and tool latencies x ${timeFactor}`;
   const text =
-    `workload ${report.workload}, mode live, ${where}, time scale ${report.live.timeScale} ` +
+    `workload ${report.workload}, mode live, ${where}, time scale ${report.live.timeScale}${scaled} ` +
     `(durations in unscaled ms)${flags.repeat > 1 ? `, mean of ${flags.repeat} repeats` : ""}\n\n` +
-    `${renderReport(report.results)}\n${warnings.join("")}`;
+    `${renderReport(report.results)}\n${warnings.join("")}` +
+    (engine && flags.engineModel === undefined ? engineComparison(flags, report, timeFactor) : "");
   return writeBenchOutputs(report, text, flags);
 }

@@ -3,6 +3,8 @@ export { aggregateRows } from "./aggregate.js";
 export { EngineTap, type LiveBackend, type LiveServerSummary, openBackend } from "./backend.js";
 export { type LiveBenchFlags, lagWarning, runLiveBench } from "./cli.js";
 export { type LiveResult, type LiveRunOptions, runLive } from "./driver.js";
+export { compressWorkloadTime, ensureEngineModel, openEngineBackend } from "./engine-backend.js";
+export { type EngineVirtualOptions, virtualOnEngineProfile } from "./engine-compare.js";
 export { LoadMonitor, type LoadReport } from "./lag.js";
 export {
   DEFAULT_TIME_SCALE,

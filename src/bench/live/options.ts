@@ -24,8 +24,24 @@ export const LiveScalarOptionsSchema = z.strictObject({
    * or the base URL of an OpenAI-compatible server, e.g. `http://127.0.0.1:8000/v1`. @default "sim"
    */
   backend: z
-    .union([z.literal("sim"), z.url({ error: 'expected "sim" or a URL like http://host:port/v1' })])
+    .union([
+      z.literal("sim"),
+      z.literal("engine"),
+      z.url({ error: 'expected "sim", "engine" or a URL like http://host:port/v1' }),
+    ])
     .default("sim"),
+  /** `engine` backend: the GGUF to serve. @default a random-weight `small` llama written by `makeModel` */
+  engineModel: z.string().min(1).optional(),
+  /** `engine` backend: sequences decoded together (llama.cpp's `--parallel`), 1..64. @default 4 */
+  engineParallel: z.number().int().min(1).max(64).default(4),
+  /** `engine` backend: KV cells per sequence (prompt + output of one call). @default 4096 */
+  engineContextSize: z.number().int().min(256).max(65_536).default(4096),
+  /**
+   * Arrivals and tool latencies are multiplied by this (0 < x <= 1), the server's speed is not: the workload
+   * scaled to a real engine's speed, which no time scale can speed up. Rates are of the scaled workload.
+   * @default 1 (0.1 is the `engine` backend's usual value)
+   */
+  timeFactor: z.number().positive().max(1).default(1),
   /** The server's Prometheus endpoint (remote backends; the simulator's own is used with `sim`). */
   serverMetricsUrl: z.url().optional(),
   /** Served model name sent to a remote backend. @default "sim" */
@@ -72,6 +88,10 @@ export function parseLiveOptions(raw: LiveScalarOptions): ResolvedLiveScalarOpti
     throw new LiveOptionsError(`Invalid live bench options:\n${lines.join("\n")}`, parsed.error);
   }
   const o = parsed.data;
+  if (o.backend === "engine" && o.timeScale !== undefined && o.timeScale !== 1)
+    throw new LiveOptionsError(
+      `Invalid live bench options:\n  timeScale: the real engine runs in wall time (use timeFactor to scale the workload), got ${o.timeScale}`,
+    );
   return { ...o, timeScale: o.timeScale ?? (o.backend === "sim" ? DEFAULT_TIME_SCALE : 1) };
 }
 

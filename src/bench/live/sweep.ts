@@ -11,6 +11,7 @@ import { loadWorkload } from "../workload/load.js";
 import type { GeneratedWorkload } from "../workload/types.js";
 import { aggregateRows } from "./aggregate.js";
 import { type LiveRunOptions, runLive } from "./driver.js";
+import { compressWorkloadTime } from "./engine-backend.js";
 import type { LoadReport } from "./lag.js";
 import { type LivePolicy, parseLiveOptions } from "./options.js";
 
@@ -75,13 +76,24 @@ export async function runLiveSweep(options: LiveSweepOptions): Promise<LiveBench
     throw new RangeError(`Expected repeat to be an integer >= 1, got ${repeat}`);
   // Validate once up front, so a bad option fails before any server starts.
   const resolved = parseLiveOptions({ ...rest, policy: policies[0] ?? "plain" });
+  // A workload scaled in time (timeFactor F): generated at rate x F over the file's window, then compressed
+  // by F, so it arrives at `rate` over F x the window.
+  const factor = resolved.timeFactor;
+  const generate = (opts: { seed?: number; ratePerS?: number }) =>
+    compressWorkloadTime(
+      loadWorkload(
+        source,
+        opts.ratePerS === undefined ? opts : { ...opts, ratePerS: opts.ratePerS * factor },
+      ),
+      factor,
+    );
   const points: Array<{ rate: number; workloads: GeneratedWorkload[] }> = (rates ?? [undefined]).map(
     (rate) => {
       const workloads = Array.from({ length: repeat }, (_, k) => {
-        const base = loadWorkload(source, rate === undefined ? {} : { ratePerS: rate });
+        const base = generate(rate === undefined ? {} : { ratePerS: rate });
         return k === 0 && seed === undefined
           ? base
-          : loadWorkload(source, {
+          : generate({
               seed: (seed ?? base.seed) + k,
               ...(rate === undefined ? {} : { ratePerS: rate }),
             });

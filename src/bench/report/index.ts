@@ -5,7 +5,14 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { goodputChart, sloChart, timelineChart, ttftCdfChart, ttftP50Chart } from "./charts.js";
+import {
+  goodputChart,
+  rateChartLayout,
+  sloChart,
+  timelineChart,
+  ttftCdfChart,
+  ttftP50Chart,
+} from "./charts.js";
 import { formatRate } from "./format.js";
 import { buildReportModel, type ReportModel } from "./model.js";
 import { type ChartSlot, renderPage } from "./page.js";
@@ -42,10 +49,23 @@ async function renderCharts(model: ReportModel): Promise<ChartSlot[]> {
     cdf === null ? null : renderSvg(cdf),
     timeline === null ? null : renderSvg(timeline),
   ]);
+  const layout = rateChartLayout(model);
+  const title = (what: string) =>
+    layout === "bars" ? `${what} at ${formatRate(model.rates[0]!)}` : `${what} vs arrival rate`;
+  const how =
+    layout === "overlay"
+      ? `dashed: virtual-time sweep (same workload and profile); ◆: ${model.results.mode} points`
+      : "";
+  const caption = (what: string) => [what, how].filter((s) => s !== "").join("; ");
   return [
-    { id: "goodput", title: "Goodput vs arrival rate", caption: "runs/s meeting the SLO", svg: goodput },
-    { id: "slo", title: "SLO attainment vs arrival rate", caption: "dashed: 90% (sustainable)", svg: slo },
-    { id: "ttft-p50", title: "Median TTFT vs arrival rate", caption: "log scale", svg: p50 },
+    { id: "goodput", title: title("Goodput"), caption: caption("runs/s meeting the SLO"), svg: goodput },
+    { id: "slo", title: title("SLO attainment"), caption: caption("dotted: 90% (sustainable)"), svg: slo },
+    {
+      id: "ttft-p50",
+      title: title("Median TTFT"),
+      caption: caption(layout === "bars" ? "ms" : "log scale"),
+      svg: p50,
+    },
     cdfSvg === null
       ? {
           id: "ttft-cdf",

@@ -17,8 +17,14 @@ export interface ReportModel {
   policies: string[];
   /** Every rate in `results`, ascending. */
   rates: number[];
-  /** Highest swept rate with at least 90% SLO attainment, per policy; `null` when none. */
+  /** The results of the file's `virtualSweep`, `null` without one. */
+  sweep: PolicyResult[] | null;
+  /**
+   * Highest swept rate with at least 90% SLO attainment, per policy; `null` when none. From the virtual sweep
+   * when the file has one (its rates span the curve; a live file has a few points), else from `results`.
+   */
   sustainableRate: Map<string, number | null>;
+  sustainableFrom: "results" | "virtualSweep";
   /** The highest rate at which some result carries a `ttftCdf`; `null` when none does. */
   cdfRate: number | null;
   /** The timeline drawn: `augserve`'s at its highest rate, else the first one; `null` when the file has none. */
@@ -26,14 +32,19 @@ export interface ReportModel {
 }
 
 export function buildReportModel(results: BenchResults): ReportModel {
+  const sweep = results.virtualSweep?.results ?? null;
   const policies = [
-    ...new Set([...(results.setup?.policies ?? []), ...results.results.map((r) => r.policy)]),
+    ...new Set([
+      ...(results.setup?.policies ?? []),
+      ...results.results.map((r) => r.policy),
+      ...(sweep ?? []).map((r) => r.policy),
+    ]),
   ];
   const rates = [...new Set(results.results.map((r) => r.ratePerS))].sort((a, b) => a - b);
 
   const sustainableRate = new Map<string, number | null>();
   for (const policy of policies) {
-    const ok = results.results.filter(
+    const ok = (sweep ?? results.results).filter(
       (r) => r.policy === policy && r.sloAttainment >= SUSTAINABLE_ATTAINMENT,
     );
     sustainableRate.set(policy, ok.length === 0 ? null : Math.max(...ok.map((r) => r.ratePerS)));
@@ -46,7 +57,9 @@ export function buildReportModel(results: BenchResults): ReportModel {
     results,
     policies,
     rates,
+    sweep,
     sustainableRate,
+    sustainableFrom: sweep === null ? "results" : "virtualSweep",
     cdfRate,
     timeline: pickTimeline(results.timelines ?? []),
   };

@@ -62,9 +62,13 @@ function headline(model: ReportModel): string {
     const value = rate === null ? `<span class="value none">none swept</span>` : formatRate(rate);
     return `<div class="card" data-policy="${escapeHtml(policy)}"><span class="name">${escapeHtml(policy)}</span><span class="value">${value}</span>${rel}</div>`;
   });
+  const from =
+    model.sustainableFrom === "virtualSweep"
+      ? ` in the virtual-time sweep of the same workload and profile (${model.sweep?.length ?? 0} points)`
+      : "";
   return `<section id="headline"><h2>Sustainable rate</h2><p class="lead">Highest swept arrival rate at which at least ${
     SUSTAINABLE_ATTAINMENT * 100
-  }% of runs met the SLO.</p><div class="cards">${cards.join("")}</div></section>`;
+  }% of runs met the SLO${from}.</p><div class="cards">${cards.join("")}</div></section>`;
 }
 
 function chartFigure(chart: ChartSlot): string {

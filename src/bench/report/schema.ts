@@ -138,6 +138,16 @@ export const BenchResultsSchema = z
     setup: BenchSetupSchema.optional(),
     results: z.array(PolicyResultSchema).min(1),
     timelines: z.array(TimelineSchema).optional(),
+    /**
+     * A virtual-time sweep of the same workload and profile (live runs, e.g. the demo): the charts draw its
+     * curves beside the measured points, and the sustainable rates come from it.
+     */
+    virtualSweep: z
+      .object({
+        profile: z.string().min(1).optional(),
+        results: z.array(PolicyResultSchema).min(1),
+      })
+      .optional(),
   })
   .superRefine((file, ctx) => {
     const seen = new Map<string, number>();

@@ -40,7 +40,7 @@ export interface SimProfile {
   kvCapacityTokens: number;
   /** CPU time of the API server per request (tokenising, detokenising, HTTP), ms: delays its TTFT. */
   serverOverheadMs: number;
-  /** vLLM V1 defaults on a >= 70 GiB GPU behind the API server. */
+  /** vLLM V1's API-server defaults for the GPU (1024 / 8192 on >= 70 GiB, 256 / 2048 below). */
   maxNumSeqs: number;
   maxNumBatchedTokens: number;
   maxModelLen: number;
@@ -68,6 +68,19 @@ function profile(p: Omit<SimProfile, "kvCapacityTokens">): SimProfile {
 }
 
 const V1_LIMITS = { maxNumSeqs: 1024, maxNumBatchedTokens: 8192 } as const;
+/**
+ * vLLM's API-server defaults on every GPU below 70 GiB (`EngineArgs.get_batch_defaults`: 256 sequences,
+ * 2,048 batched tokens).
+ */
+const V1_SMALL_GPU_LIMITS = { maxNumSeqs: 256, maxNumBatchedTokens: 2048 } as const;
+/** NVIDIA L4 as the driver reports it (23,034 MiB of its 24 GB GDDR6). */
+const L4_GIB = 23_034 / 1024;
+/**
+ * Non-KV memory of 8B on a 24-GB card: 0.41 GiB measured by vLLM's profiler on a 24-GB RTX 3090 with
+ * 512-token chunks (vllm-project/vllm#10517: peak torch 15.05 GiB - weights 14.99 + non-torch 0.35), plus
+ * ~0.2 GiB of activations for 2,048-token chunks and ~0.4 GiB of V1's CUDA graphs: 1.0 GiB.
+ */
+const SMALL_GPU_NON_KV_OVERHEAD_GIB = 1.0;
 
 /** The shipped profiles, by name. */
 export const SIM_PROFILES = Object.freeze({
@@ -121,6 +134,27 @@ export const SIM_PROFILES = Object.freeze({
     serverOverheadMs: 8,
     ...V1_LIMITS,
     maxModelLen: 131_072,
+  }),
+  "llama3-8b-l4": profile({
+    name: "llama3-8b-l4",
+    modelName: "meta-llama/Llama-3.1-8B-Instruct",
+    description:
+      "Llama-3.1-8B bf16 on 1x NVIDIA L4 (24 GB, 300 GB/s), vLLM V1 defaults for that GPU, --max-model-len 32768",
+    // Scaled from the H100 fit by the datasheets (bandwidth 300 vs 3,350 GB/s, bf16 121 vs 989 TFLOPS dense) at
+    // the efficiencies measured on H100 and A100 (docs/simulator.md, "llama3-8b-l4").
+    cost: { c0: 71, kToken: 0.177, cPrefill: 0, cSeq: 0.015, cCtx: 5.8e-4, cAttn: 4.3e-6 },
+    kv: {
+      gpuMemoryGiB: L4_GIB,
+      gpus: 1,
+      gpuMemoryUtilization: 0.9,
+      weightsGiB: LLAMA3_8B_WEIGHTS_GIB,
+      nonKvOverheadGiB: SMALL_GPU_NON_KV_OVERHEAD_GIB,
+      kvBytesPerToken: LLAMA3_8B_KV_BYTES,
+    },
+    serverOverheadMs: 8,
+    ...V1_SMALL_GPU_LIMITS,
+    // vLLM refuses to start with the model's 131,072 (more than the KV cache holds); 32k is what L4 users set.
+    maxModelLen: 32_768,
   }),
 } satisfies Record<string, SimProfile>);
 
