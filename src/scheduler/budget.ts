@@ -56,7 +56,10 @@ export interface BudgetController {
    * The scheduler sends ticks only from then on, which keeps its hot path free of allocations.
    */
   readonly nextDecisionAt: number;
-  /** Takes a sample; returns the change it caused, or `null`. */
+  /**
+   * Takes a sample; returns the change it caused, or `null`. The scheduler reuses the sample and context
+   * objects between calls (its hot path allocates none): copy what must outlive the call.
+   */
   onSample(sample: BudgetSample, context: BudgetContext): BudgetChange | null;
 }
 

@@ -70,6 +70,11 @@ export class CallQueue {
     return this.tenants.size + this.#lane.size;
   }
 
+  /** Ranked calls whose runs can still meet their SLO. */
+  get viableSize(): number {
+    return this.#viable.size;
+  }
+
   /** Calls in the liveness lane. */
   get promotedSize(): number {
     return this.#lane.size;

@@ -89,6 +89,10 @@ export class RunState {
   /** Removes a call from `queued` (order does not matter: swap with the last). */
   removeQueued(call: CallRecord): void {
     const list = this.queued;
+    if (list.length === 1 && list[0] === call) {
+      list.pop();
+      return;
+    }
     const index = list.indexOf(call);
     if (index < 0) return;
     list[index] = list[list.length - 1] as CallRecord;

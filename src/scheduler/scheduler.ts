@@ -94,6 +94,9 @@ export class Scheduler implements SchedulerApi {
   #stuckTokens = -1;
   #stuckCalls = -1;
   readonly #budgetContext: BudgetContext = { inFlightTokens: 0, queuedCalls: 0 };
+  /** Reused samples of the hot path (one per token report): the controller may not keep them. */
+  readonly #ttftSample = { kind: "ttft" as const, at: 0, ms: 0 };
+  readonly #tokenSample = { kind: "tokenLatency" as const, at: 0, msPerToken: 0, tokens: 0 };
 
   /** @throws SchedulerOptionsError naming the invalid field. */
   constructor(options: SchedulerOptions | undefined, deps: SchedulerDeps) {
@@ -171,6 +174,7 @@ export class Scheduler implements SchedulerApi {
       promotedQueued: this.#queue.promotedSize,
       promotedInFlightTokens: this.#gate.laneTokens,
       tenantsWaiting: this.#queue.tenants.waiting,
+      viableQueued: this.#queue.viableSize,
       costModel: {
         prefillMsPerToken: this.#cost.prefillMsPerToken,
         decodeMsPerToken: this.#cost.decodeMsPerToken,
@@ -442,7 +446,10 @@ export class Scheduler implements SchedulerApi {
       const ttft = now - call.admittedAt;
       this.#cost.observeTtft(ttft, call.uncachedPromptTokens);
       this.#overload.onFirstToken(ttft);
-      this.#sample({ kind: "ttft", at: now, ms: ttft });
+      const sample = this.#ttftSample;
+      sample.at = now;
+      sample.ms = ttft;
+      this.#sample(sample);
       if (run.firstTokenAt === null) {
         run.firstTokenAt = now;
         // A missed TTFT target can never be met again: latch hopeless and re-rank its queued calls.
@@ -460,7 +467,11 @@ export class Scheduler implements SchedulerApi {
       if (call.outputTokens > 0) {
         const gap = now - call.lastTokenAt;
         this.#cost.observeDecode(gap, count);
-        this.#sample({ kind: "tokenLatency", at: now, msPerToken: gap / count, tokens: count });
+        const sample = this.#tokenSample;
+        sample.at = now;
+        sample.msPerToken = gap / count;
+        sample.tokens = count;
+        this.#sample(sample);
       }
       call.lastTokenAt = now;
       this.#addOutput(call, count);

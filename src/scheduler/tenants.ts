@@ -79,6 +79,11 @@ export class TenantQueues {
   /** Tenants with ranked calls queued. */
   #waiting = 0;
   #size = 0;
+  /**
+   * The only tenant in `#top` has a head whose keys `#top` has not re-read (with one tenant listed, order
+   * among tenants is trivial, so the common single-tenant case skips that work until a second one comes).
+   */
+  #topStale = false;
 
   /** `indexed`: keep an {@link OrderIndex} per tenant (overload shedding). */
   constructor(indexed: boolean) {
@@ -121,8 +126,8 @@ export class TenantQueues {
     this.#size += 1;
     if (before === undefined) {
       this.#waiting += 1;
-      this.#top.push(t);
-    } else if (t.heap.peek() !== before) this.#top.update(t);
+      this.#pushTop(t);
+    } else if (t.heap.peek() !== before) this.#headMoved(t);
   }
 
   /** Removes a ranked call. O(log n + log T). */
@@ -136,7 +141,7 @@ export class TenantQueues {
       this.#waiting -= 1;
       this.#top.remove(t);
       this.#parked.remove(t);
-    } else if (wasHead) this.#top.update(t);
+    } else if (wasHead) this.#headMoved(t);
   }
 
   /** Restores order after `call`'s keys (or charge) changed. O(log n + log T). */
@@ -150,13 +155,13 @@ export class TenantQueues {
       t.index.insert(call);
     }
     const after = t.heap.peek();
-    if (after !== before || after === call) this.#top.update(t);
+    if (after !== before || after === call) this.#headMoved(t);
   }
 
   /** Charges (positive) or releases (negative) in-flight tokens of a tenant. O(log T). */
   charge(tenant: Tenant, tokens: number): void {
     tenant.inFlightTokens += tokens;
-    this.#parked.update(tenant);
+    if (tenant.parkedIndex >= 0) this.#parked.update(tenant);
   }
 
   /**
@@ -165,14 +170,14 @@ export class TenantQueues {
    */
   best(budget: number): CallRecord | undefined {
     if (this.#waiting <= 1) {
-      this.#unparkAll();
+      if (this.#parked.size > 0) this.#unparkAll();
       const t = this.#top.peek();
       return t === undefined ? undefined : head(t);
     }
     const share = budget / this.#waiting;
     for (let p = this.#parked.peek(); p !== undefined && p.inFlightTokens < share; p = this.#parked.peek()) {
       this.#parked.remove(p);
-      this.#top.push(p);
+      this.#pushTop(p);
     }
     for (let t = this.#top.peek(); t !== undefined; t = this.#top.peek()) {
       if (t.inFlightTokens < share) return head(t);
@@ -184,6 +189,7 @@ export class TenantQueues {
 
   /** Checks every heap and index and the tenant bookkeeping; for tests. O(n). */
   isValid(): boolean {
+    this.#refreshTop();
     let size = 0;
     for (const t of this.#tenants.values()) {
       if (!t.heap.isValid() || (t.index !== null && !t.index.isValid())) return false;
@@ -198,7 +204,25 @@ export class TenantQueues {
   #unparkAll(): void {
     for (let p = this.#parked.peek(); p !== undefined; p = this.#parked.peek()) {
       this.#parked.remove(p);
-      this.#top.push(p);
+      this.#pushTop(p);
     }
+  }
+
+  /** `t`'s head (or its keys) changed: restore `#top`'s order, or defer it while `t` is alone there. */
+  #headMoved(t: Tenant): void {
+    if (t.topIndex === 0 && this.#top.size === 1) this.#topStale = true;
+    else this.#top.update(t);
+  }
+
+  #pushTop(t: Tenant): void {
+    this.#refreshTop();
+    this.#top.push(t);
+  }
+
+  #refreshTop(): void {
+    if (!this.#topStale) return;
+    this.#topStale = false;
+    const only = this.#top.peek();
+    if (only !== undefined) this.#top.update(only);
   }
 }

@@ -163,6 +163,8 @@ export interface SchedulerSnapshot {
   promotedInFlightTokens?: number;
   /** Tenants (fairness keys) with ranked calls waiting. */
   tenantsWaiting?: number;
+  /** Queued calls (not in the lane) whose runs can still meet their SLO; the rest of the ranked are hopeless. */
+  viableQueued?: number;
   /** The learned cost model (per-token prefill and decode times, ms). */
   costModel?: { prefillMsPerToken: number; decodeMsPerToken: number };
   /** Server pressure level used by Stage II: 0, 0.5 or 1. */
