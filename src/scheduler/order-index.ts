@@ -30,6 +30,13 @@ function before(tier: number, key: number, id: number, node: OrderNode): boolean
   return id < node.call.callId;
 }
 
+/** (tier, key, callId) of `node` orders strictly before the given keys. */
+function nodeBefore(node: OrderNode, tier: number, key: number, id: number): boolean {
+  if (node.tier !== tier) return node.tier < tier;
+  if (node.key !== key) return node.key < key;
+  return node.call.callId < id;
+}
+
 const sumOf = (node: OrderNode | null) => (node === null ? 0 : node.sum);
 
 function refresh(node: OrderNode): void {
@@ -91,11 +98,10 @@ export class OrderIndex {
     let total = 0;
     let node = this.#root;
     while (node !== null) {
-      if (before(tier, key, callId, node)) node = node.left;
-      else {
+      if (nodeBefore(node, tier, key, callId)) {
         total += sumOf(node.left) + node.charge;
         node = node.right;
-      }
+      } else node = node.left;
     }
     return total;
   }
