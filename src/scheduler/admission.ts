@@ -10,6 +10,7 @@
  * runs alone) and fewer than `maxInFlightCalls` calls are in flight. If it does not, nothing is admitted
  * (no backfilling): the head keeps its place and is the first to start once room is freed.
  */
+import type { BudgetController } from "./budget.js";
 import type { CallRecord } from "./call-record.js";
 import { InFlightLedger, type ReleaseOutcome } from "./in-flight.js";
 import type { CallQueue } from "./queue.js";
@@ -23,6 +24,13 @@ export class AdmissionGate {
   nextCharge = 0;
   readonly #share: number;
   readonly #maxCalls: number;
+  #pumping = false;
+  #pumpAgain = false;
+  /** Queue version, budget and in-flight state when admission last stopped: nothing to retry until one moves. */
+  #stuckVersion = -1;
+  #stuckBudget = -1;
+  #stuckTokens = -1;
+  #stuckCalls = -1;
 
   constructor(promotedShare: number, maxInFlightCalls: number | undefined) {
     this.#share = promotedShare;
@@ -55,6 +63,51 @@ export class AdmissionGate {
     if (!this.ledger.fits(charge, budget)) return undefined;
     this.nextCharge = charge;
     return call;
+  }
+
+  /**
+   * Admits queued calls in order while they fit, calling `admit` for each. Re-entrant calls (from an
+   * `onAdmit` handler that releases at once) fold into the running loop. Returns at once when neither the
+   * queue, nor the budget, nor what is in flight changed since admission last stopped (most operations are
+   * token reports, which change none of them).
+   */
+  pump(
+    queue: CallQueue,
+    budget: BudgetController,
+    chargeOf: (call: CallRecord) => number,
+    admit: (call: CallRecord, charge: number) => void,
+  ): void {
+    if (this.#pumping) {
+      this.#pumpAgain = true;
+      return;
+    }
+    const ledger = this.ledger;
+    if (
+      queue.version === this.#stuckVersion &&
+      budget.tokens === this.#stuckBudget &&
+      ledger.tokens === this.#stuckTokens &&
+      ledger.calls === this.#stuckCalls
+    ) {
+      return;
+    }
+    this.#pumping = true;
+    try {
+      do {
+        this.#pumpAgain = false;
+        for (
+          let call = this.next(queue, budget.tokens, chargeOf);
+          call;
+          call = this.next(queue, budget.tokens, chargeOf)
+        )
+          admit(call, this.nextCharge);
+      } while (this.#pumpAgain);
+    } finally {
+      this.#pumping = false;
+      this.#stuckVersion = queue.version;
+      this.#stuckBudget = budget.tokens;
+      this.#stuckTokens = ledger.tokens;
+      this.#stuckCalls = ledger.calls;
+    }
   }
 
   /** Charges an admitted call. */

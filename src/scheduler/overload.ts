@@ -30,6 +30,10 @@
  * and the `maxInFlightCalls` cap.
  */
 
+import type { CallRecord } from "./call-record.js";
+import type { CostModel } from "./cost-model.js";
+import { type Policy, remainingCostMs } from "./policies.js";
+
 /** EWMA weight of one released call in the mean time in flight, and of one first token in the server TTFT. */
 const DECAY = 0.02;
 /** The committed inflow is measured over intervals of at least this long, ms, and smoothed across them. */
@@ -154,4 +158,43 @@ export function shedVerdict(input: ShedInputs): ShedVerdict | null {
   const limitMs = Math.max(0, input.ttftMs - input.serverTtftMs) * WAIT_FRACTION * size;
   if (!(predictedWaitMs > limitMs)) return null;
   return { predictedWaitMs, limitMs, retryAfterMs: Math.max(1, Math.ceil(predictedWaitMs - limitMs)) };
+}
+
+/** What the scheduler knows at a shed decision besides the call. */
+export interface ShedState {
+  budget: number;
+  inFlightTokens: number;
+  /** Whether the liveness lane has calls waiting (it then takes its share of the drain). */
+  laneBusy: boolean;
+  promotedShare: number;
+  /** Tenants with ranked calls waiting. */
+  tenantsWaiting: number;
+  cost: CostModel;
+  policy: Policy;
+}
+
+/** The predictor's measurements and the decision for a run's first call (the call scored, not queued). */
+export class OverloadControl {
+  readonly gauge = new OverloadGauge();
+
+  /** The verdict on `call`, a run's first call scored at `now`; `null` to queue it. O(log n). */
+  verdict(call: CallRecord, now: number, state: ShedState): ShedVerdict | null {
+    const tenant = call.tenant;
+    const gauge = this.gauge;
+    const costMs = remainingCostMs(call, state.policy.view(call.run), state.cost);
+    return shedVerdict({
+      ahead: tenant?.index?.tokensBefore(call.tier, call.key, call.callId) ?? 0,
+      charge: call.queuedCharge,
+      budget: state.budget,
+      inFlightTokens: state.inFlightTokens,
+      meanHoldMs: gauge.meanHoldMs ?? state.cost.callMs(call.uncachedPromptTokens, 1),
+      rankedShare: state.laneBusy ? 1 - state.promotedShare : 1,
+      tenantsWaiting: state.tenantsWaiting + (tenant && tenant.heap.size === 0 ? 1 : 0),
+      inflowPerMs: gauge.inflowPerMs(now),
+      ttftMs: call.run.slo.ttftMs,
+      costMs,
+      meanCostMs: gauge.onNewRun(costMs),
+      serverTtftMs: gauge.serverTtftMs(state.cost.callMs(call.uncachedPromptTokens, 0)),
+    });
+  }
 }

@@ -11,16 +11,12 @@
  * than the whole budget is admitted alone when nothing is in flight.
  */
 import { AdmissionGate } from "./admission.js";
-import {
-  type BudgetContext,
-  type BudgetController,
-  type BudgetSample,
-  createBudgetController,
-} from "./budget.js";
+import { type BudgetController, createBudgetController } from "./budget.js";
 import { type CallHost, CallRecord, CallState } from "./call-record.js";
 import { CostModel } from "./cost-model.js";
 import { AugServeOverloadedError, CallCancelledError, QueueFullError } from "./errors.js";
 import { rethrowLater, SchedulerEmitter } from "./events.js";
+import { Measurements } from "./measurements.js";
 import {
   parseOptions,
   parseSchedulerOptions,
@@ -29,18 +25,13 @@ import {
   type SchedulerOptions,
   SloSchema,
 } from "./options.js";
-import { OverloadGauge, shedVerdict } from "./overload.js";
-import {
-  createPolicy,
-  expectedOutputTokens,
-  type Policy,
-  remainingCostMs,
-  type ScoreContext,
-} from "./policies.js";
+import { OverloadControl } from "./overload.js";
+import { createPolicy, type Policy, type ScoreContext } from "./policies.js";
 import { PressureGauge } from "./pressure.js";
 import { CallQueue } from "./queue.js";
 import { type RunOps, SchedulerRun } from "./run-handle.js";
 import { finiteNonNegative, RunState } from "./run-state.js";
+import { Scorer } from "./scoring.js";
 import { Stage, TIERS_PER_CLASS } from "./tiers.js";
 import type {
   BeginRunOptions,
@@ -64,9 +55,6 @@ export interface SchedulerDeps {
   budget?: BudgetController;
 }
 
-/** Stale viable calls re-scored per operation while a scoring epoch's walk is pending. */
-const RESCORE_PER_OPERATION = 2;
-
 const DEFAULT_SERVICE = { priorityClass: "interactive", tenant: "" } as const;
 
 export class Scheduler implements SchedulerApi {
@@ -80,23 +68,14 @@ export class Scheduler implements SchedulerApi {
   readonly #ctx: ScoreContext;
   readonly #gate: AdmissionGate;
   readonly #pressure = new PressureGauge();
-  readonly #overload = new OverloadGauge();
+  readonly #overload = new OverloadControl();
+  readonly #scorer: Scorer;
   readonly #shed: boolean;
   #nextCallId = 1;
   #nextRunId = 1;
   #activeRuns = 0;
   #parkedRuns = 0;
-  #pumping = false;
-  #pumpAgain = false;
-  /** Queue version, budget and in-flight state when admission last stopped: nothing to retry until one moves. */
-  #stuckVersion = -1;
-  #stuckBudget = -1;
-  #stuckTokens = -1;
-  #stuckCalls = -1;
-  readonly #budgetContext: BudgetContext = { inFlightTokens: 0, queuedCalls: 0 };
-  /** Reused samples of the hot path (one per token report): the controller may not keep them. */
-  readonly #ttftSample = { kind: "ttft" as const, at: 0, ms: 0 };
-  readonly #tokenSample = { kind: "tokenLatency" as const, at: 0, msPerToken: 0, tokens: 0 };
+  readonly #measure: Measurements;
 
   /** @throws SchedulerOptionsError naming the invalid field. */
   constructor(options: SchedulerOptions | undefined, deps: SchedulerDeps) {
@@ -115,6 +94,16 @@ export class Scheduler implements SchedulerApi {
       pressure: 0,
       shed: this.#shed,
     };
+    this.#scorer = new Scorer(this.#policy, this.#ctx, this.#queue, this.#cost, this.#shed);
+    const queue = this.#queue;
+    this.#measure = new Measurements(
+      this.#cost,
+      this.#overload.gauge,
+      this.#budget,
+      this.#events,
+      this.#gate.ledger,
+      () => queue.size,
+    );
   }
 
   /**
@@ -140,12 +129,12 @@ export class Scheduler implements SchedulerApi {
   /** Takes live server state (may be seconds stale): feeds the budget controller and the pressure level. */
   observe(signals: ServerSignals): void {
     const now = this.#advance();
-    this.#sample({ kind: "server", at: now, signals });
+    this.#measure.sample({ kind: "server", at: now, signals });
     const budget = this.#options.budget;
     const [low, high] = budget.mode === "adaptive" ? [budget.kvLowWater, budget.kvHighWater] : [0.8, 0.95];
     if (this.#pressure.update(signals, low, high)) {
       this.#ctx.pressure = this.#pressure.level;
-      if (this.#policy.usesLiveState) this.#queue.startRescore();
+      this.#scorer.startEpoch();
     }
     this.#pump();
   }
@@ -201,7 +190,7 @@ export class Scheduler implements SchedulerApi {
     updateEstimate: (run, estimate) => {
       this.#advance();
       run.updateEstimate(estimate);
-      for (const call of run.queued) this.#rescore(call);
+      for (const call of run.queued) this.#scorer.rescore(call);
       this.#pump();
     },
     park: (run) => {
@@ -271,11 +260,11 @@ export class Scheduler implements SchedulerApi {
       call.tenant = this.#queue.tenants.ref(run.tenantId);
       call.promoted = run.starving;
       if (call.promoted) this.#gate.ledger.counters.promoted += 1;
-      this.#score(call);
+      this.#scorer.score(call);
       if (this.#shed && !call.promoted) {
         if (first && this.#refuses(call, now)) return call;
         if (call.tier % TIERS_PER_CLASS === Stage.Committed)
-          this.#overload.onCommitted(call.queuedCharge, now);
+          this.#overload.gauge.onCommitted(call.queuedCharge, now);
       }
       this.#queue.add(call);
       run.queued.push(call);
@@ -287,32 +276,18 @@ export class Scheduler implements SchedulerApi {
   /** Overload shedding of a run's first call: refuses the run (and ends it) when it could not start in time. */
   #refuses(call: CallRecord, now: number): boolean {
     const run = call.run;
-    const tenant = call.tenant;
-    const ledger = this.#gate.ledger;
-    const budget = this.#budget.tokens;
-    const hold = this.#overload.meanHoldMs ?? this.#cost.callMs(call.uncachedPromptTokens, 1);
-    const costMs = remainingCostMs(call, this.#policy.view(run), this.#cost);
-    const verdict = shedVerdict({
-      costMs,
-      meanCostMs: this.#overload.onNewRun(costMs),
-      ahead: tenant?.index?.tokensBefore(call.tier, call.key, call.callId) ?? 0,
-      charge: call.queuedCharge,
-      budget,
-      inFlightTokens: ledger.tokens,
-      meanHoldMs: hold,
-      rankedShare: this.#queue.promotedSize > 0 ? 1 - this.#options.promotedShare : 1,
-      tenantsWaiting: this.#queue.tenants.waiting + (tenant && tenant.heap.size === 0 ? 1 : 0),
-      inflowPerMs: this.#overload.inflowPerMs(now),
-      ttftMs: run.slo.ttftMs,
-      serverTtftMs: this.#overload.serverTtftMs(this.#cost.callMs(call.uncachedPromptTokens, 0)),
+    const verdict = this.#overload.verdict(call, now, {
+      budget: this.#budget.tokens,
+      inFlightTokens: this.#gate.ledger.tokens,
+      laneBusy: this.#queue.promotedSize > 0,
+      promotedShare: this.#options.promotedShare,
+      tenantsWaiting: this.#queue.tenants.waiting,
+      cost: this.#cost,
+      policy: this.#policy,
     });
     if (verdict === null) return false;
-    const error = new AugServeOverloadedError(
-      run.id,
-      verdict.predictedWaitMs,
-      verdict.limitMs,
-      verdict.retryAfterMs,
-    );
+    const { predictedWaitMs, limitMs, retryAfterMs } = verdict;
+    const error = new AugServeOverloadedError(run.id, predictedWaitMs, limitMs, retryAfterMs);
     run.refusal = error;
     this.#gate.ledger.counters.refused += 1;
     this.#reject(call, error, "overloaded", verdict);
@@ -395,14 +370,14 @@ export class Scheduler implements SchedulerApi {
     const run = call.run;
     const final = result ?? call.result;
     if (final && Number.isFinite(final.outputTokens) && final.outputTokens > call.outputTokens) {
-      this.#addOutput(call, final.outputTokens - call.outputTokens);
+      this.#measure.addOutput(call, final.outputTokens - call.outputTokens);
     }
     run.lastContextTokens = finiteNonNegative(final?.promptTokens ?? call.promptTokens) + call.outputTokens;
     call.state = CallState.Released;
     call.handlers = null;
     run.running -= 1;
     this.#gate.release(call, outcome);
-    this.#overload.onRelease(call.charge, now - call.admittedAt);
+    this.#measure.released(call, now, outcome);
     if (call.tenant) {
       this.#queue.tenants.charge(call.tenant, -call.charge);
       this.#queue.tenants.unref(call.tenant);
@@ -418,7 +393,6 @@ export class Scheduler implements SchedulerApi {
         outputTokens: call.outputTokens,
       });
     }
-    if (outcome === "error") this.#sample({ kind: "error", at: now });
     this.#pump();
   }
 
@@ -443,19 +417,13 @@ export class Scheduler implements SchedulerApi {
       const run = call.run;
       call.firstTokenAt = now;
       call.lastTokenAt = now;
-      const ttft = now - call.admittedAt;
-      this.#cost.observeTtft(ttft, call.uncachedPromptTokens);
-      this.#overload.onFirstToken(ttft);
-      const sample = this.#ttftSample;
-      sample.at = now;
-      sample.ms = ttft;
-      this.#sample(sample);
+      this.#measure.firstToken(call, now);
       if (run.firstTokenAt === null) {
         run.firstTokenAt = now;
         // A missed TTFT target can never be met again: latch hopeless and re-rank its queued calls.
         if (now - run.arrivalAt > run.slo.ttftMs && !run.hopeless) {
           run.hopeless = true;
-          for (const queued of run.queued) this.#rescore(queued);
+          for (const queued of run.queued) this.#scorer.rescore(queued);
         }
       }
       this.#pump();
@@ -464,117 +432,25 @@ export class Scheduler implements SchedulerApi {
       if (call.state !== CallState.Running || !(count > 0) || !Number.isFinite(count)) return;
       if (call.firstTokenAt < 0) this.#host.firstToken(call);
       const now = this.#advance();
-      if (call.outputTokens > 0) {
-        const gap = now - call.lastTokenAt;
-        this.#cost.observeDecode(gap, count);
-        const sample = this.#tokenSample;
-        sample.at = now;
-        sample.msPerToken = gap / count;
-        sample.tokens = count;
-        this.#sample(sample);
-      }
+      this.#measure.tokens(call, now, count);
       call.lastTokenAt = now;
-      this.#addOutput(call, count);
       this.#pump();
     },
-  };
-
-  #addOutput(call: CallRecord, count: number): void {
-    call.outputTokens += count;
-    call.run.outputTokens += count;
-    call.run.attainedTokens += count;
-    call.run.attainedMs += this.#cost.callMs(0, count);
-  }
-
-  /** Scores a call for the state at `#ctx.now`: the policy's tier and key, the epoch, the queued charge. */
-  #score(call: CallRecord): void {
-    this.#policy.score(call, this.#ctx);
-    call.scoredEpoch = this.#queue.epoch;
-    if (this.#shed) call.queuedCharge = this.#chargeOf(call);
-  }
-
-  readonly #scoreFn = (call: CallRecord) => this.#score(call);
-
-  #rescore(call: CallRecord): void {
-    this.#score(call);
-    this.#queue.rekey(call);
-  }
-
-  #chargeOf(call: CallRecord): number {
-    return Math.ceil(call.uncachedPromptTokens + expectedOutputTokens(call, this.#policy.view(call.run)));
-  }
-
-  readonly #chargeFn = (call: CallRecord) => this.#chargeOf(call);
-
-  #sample(sample: BudgetSample): void {
-    // One context object, refreshed per sample: the hot path allocates only the sample.
-    const context = this.#budgetContext;
-    context.inFlightTokens = this.#gate.ledger.tokens;
-    context.queuedCalls = this.#queue.size;
-    const change = this.#budget.onSample(sample, context);
-    if (change) this.#events.emit("budgetChanged", change);
-  }
-
-  readonly #onPromote = (call: CallRecord) => {
-    call.run.starving = true;
   };
 
   /** Applies what time made due; returns now. */
   #advance(): number {
     const now = this.#clock.now();
     this.#ctx.now = now;
-    for (let call = this.#queue.takeDue(now); call; call = this.#queue.takeDue(now)) {
-      this.#score(call);
-      if (call.transitionAt <= now) call.transitionAt = Number.POSITIVE_INFINITY;
-      this.#queue.rekey(call);
-    }
-    this.#gate.ledger.counters.promoted += this.#queue.promoteStarved(
-      now,
-      this.#options.maxWaitMs,
-      this.#onPromote,
-    );
-    if (this.#policy.usesLiveState && this.#cost.takeEpoch(now)) this.#queue.startRescore();
-    if (this.#queue.rescoring) this.#queue.rescoreSome(RESCORE_PER_OPERATION, this.#scoreFn);
-    if (now >= this.#budget.nextDecisionAt) this.#sample({ kind: "tick", at: now });
+    this.#gate.ledger.counters.promoted += this.#scorer.maintain(now, this.#options.maxWaitMs);
+    this.#measure.tick(now);
     return now;
   }
 
-  /**
-   * Admits queued calls in order while they fit. Re-entrant calls (from `onAdmit`) fold into the loop. Returns
-   * at once when neither the queue, nor the budget, nor what is in flight changed since admission last
-   * stopped (most operations are token reports, which change none of them).
-   */
+  /** Admits what fits (see {@link AdmissionGate.pump}). */
   #pump(): void {
-    if (this.#pumping) {
-      this.#pumpAgain = true;
-      return;
-    }
-    const ledger = this.#gate.ledger;
-    if (
-      this.#queue.version === this.#stuckVersion &&
-      this.#budget.tokens === this.#stuckBudget &&
-      ledger.tokens === this.#stuckTokens &&
-      ledger.calls === this.#stuckCalls
-    ) {
-      return;
-    }
-    this.#pumping = true;
-    try {
-      do {
-        this.#pumpAgain = false;
-        for (;;) {
-          const budget = this.#budget.tokens;
-          const next = this.#gate.next(this.#queue, budget, this.#chargeFn);
-          if (next === undefined) break;
-          this.#admit(next, this.#gate.nextCharge, this.#ctx.now);
-        }
-      } while (this.#pumpAgain);
-    } finally {
-      this.#pumping = false;
-      this.#stuckVersion = this.#queue.version;
-      this.#stuckBudget = this.#budget.tokens;
-      this.#stuckTokens = ledger.tokens;
-      this.#stuckCalls = ledger.calls;
-    }
+    this.#gate.pump(this.#queue, this.#budget, this.#scorer.chargeFn, this.#admitFn);
   }
+
+  readonly #admitFn = (call: CallRecord, charge: number) => this.#admit(call, charge, this.#ctx.now);
 }

@@ -40,7 +40,7 @@ function fileRate(workload: GeneratedWorkload): number {
  * The workload file with its arrival window replaced (`durationS`, which both synthetic files and traces with
  * an `arrival` process read); the file is validated as usual afterwards.
  */
-function withDuration(source: string | object, durationS: number): object {
+export function withDuration(source: string | object, durationS: number): object {
   let json: unknown = source;
   if (typeof source === "string") {
     try {
