@@ -289,7 +289,7 @@ function driveSync(
   const log: number[] = [];
   const violations: string[] = [];
   const maxWaitMs = options.maxWaitMs ?? 300_000;
-  const share = options.promotedShare ?? 0.1;
+  const share = options.promotedShare ?? 0.05;
   const budget = (options.budget as { tokens: number }).tokens;
   const laneCharges = new Map<number, number>();
   let laneTokens = 0;
