@@ -6,6 +6,7 @@
  * each step advancing the clock by its modelled duration (tokens of a step arrive at its end).
  */
 import type { Predictor } from "../../predict/types.js";
+import { AugServeOverloadedError } from "../../scheduler/errors.js";
 import type { CallRecord, RunRecord } from "../metrics/records.js";
 import { ServerMetrics } from "../metrics/server.js";
 import { type RunSummary, summarize } from "../metrics/summary.js";
@@ -206,6 +207,8 @@ export function runVirtual(options: VirtualRunOptions): VirtualResult {
   function failRun(state: RunState, error: Error): void {
     if (state.done) return;
     state.record.error = error.message;
+    // Overload shedding refused the run (its first call): a miss, counted apart from errors.
+    if (error instanceof AugServeOverloadedError) state.record.refused = true;
     for (const [id, call] of live)
       if (call.run === state) {
         engine.abort(id);
