@@ -3,20 +3,29 @@
  * token calibrator, the A/B assignment, the runs it tracks and their metrics. The middleware and the
  * model wrapper are thin adapters over it.
  */
+import { AsyncResource } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 import type { BaseMessage } from "@langchain/core/messages";
 import { MetricsPoller } from "../backend/poller.js";
 import type { PredictionContext, Predictor, RunPrediction } from "../predict/types.js";
-import type { CallContext, RunEstimate, RunOutcome, SchedulerApi } from "../scheduler/types.js";
+import type { CallContext, PriorityClass, RunEstimate, RunHandle, SchedulerApi } from "../scheduler/types.js";
 import type { ActiveCall, InvokableModel } from "./call-model.js";
 import { AugServeChatModel } from "./chat-model.js";
 import { defaultPredictor, defaultScheduler } from "./defaults.js";
-import { AugServeTimeoutError } from "./errors.js";
+import { AugServeDrainingError, AugServeIncompleteResponseError, AugServeTimeoutError } from "./errors.js";
 import { type AugServeMetrics, metricsFor } from "./metrics.js";
 import { type AugServeMiddleware, buildMiddleware } from "./middleware.js";
-import { CallObserver, readUsage, toolCallCount } from "./observer.js";
+import { CallObserver, readUsage } from "./observer.js";
 import { type AugServeOptions, parseAugServeOptions, type ResolvedAugServeOptions } from "./options.js";
-import { type AbReport, type ArmName, buildReport, type RunRecord, type Treatment } from "./report.js";
+import {
+  type AbReport,
+  type AgentRunOutcome,
+  type ArmName,
+  buildReport,
+  type RunRecord,
+  type Treatment,
+} from "./report.js";
+import { isIncomplete } from "./responses.js";
 import { TrackedRun } from "./run-state.js";
 import { hashUnit } from "./stats.js";
 import { type BindableTool, estimatePromptTokens, TokenCalibrator, toolInfo } from "./tokens.js";
@@ -36,6 +45,10 @@ export interface BeginRunInput {
   signal?: AbortSignal;
   /** When the run arrived (`performance.now()` ms), if before this call. @default now */
   arrivalMs?: number;
+  /** Service class (see `BeginRunOptions.priorityClass`). @default "interactive" */
+  priorityClass?: PriorityClass;
+  /** Fairness key: a user or tenant (see `BeginRunOptions.tenant`). At most 256 characters. */
+  tenant?: string;
 }
 
 /** What one model call is made of. */
@@ -62,6 +75,11 @@ function toEstimate(p: RunPrediction): RunEstimate {
 /** The clock of run metrics, ms. */
 const now = () => performance.now();
 
+/** A run's end as the scheduler sees it: an abandoned run is no failure of the server, so it reads as aborted. */
+function schedulerOutcome(outcome: AgentRunOutcome): "ok" | "error" | "aborted" {
+  return outcome === "abandoned" ? "aborted" : outcome;
+}
+
 /**
  * An AugServe instance. Create it with {@link createAugServe}; use {@link AugServe.middleware} with
  * `createAgent`, {@link AugServe.wrap} (or `withAugServe`) for other code, and {@link AugServe.report} for
@@ -79,7 +97,15 @@ export class AugServe {
   readonly #runs = new Map<string, TrackedRun>();
   #records: RunRecord[] = [];
   #middleware: AugServeMiddleware | undefined;
-  #lastSweepMs = now();
+  #draining = false;
+  #idleWaiters: (() => void)[] = [];
+  #sweeper: ReturnType<typeof setInterval> | undefined;
+  /**
+   * The async context of the constructor: the sweep timer is started in it, not in the invocation that
+   * happens to begin the first run (a timer keeps its creator's AsyncLocalStorage context, and with it that
+   * invocation's LangGraph config, alive).
+   */
+  readonly #rootContext = new AsyncResource("AugServeSweeper");
 
   constructor(options?: AugServeOptions) {
     this.options = parseAugServeOptions(options);
@@ -115,11 +141,14 @@ export class AugServe {
    * @example const model = aug.wrap(new ChatOpenAI({ model: "llama", configuration: { baseURL } }));
    */
   wrap(model: InvokableModel): AugServeChatModel {
+    // Wrapping a model this scheduler already schedules would queue each call twice (and, under a small
+    // budget, wait on itself): hand the existing wrapper back.
+    if (model instanceof AugServeChatModel && model.augserve.scheduler === this.scheduler) return model;
     return new AugServeChatModel(model, this);
   }
 
   /** Ends the run `runId` (idempotent; unknown ids are ignored). For runs named by `augserveRunId`. */
-  endRunById(runId: string, outcome: RunOutcome = "ok"): void {
+  endRunById(runId: string, outcome: AgentRunOutcome = "ok"): void {
     const run = this.#runs.get(runId);
     if (run !== undefined) this.endRun(run, outcome);
   }
@@ -149,9 +178,12 @@ export class AugServe {
     return this.#runs.get(runId);
   }
 
-  /** Begins a run: assigns its arm and, in a scheduled arm, begins it in the scheduler with Stage I predictions. */
+  /**
+   * Begins a run: assigns its arm and, in a scheduled arm, begins it in the scheduler with Stage I
+   * predictions, its service class and its fairness key. Throws `AugServeDrainingError` after `drain()`.
+   */
   beginRun(input: BeginRunInput): TrackedRun {
-    this.#sweepIdle();
+    if (this.#draining) throw new AugServeDrainingError();
     const id = input.runId ?? randomUUID();
     const arm = this.assignArm(id, input.threadId);
     const system: string[] = [];
@@ -169,23 +201,50 @@ export class AugServe {
       toolRoundsDone: 0,
       promptTokens,
     };
-    let handle: TrackedRun["handle"];
+    let handle: RunHandle | undefined;
     if (this.treatments[arm] === "scheduled") {
       const estimate = toEstimate(this.predictor.predict(context));
       handle = this.scheduler.beginRun({
         runId: id,
         features: { ...estimate, promptTokens },
         slo: this.options.slo,
+        ...(input.priorityClass !== undefined ? { priorityClass: input.priorityClass } : {}),
+        ...(input.tenant !== undefined ? { tenant: input.tenant } : {}),
       });
     }
-    const run = new TrackedRun(id, arm, handle, context, input.arrivalMs ?? now());
+    const run = new TrackedRun(id, arm, handle, context, input.arrivalMs ?? now(), input.threadId);
     this.#runs.set(id, run);
+    this.#startSweeper();
     if (input.signal !== undefined) {
       const signal = input.signal;
       if (signal.aborted) this.endRun(run, "aborted");
-      else signal.addEventListener("abort", () => this.endRun(run, "aborted"), { once: true });
+      else {
+        const onAbort = () => this.endRun(run, "aborted");
+        signal.addEventListener("abort", onAbort, { once: true });
+        run.unwatch = () => signal.removeEventListener("abort", onAbort);
+      }
     }
     return run;
+  }
+
+  /**
+   * A run that ended at a final answer goes on (an `afterModel` hook sent the agent back to the model): it is
+   * tracked again, and its next segment is a new run for the scheduler (its record is replaced at its end).
+   */
+  reopenRun(run: TrackedRun): void {
+    if (!run.ended) return;
+    let handle: RunHandle | undefined;
+    if (run.handle !== undefined) {
+      const prediction = this.predictor.predict({ ...run.context, toolRoundsDone: run.toolRoundsDone });
+      handle = this.scheduler.beginRun({
+        runId: run.nextSegmentId(),
+        features: { ...toEstimate(prediction), promptTokens: run.context.promptTokens ?? 0 },
+        slo: this.options.slo,
+      });
+    }
+    run.reopen(handle);
+    this.#runs.set(run.id, run);
+    this.#startSweeper();
   }
 
   /**
@@ -193,35 +252,35 @@ export class AugServe {
    * observer, signal and priority, and reports first token, tokens and usage. The budget is released
    * exactly once by the scheduler whether `invoke` resolves, throws, is aborted or times out.
    */
-  async callModel<T extends BaseMessage>(
+  async callModel<T>(
     run: TrackedRun,
     input: ModelCallInput,
     invoke: (call: ActiveCall) => Promise<T>,
     signal?: AbortSignal,
+    messageOf: (result: T) => BaseMessage | undefined = (result) => result as BaseMessage,
   ): Promise<T> {
     // The next call means the previous tool round is over, whatever the tool hooks saw.
     this.#closeToolPhase(run);
     const raw = estimatePromptTokens(input.messages, input.tools, this.options.charsPerToken);
     const promptTokens = this.#calibrator.correct(input.modelName, raw);
-    // One timer per call (cheaper than AbortSignal.timeout + AbortSignal.any on the hot path).
+    // The call's own signal follows the caller's and aborts at the time-out. One controller, one listener and
+    // one timer per call: `AbortSignal.any` costs 20 to 50 us a call here, more than everything else.
+    const controller = new AbortController();
+    const callSignal = controller.signal;
+    const follow = () => controller.abort(signal?.reason);
+    if (signal?.aborted) follow();
+    else signal?.addEventListener("abort", follow, { once: true });
     const timeoutMs = this.options.callTimeoutMs;
-    const timeout = timeoutMs > 0 ? new AbortController() : undefined;
     // A TimeoutError reason tells the scheduler that the call failed (a stalled server is pressure for the
     // budget controller), where a caller's abort is not.
     const timer =
-      timeout === undefined
-        ? undefined
-        : setTimeout(
-            () => timeout.abort(new DOMException(`callTimeoutMs=${timeoutMs} ms passed`, "TimeoutError")),
+      timeoutMs > 0
+        ? setTimeout(
+            () => controller.abort(new DOMException(`callTimeoutMs=${timeoutMs} ms passed`, "TimeoutError")),
             timeoutMs,
-          );
+          )
+        : undefined;
     timer?.unref?.();
-    const callSignal =
-      timeout === undefined
-        ? signal
-        : signal === undefined
-          ? timeout.signal
-          : AbortSignal.any([signal, timeout.signal]);
     const queuedAt = now();
     let admittedAt: number | undefined;
     let chunks = 0;
@@ -234,13 +293,23 @@ export class AugServe {
       ctx?.onFirstToken();
       this.#metrics?.callTtft.observe({ policy, arm }, (t - (admittedAt ?? t)) / 1000);
     };
-    const observer = new CallObserver({
-      onChunk: () => {
-        if (chunks === 0) onFirst();
-        chunks += 1;
-        ctx?.onTokens(1);
+    // Made only when a call streams (a callback handler switches LangChain's callback machinery on).
+    let observer: CallObserver | undefined;
+    const active: ActiveCall = {
+      get observer() {
+        observer ??= new CallObserver({
+          onChunk: () => {
+            if (chunks === 0) onFirst();
+            chunks += 1;
+            ctx?.onTokens(1);
+          },
+        });
+        return observer;
       },
-    });
+      signal: callSignal,
+      priority: undefined,
+      abort: (reason) => controller.abort(reason),
+    };
     const execute = async (context: CallContext | undefined): Promise<T> => {
       ctx = context;
       admittedAt = now();
@@ -248,14 +317,17 @@ export class AugServe {
       run.callsInFlight += 1;
       this.#metrics?.recordAdmission(policy, arm, admittedAt - queuedAt);
       try {
-        const message = await invoke({
-          observer,
-          signal: context?.signal ?? callSignal,
-          priority: this.options.serverPriority ? context?.priority : undefined,
-        });
+        if (this.options.serverPriority) active.priority = context?.priority;
+        const result = await invoke(active);
+        const message = messageOf(result) ?? observer?.lastMessage;
+        // A cut stream fails the call here, inside the admission: the scheduler counts a failure and the
+        // predictor learns nothing from a run that did not really finish.
+        if (isIncomplete(message, observer?.lastGenerationInfo))
+          throw new AugServeIncompleteResponseError(input.modelName, message?.text.length ?? 0);
         if (chunks === 0) onFirst();
         const usage = readUsage(message);
-        const outputTokens = usage.outputTokens ?? Math.max(chunks, Math.ceil(message.text.length / 4));
+        const outputTokens =
+          usage.outputTokens ?? Math.max(chunks, Math.ceil((message?.text.length ?? 0) / 4));
         context?.setResult({
           outputTokens,
           ...(usage.promptTokens !== undefined ? { promptTokens: usage.promptTokens } : {}),
@@ -263,59 +335,132 @@ export class AugServe {
         });
         if (usage.promptTokens !== undefined)
           this.#calibrator.learn(input.modelName, raw, usage.promptTokens);
-        run.recordCall(outputTokens, toolCallCount(message), now());
-        return message;
+        const toolCalls = (message as { tool_calls?: { id?: string }[] } | undefined)?.tool_calls ?? [];
+        run.recordCall(
+          outputTokens,
+          toolCalls.map((c) => c.id),
+          now(),
+        );
+        return result;
       } finally {
         run.callsInFlight -= 1;
         run.modelMs += now() - (admittedAt ?? now());
       }
     };
+    run.callsActive += 1;
     try {
       const result =
         run.handle === undefined
           ? await execute(undefined)
-          : await run.handle.call({ promptTokens }, execute, callSignal ? { signal: callSignal } : {});
+          : await run.handle.call({ promptTokens }, execute, { signal: callSignal });
       this.#metrics?.calls.inc({ policy, arm, outcome: "ok" });
-      this.#refreshEstimate(run);
+      // A final answer ends the run: nothing is left to re-predict.
+      if (run.calls.at(-1)?.toolCalls !== 0) this.#refreshEstimate(run);
       return result;
     } catch (error) {
-      const timedOut = timeout?.signal.aborted === true && signal?.aborted !== true;
+      const timedOut = callSignal.aborted && signal?.aborted !== true;
       const outcome = timedOut ? "timeout" : signal?.aborted ? "aborted" : "error";
       this.#metrics?.calls.inc({ policy, arm, outcome });
       if (timedOut) throw new AugServeTimeoutError(timeoutMs, admittedAt === undefined);
       throw error;
     } finally {
+      run.callsActive -= 1;
+      run.lastActivityMs = now();
+      signal?.removeEventListener("abort", follow);
       if (timer !== undefined) clearTimeout(timer);
     }
   }
 
+  /** The model asked for tool calls: the run enters its tool phase (it holds no budget while tools run). */
+  parkRun(run: TrackedRun): void {
+    if (run.park(now())) this.#parkHandle(run);
+  }
+
   /** A tool call of the run starts; the first of a round parks the run. */
-  toolStarted(run: TrackedRun, tool: string): void {
-    if (run.toolStarted(now())) {
-      run.handle?.park({
-        tools: [tool],
-        expectedLatencyMs: this.predictor.predict(run.context).toolLatencyMs,
-      });
-    }
+  toolStarted(run: TrackedRun): void {
+    if (run.toolStarted(now())) this.#parkHandle(run);
   }
 
-  /** A tool call finished or threw; the last of a round unparks the run. */
-  toolFinished(run: TrackedRun, tool: string, latencyMs: number): void {
+  /**
+   * A tool call finished or threw (`exits`: its result is one the agent ends on); the last of a round
+   * unparks the run.
+   */
+  toolFinished(run: TrackedRun, tool: string, latencyMs: number, toolCallId?: string, exits = false): void {
     this.predictor.learnToolLatency(tool, latencyMs);
-    if (run.toolFinished(now())) this.#closeToolPhase(run);
+    if (run.toolFinished(now(), toolCallId, exits)) this.#closeToolPhase(run);
   }
 
-  /** Ends a run (idempotent): the scheduler forgets it, the predictor learns its truth, its metrics are recorded. */
-  endRun(run: TrackedRun, outcome: RunOutcome): void {
-    if (!run.markEnded()) return;
+  /**
+   * Ends a run (idempotent): the scheduler forgets it, the predictor learns its truth (`"ok"` only), its
+   * record and metrics are written. A run that continued after a final answer replaces its record.
+   */
+  endRun(run: TrackedRun, outcome: AgentRunOutcome): void {
+    if (!run.markEnded(outcome)) return;
     this.#closeToolPhase(run);
     this.#runs.delete(run.id);
-    run.handle?.end(outcome);
-    if (outcome === "ok") this.predictor.learnRun({ ...run.context, toolRoundsDone: 0 }, run.observation());
+    run.unwatch?.();
+    run.unwatch = undefined;
+    run.onEnd?.();
+    run.handle?.end(schedulerOutcome(outcome));
     const record = run.record(outcome, now(), this.options.slo);
-    if (this.#records.length >= MAX_RECORDS) this.#records = this.#records.slice(MAX_RECORDS / 10);
-    this.#records.push(record);
-    this.#metrics?.recordRun(record, run.handle === undefined ? "none" : this.#policy);
+    if (run.recordIndex !== undefined && this.#records[run.recordIndex] !== undefined) {
+      this.#records[run.recordIndex] = record;
+    } else {
+      if (this.#records.length >= MAX_RECORDS) this.#records = this.#records.slice(MAX_RECORDS / 10);
+      run.recordIndex = this.#records.length;
+      this.#records.push(record);
+    }
+    // A continued run was counted once already: Prometheus counters cannot take a count back.
+    if (!run.reported) {
+      run.reported = true;
+      if (outcome === "ok") this.predictor.learnRun({ ...run.context, toolRoundsDone: 0 }, run.observation());
+      this.#metrics?.recordRun(record, run.handle === undefined ? "none" : this.#policy);
+    }
+    if (this.#runs.size === 0) this.#becameIdle();
+  }
+
+  /**
+   * Resolves when this instance tracks no run (every run ended, was aborted or was swept as abandoned); at
+   * once when it tracks none now. Like p-queue's `onIdle()`.
+   * @example await aug.onIdle(); // every agent run that used this instance is over
+   */
+  onIdle(): Promise<void> {
+    if (this.#runs.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /**
+   * Graceful shutdown: from now on a new run is refused (its first model call throws
+   * `AugServeDrainingError`), while runs already begun go on, their tool phases and follow-up calls
+   * included; resolves when the last has ended (`onIdle()`). Call `close()` afterwards.
+   * @example process.on("SIGTERM", async () => { server.close(); await aug.drain(); aug.close(); });
+   */
+  drain(): Promise<void> {
+    this.#draining = true;
+    return this.onIdle();
+  }
+
+  /** True after `drain()`. */
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  /**
+   * Ends, as `"abandoned"`, every run with no model or tool call under way and no activity for
+   * `runIdleTimeoutMs` (its invocation stopped where the middleware could not see, e.g. an interrupt that was
+   * never resumed). Runs on an unref'd timer while runs are tracked; call it to sweep at once.
+   * Returns the number of runs swept.
+   */
+  sweep(): number {
+    const t = now();
+    let swept = 0;
+    for (const run of [...this.#runs.values()]) {
+      if (!run.busy && t - run.lastActivityMs >= this.options.runIdleTimeoutMs) {
+        this.endRun(run, "abandoned");
+        swept += 1;
+      }
+    }
+    return swept;
   }
 
   /** Both arms' metrics side by side, with confidence intervals and the noise-floor verdict. */
@@ -350,21 +495,41 @@ export class AugServe {
     return this.#runs.size;
   }
 
-  /** Stops the metrics poller and removes this instance's scheduler from the gauges. Running runs go on. */
+  /**
+   * Stops the metrics poller and the sweep timer and removes this instance's scheduler from the gauges.
+   * Running runs go on (use `drain()` first to wait for them).
+   */
   close(): void {
     this.#poller?.stop();
     this.#untrack?.();
+    this.#stopSweeper();
   }
 
-  /** Ends runs idle for longer than `runIdleTimeoutMs` (at most one pass a minute). */
-  #sweepIdle(): void {
-    const t = now();
-    if (t - this.#lastSweepMs < 60_000) return;
-    this.#lastSweepMs = t;
-    for (const run of [...this.#runs.values()]) {
-      if (run.callsInFlight === 0 && t - run.lastActivityMs > this.options.runIdleTimeoutMs)
-        this.endRun(run, "error");
-    }
+  #startSweeper(): void {
+    if (this.#sweeper !== undefined) return;
+    // A quarter of the idle time-out, so a run is swept at most 25% late; bounded for very short and long ones.
+    const period = Math.min(30_000, Math.max(10, this.options.runIdleTimeoutMs / 4));
+    this.#sweeper = this.#rootContext.runInAsyncScope(() => setInterval(() => this.sweep(), period));
+    this.#sweeper.unref?.();
+  }
+
+  #stopSweeper(): void {
+    if (this.#sweeper === undefined) return;
+    clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
+  }
+
+  #becameIdle(): void {
+    this.#stopSweeper();
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  #parkHandle(run: TrackedRun): void {
+    if (run.handle === undefined) return;
+    const expectedLatencyMs = run.expectedToolLatencyMs ?? this.predictor.predict(run.context).toolLatencyMs;
+    run.handle.park({ expectedLatencyMs });
   }
 
   #closeToolPhase(run: TrackedRun): void {
@@ -376,6 +541,7 @@ export class AugServe {
   #refreshEstimate(run: TrackedRun): void {
     if (run.handle === undefined) return;
     const prediction = this.predictor.predict({ ...run.context, toolRoundsDone: run.toolRoundsDone });
+    run.expectedToolLatencyMs = prediction.toolLatencyMs;
     run.handle.updateEstimate(toEstimate(prediction));
   }
 }
