@@ -50,6 +50,7 @@ export function withAugServe(model: InvokableModel, options?: AugServeOptions | 
 }
 
 export { createScheduler } from "../scheduler/create-scheduler.js";
+export { AugServeOverloadedError, CallCancelledError, QueueFullError } from "../scheduler/errors.js";
 export { AugServe, type BeginRunInput, createAugServe, type ModelCallInput } from "./augserve.js";
 export type { ActiveCall, InvokableModel } from "./call-model.js";
 export { AugServeChatModel } from "./chat-model.js";

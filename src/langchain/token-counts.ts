@@ -49,13 +49,32 @@ const LOCAL_COUNTS = Symbol.for("augserve.localTokenCounts");
  * ```
  */
 export function localTokenCounts<M extends object>(model: M): M {
-  Object.defineProperty(model, "getNumTokens", {
-    value: async (content: Content) => approximateTokenCount(content),
-    configurable: true,
-    writable: true,
-  });
-  Object.defineProperty(model, LOCAL_COUNTS, { value: true });
+  // ChatOpenAI delegates its calls to the Chat Completions and Responses models it holds, which count tokens
+  // themselves: they get the local count too.
+  const holders: object[] = [model];
+  for (const key of ["completions", "responses"]) {
+    const inner = (model as Record<string, unknown>)[key];
+    if (
+      typeof inner === "object" &&
+      inner !== null &&
+      typeof (inner as { getNumTokens?: unknown }).getNumTokens === "function"
+    )
+      holders.push(inner);
+  }
+  for (const holder of holders) {
+    Object.defineProperty(holder, "getNumTokens", {
+      value: async (content: Content) => approximateTokenCount(content),
+      configurable: true,
+      writable: true,
+    });
+  }
+  Object.defineProperty(model, LOCAL_COUNTS, { value: true, configurable: true });
   return model;
+}
+
+/** Whether {@link localTokenCounts} was applied to `model`. */
+export function countsTokensLocally(model: object): boolean {
+  return (model as { [LOCAL_COUNTS]?: unknown })[LOCAL_COUNTS] === true;
 }
 
 /** Whether calling `model` would download tokenizer tables (a ChatOpenAI with `streaming: true`, counts not local). */
