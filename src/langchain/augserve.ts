@@ -72,6 +72,10 @@ function toEstimate(p: RunPrediction): RunEstimate {
   };
 }
 
+/** Run ids: unique in the process, and across processes by a random prefix (cheaper than a UUID per run). */
+const RUN_ID_PREFIX = randomUUID().slice(0, 8);
+let nextRunNumber = 1;
+
 /** The clock of run metrics, ms. */
 const now = () => performance.now();
 
@@ -184,7 +188,7 @@ export class AugServe {
    */
   beginRun(input: BeginRunInput): TrackedRun {
     if (this.#draining) throw new AugServeDrainingError();
-    const id = input.runId ?? randomUUID();
+    const id = input.runId ?? `${RUN_ID_PREFIX}-${(nextRunNumber++).toString(36)}`;
     const arm = this.assignArm(id, input.threadId);
     const system: string[] = [];
     const user: string[] = [];
@@ -452,6 +456,9 @@ export class AugServe {
    * Returns the number of runs swept.
    */
   sweep(): number {
+    // The timer stops itself once nothing is tracked (stopping it at every idle moment would restart it for
+    // every run of a sequential caller).
+    if (this.#runs.size === 0) this.#stopSweeper();
     const t = now();
     let swept = 0;
     for (const run of [...this.#runs.values()]) {
@@ -520,7 +527,6 @@ export class AugServe {
   }
 
   #becameIdle(): void {
-    this.#stopSweeper();
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];
     for (const resolve of waiters) resolve();

@@ -13,7 +13,7 @@ import type { BaseLanguageModelInput } from "@langchain/core/language_models/bas
 import type { BaseChatModelCallOptions, BindToolsInput } from "@langchain/core/language_models/chat_models";
 import type { AIMessageChunk } from "@langchain/core/messages";
 import type { Runnable } from "@langchain/core/runnables";
-import { type CallObserver, decorateOptions } from "./observer.js";
+import { type CallObserver, decorateOptions, willStream } from "./observer.js";
 
 /** A model or a tool-bound model: anything that can be invoked with messages. */
 export type InvokableModel = Runnable<BaseLanguageModelInput, AIMessageChunk, BaseChatModelCallOptions>;
@@ -37,17 +37,14 @@ interface BindsTools {
 
 /**
  * `model` as the agent's handler should call it within one admitted call: `invoke` gets the call's signal
- * in place of its own (which then aborts the call) and, when `observer` is given, the first-token observer;
- * `bindTools` returns a model bound the same way.
+ * in place of its own (which then aborts the call) and, when the invocation streams (see `willStream`), the
+ * first-token observer; `bindTools` returns a model bound the same way.
  * Other members are the model's (methods bound to it, so private fields keep working).
  */
-export function bindCall<M extends object>(
-  model: M,
-  call: ActiveCall,
-  observer: CallObserver | undefined,
-): M {
+export function bindCall<M extends object>(model: M, call: ActiveCall): M {
   const target = model as unknown as BindsTools;
   const invoke = async (input: BaseLanguageModelInput, options?: BaseChatModelCallOptions) => {
+    const observer = willStream(options, target) ? call.observer : undefined;
     // The agent's signal for this model call (its step's, and `createAgent`'s own) aborts the call, which
     // aborts the request through the call's signal: one listener instead of `AbortSignal.any`. The listener
     // is removed when the call settles: Node keeps an `AbortSignal.any` signal that has listeners (the
@@ -66,7 +63,7 @@ export function bindCall<M extends object>(
     }
   };
   const bindTools = (tools: BindToolsInput[], kwargs?: Partial<BaseChatModelCallOptions>) =>
-    bindCall(target.bindTools(tools, kwargs) as object, call, observer);
+    bindCall(target.bindTools(tools, kwargs) as object, call);
   const bound = new Map<PropertyKey, unknown>();
   return new Proxy(model, {
     get(self, property) {

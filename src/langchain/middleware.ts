@@ -15,14 +15,12 @@
  */
 import { ToolMessage } from "@langchain/core/messages";
 import type { ToolCall } from "@langchain/core/messages/tool";
-import { AsyncLocalStorageProviderSingleton } from "@langchain/core/singletons";
 import { createMiddleware, ToolInvocationError } from "langchain";
 import type { AugServe } from "./augserve.js";
 import { type ActiveCall, bindCall } from "./call-model.js";
 import { AugServeChatModel } from "./chat-model.js";
 import { readInvocation } from "./invocation.js";
 import { InvocationRuns } from "./lifecycle.js";
-import { willStream } from "./observer.js";
 import { AugServeContextSchema } from "./options.js";
 import { withPriority } from "./priority.js";
 import { readResponse } from "./responses.js";
@@ -83,14 +81,9 @@ function endsAgent(result: unknown): boolean {
 }
 
 /** The request with one admitted call's signal, first-token observer and priority bound to its model. */
-function withCall<R extends { model: unknown }>(
-  request: R,
-  model: object,
-  call: ActiveCall,
-  streaming: boolean,
-): R {
+function withCall<R extends { model: unknown }>(request: R, model: object, call: ActiveCall): R {
   const chosen = call.priority === undefined ? model : withPriority(model, call.priority);
-  return { ...request, model: bindCall(chosen, call, streaming ? call.observer : undefined) };
+  return { ...request, model: bindCall(chosen, call) };
 }
 
 /** Builds the middleware of an AugServe instance (see `AugServe.middleware()` and `augserve()`). */
@@ -118,7 +111,9 @@ export function buildMiddleware(aug: AugServe) {
     contextSchema: AugServeContextSchema,
     wrapModelCall: async (request, handler) => {
       const view = readInvocation(request.runtime);
-      const system = request.systemMessage.text === "" ? undefined : request.systemMessage;
+      // The content, not `.text` (a getter that joins content blocks, on every call).
+      const content = request.systemMessage.content;
+      const system = content.length === 0 ? undefined : request.systemMessage;
       const messages = system === undefined ? request.messages : [system, ...request.messages];
       const tools = request.tools as BindableTool[];
       const model = ownModel(request.model as object);
@@ -140,11 +135,10 @@ export function buildMiddleware(aug: AugServe) {
             "tiktoken, which downloads its tables from tiktoken.pages.dev (offline, each call waits for it). " +
             "Stream with agent.stream(..., { streamMode: 'messages' }) instead, or apply localTokenCounts(model).",
         );
-      const streaming = willStream(AsyncLocalStorageProviderSingleton.getRunnableConfig(), model);
       const response = await aug.callModel(
         run,
         { messages, tools, modelName: modelNameOf(model) },
-        async (call) => handler(withCall(request, model, call, streaming)),
+        async (call) => handler(withCall(request, model, call)),
         request.runtime.signal,
         (result) => readResponse(result).message,
       );

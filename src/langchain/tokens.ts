@@ -36,8 +36,23 @@ export function toolInfo(tool: BindableTool): ToolInfo {
   return info;
 }
 
+/**
+ * Characters of each message already counted. A conversation's messages are the same objects from call to
+ * call (LangGraph's state keeps them), so a call counts only the messages that are new since the last one.
+ * Content is not mutated after a message enters the state (LangGraph replaces a message by id instead).
+ */
+const charsCache = new WeakMap<BaseMessage, number>();
+
 /** Characters of a message as the server renders it: text, tool-call names and arguments. */
 export function messageChars(message: BaseMessage): number {
+  const cached = charsCache.get(message);
+  if (cached !== undefined) return cached;
+  const chars = countChars(message);
+  charsCache.set(message, chars);
+  return chars;
+}
+
+function countChars(message: BaseMessage): number {
   let chars = 0;
   const content = message.content;
   if (typeof content === "string") chars += content.length;
