@@ -5,11 +5,11 @@
  */
 
 import { BaseChatModel } from "@langchain/core/language_models/chat_models";
-import { AIMessage, AIMessageChunk, HumanMessage } from "@langchain/core/messages";
+import { AIMessage, AIMessageChunk, type BaseMessage, HumanMessage } from "@langchain/core/messages";
 import type { ChatResult } from "@langchain/core/outputs";
 import { tool } from "@langchain/core/tools";
 import { ChatOpenAI } from "@langchain/openai";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, expectTypeOf, it } from "vitest";
 import { z } from "zod";
 import {
   AugServeIncompleteResponseError,
@@ -268,5 +268,25 @@ describe("A response cut before its end (issue 14, defect 8)", () => {
     expect(aug.records().map((r) => r.outcome)).toEqual(["error", "error"]);
     expect(learned).toEqual([]);
     expect(scheduler.inFlightTokens).toBe(0);
+  });
+});
+
+describe("withAugServe() - public types", () => {
+  it("invoke resolves to an AIMessageChunk; withStructuredOutput to the schema's type (or raw and parsed)", () => {
+    const model = withAugServe(new ScriptedToolModel(), {
+      scheduler: new FifoTestScheduler(),
+      registry: null,
+    });
+    expectTypeOf(model.invoke).returns.resolves.toEqualTypeOf<AIMessageChunk>();
+    expectTypeOf(model.withStructuredOutput(Weather).invoke).returns.resolves.toEqualTypeOf<{
+      city: string;
+      temperatureC: number;
+    }>();
+    expectTypeOf(
+      model.withStructuredOutput(Weather, { includeRaw: true }).invoke,
+    ).returns.resolves.toEqualTypeOf<{
+      raw: BaseMessage;
+      parsed: { city: string; temperatureC: number };
+    }>();
   });
 });

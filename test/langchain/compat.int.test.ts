@@ -64,6 +64,9 @@ beforeAll(async () => {
     script("abort me", [[call("slow", "a")]], 400),
     script("reflect", []),
     script("shared message", [[call("lookup", "a")]]),
+    script("delegate twice", [[call("delegate", "first")], [call("delegate", "second")]]),
+    script("first", [[call("lookup", "inner")]]),
+    script("second", []),
   ]);
   mini = await startMiniOpenAI({ content: () => JSON.stringify(weatherArgs) });
 });
@@ -453,6 +456,35 @@ describe("augserve() compatibility - many invocations", () => {
     expect(shape(scheduled.messages)).toEqual(shape(plain.messages));
     expect(scheduled.messages.filter((m) => m.getType() === "human")).toHaveLength(3);
     expectRuns(aug, scheduler, ["ok", "ok", "ok"]);
+  });
+});
+
+describe("augserve() compatibility - a subagent inside a tool", () => {
+  it("the subagent's invocations are runs of their own; the parent stays parked while they run", async () => {
+    let parkedDuringInner = -1;
+    let scheduler: SchedulerApi | undefined;
+    const { plain, scheduled, aug } = await both(
+      (mw) => {
+        const inner = createAgent({ model: chat(sim.baseURL), tools: [lookup()], middleware: mw });
+        const delegate = tool(
+          async ({ query }) => {
+            parkedDuringInner = scheduler?.snapshot().parkedRuns ?? -1;
+            const result = await inner.invoke(ask(query));
+            return String(result.messages.at(-1)?.content);
+          },
+          { name: "delegate", description: "Asks a subagent.", schema: z.object({ query: z.string() }) },
+        );
+        return createAgent({ model: chat(sim.baseURL), tools: [delegate], middleware: mw });
+      },
+      (agent) => agent.invoke(ask("delegate twice")),
+      {},
+      (s) => {
+        scheduler = s;
+      },
+    );
+    expect(shape(scheduled.messages)).toEqual(shape(plain.messages));
+    expect(parkedDuringInner).toBe(1);
+    expectRuns(aug, scheduler!, ["ok", "ok", "ok"]);
   });
 });
 
