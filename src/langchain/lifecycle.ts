@@ -103,20 +103,10 @@ export class InvocationRuns {
   }
 
   /**
-   * Ends `run` when the graph step of the current hook fails (error) or the invocation is aborted. One
-   * listener per step and one per invocation; both go when the run ends.
+   * Ends `run` as aborted when its invocation is aborted (also while tools run). One listener per run, added
+   * when a hook of a new invocation of it first runs, removed when the run ends.
    */
-  watch(run: TrackedRun, view: InvocationView): void {
-    const step = view.stepSignal;
-    if (step !== undefined && run.watchedStep !== step) {
-      run.watchedStep = step;
-      const onStepAbort = () => {
-        if (run.watchedStep === step) run.watchedStep = undefined;
-        this.#aug.endRun(run, view.invocationSignal?.aborted ? "aborted" : "error");
-      };
-      if (step.aborted) onStepAbort();
-      else step.addEventListener("abort", onStepAbort, { once: true });
-    }
+  watchInvocation(run: TrackedRun, view: InvocationView): void {
     const invocation = view.invocationSignal;
     if (invocation === undefined || run.unwatch !== undefined || run.ended) return;
     const onAbort = () => this.#aug.endRun(run, "aborted");
@@ -126,6 +116,24 @@ export class InvocationRuns {
     }
     invocation.addEventListener("abort", onAbort, { once: true });
     run.unwatch = () => invocation.removeEventListener("abort", onAbort);
+  }
+
+  /**
+   * An error left one of `run`'s hooks: if it fails the hook's graph step (LangGraph then aborts the step's
+   * signal: nothing outside the middleware handled it), the run ends, as an error or, when the invocation was
+   * aborted, as aborted. A retry or fallback middleware that handles the error lets the run go on. Only an
+   * error adds the listener, so a call that succeeds costs nothing here.
+   */
+  watchStep(run: TrackedRun, view: InvocationView): void {
+    const step = view.stepSignal;
+    if (step === undefined || run.watchedStep === step || run.ended) return;
+    run.watchedStep = step;
+    const onStepAbort = () => {
+      if (run.watchedStep === step) run.watchedStep = undefined;
+      this.#aug.endRun(run, view.invocationSignal?.aborted ? "aborted" : "error");
+    };
+    if (step.aborted) onStepAbort();
+    else step.addEventListener("abort", onStepAbort, { once: true });
   }
 
   /** The open run of the view's thread left by an earlier invocation, if it is idle (not running anything). */

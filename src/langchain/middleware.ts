@@ -40,15 +40,23 @@ function modelNameOf(model: unknown): string {
 /** LangGraph control-flow errors (interrupts, parent commands) that must pass through untouched. */
 const BUBBLE_UP = new Set(["GraphInterrupt", "NodeInterrupt", "ParentCommand", "GraphBubbleUp"]);
 
-/** `toolErrors: "message"`: the error ToolMessage the agent's default handler makes without middleware. */
-function toolErrorMessage(error: unknown, call: ToolCall, signal: AbortSignal | undefined): ToolMessage {
+/**
+ * `toolErrors: "message"`: the error ToolMessage the agent's default handler makes without middleware, or
+ * undefined for what must pass through (an abort, LangGraph control flow, a tool-input error LangChain
+ * handles itself).
+ */
+function toolErrorMessage(
+  error: unknown,
+  call: ToolCall,
+  signal: AbortSignal | undefined,
+): ToolMessage | undefined {
   const name = (error as { name?: unknown } | null)?.name;
   if (
     signal?.aborted ||
     ToolInvocationError.isInstance(error) ||
     (typeof name === "string" && BUBBLE_UP.has(name))
   ) {
-    throw error;
+    return undefined;
   }
   return new ToolMessage({
     content: `${error}\n Please fix your mistakes.`,
@@ -127,7 +135,7 @@ export function buildMiddleware(aug: AugServe) {
           ...(settings?.tenant !== undefined ? { tenant: settings.tenant } : {}),
         });
       });
-      runs.watch(run, view);
+      runs.watchInvocation(run, view);
       if (downloadsTokenizer(model))
         warnOnce(
           "tokenizer",
@@ -135,13 +143,19 @@ export function buildMiddleware(aug: AugServe) {
             "tiktoken, which downloads its tables from tiktoken.pages.dev (offline, each call waits for it). " +
             "Stream with agent.stream(..., { streamMode: 'messages' }) instead, or apply localTokenCounts(model).",
         );
-      const response = await aug.callModel(
-        run,
-        { messages, tools, modelName: modelNameOf(model) },
-        async (call) => handler(withCall(request, model, call)),
-        request.runtime.signal,
-        (result) => readResponse(result).message,
-      );
+      let response: Awaited<ReturnType<typeof handler>>;
+      try {
+        response = await aug.callModel(
+          run,
+          { messages, tools, modelName: modelNameOf(model) },
+          async (call) => handler(withCall(request, model, call)),
+          request.runtime.signal,
+          (result) => readResponse(result).message,
+        );
+      } catch (error) {
+        runs.watchStep(run, view);
+        throw error;
+      }
       const read = readResponse(response);
       if (read.final) aug.endRun(run, "ok");
       else if (read.toolCalls.length > 0 && !run.ended) {
@@ -159,7 +173,7 @@ export function buildMiddleware(aug: AugServe) {
       const view = readInvocation(request.runtime);
       const run = runs.forToolCall(view, request.toolCall.id);
       if (run === undefined) return handler(request);
-      runs.watch(run, view);
+      runs.watchInvocation(run, view);
       aug.toolStarted(run);
       const started = performance.now();
       let exits = false;
@@ -168,8 +182,12 @@ export function buildMiddleware(aug: AugServe) {
         exits = endsAgent(result);
         return result;
       } catch (error) {
-        if (aug.options.toolErrors === "message")
-          return toolErrorMessage(error, request.toolCall, request.runtime.signal);
+        const message =
+          aug.options.toolErrors === "message"
+            ? toolErrorMessage(error, request.toolCall, request.runtime.signal)
+            : undefined;
+        if (message !== undefined) return message;
+        runs.watchStep(run, view);
         throw error;
       } finally {
         aug.toolFinished(run, request.toolCall.name, performance.now() - started, request.toolCall.id, exits);
