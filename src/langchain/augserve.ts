@@ -1,14 +1,8 @@
-/**
- * The integration's core: one AugServe instance owns a scheduler (shared or its own), a predictor, the
- * token calibrator, the A/B assignment, the runs it tracks and their metrics. The middleware and the
- * model wrapper are thin adapters over it.
- */
-import { AsyncResource } from "node:async_hooks";
-import { randomUUID } from "node:crypto";
 import type { BaseMessage } from "@langchain/core/messages";
 import { MetricsPoller } from "../backend/poller.js";
-import type { PredictionContext, Predictor, RunPrediction } from "../predict/types.js";
-import type { CallContext, PriorityClass, RunEstimate, RunHandle, SchedulerApi } from "../scheduler/types.js";
+import type { Predictor } from "../predict/types.js";
+import type { CallContext, RunHandle, SchedulerApi } from "../scheduler/types.js";
+import { armOf, treatmentsOf } from "./ab.js";
 import type { ActiveCall, InvokableModel } from "./call-model.js";
 import { AugServeChatModel } from "./chat-model.js";
 import { defaultPredictor, defaultScheduler } from "./defaults.js";
@@ -26,55 +20,16 @@ import {
   type Treatment,
 } from "./report.js";
 import { isIncomplete } from "./responses.js";
+import { RunBook } from "./run-book.js";
+import {
+  type BeginRunInput,
+  type ModelCallInput,
+  newRunId,
+  predictionContextOf,
+  toEstimate,
+} from "./run-inputs.js";
 import { TrackedRun } from "./run-state.js";
-import { hashUnit } from "./stats.js";
-import { type BindableTool, estimatePromptTokens, TokenCalibrator, toolInfo } from "./tokens.js";
-
-/** Finished runs kept for `report()`; older ones are dropped first. */
-const MAX_RECORDS = 100_000;
-
-/** What a run is begun with. */
-export interface BeginRunInput {
-  /** Stable id; generated when absent. */
-  runId?: string;
-  /** The conversation's thread id (the default A/B key). */
-  threadId?: string;
-  messages: readonly BaseMessage[];
-  tools: readonly BindableTool[];
-  /** Aborting it ends the run as `"aborted"` and aborts its queued and running calls. */
-  signal?: AbortSignal;
-  /** When the run arrived (`performance.now()` ms), if before this call. @default now */
-  arrivalMs?: number;
-  /** Service class (see `BeginRunOptions.priorityClass`). @default "interactive" */
-  priorityClass?: PriorityClass;
-  /** Fairness key: a user or tenant (see `BeginRunOptions.tenant`). At most 256 characters. */
-  tenant?: string;
-}
-
-/** What one model call is made of. */
-export interface ModelCallInput {
-  messages: readonly BaseMessage[];
-  tools: readonly BindableTool[];
-  /** Key of the per-model token ratio. */
-  modelName: string;
-}
-
-function textOf(message: BaseMessage): string {
-  return typeof message.content === "string" ? message.content : message.text;
-}
-
-function toEstimate(p: RunPrediction): RunEstimate {
-  return {
-    remainingToolRounds: p.remainingToolRounds,
-    outputTokensPerCall: p.outputTokensPerCall,
-    finalOutputTokens: p.finalOutputTokens,
-    toolLatencyMs: p.toolLatencyMs,
-  };
-}
-
-/** Run ids: unique in the process, and across processes by a random prefix (cheaper than a UUID per run). */
-const RUN_ID_PREFIX = randomUUID().slice(0, 8);
-let nextRunNumber = 1;
+import { estimatePromptTokens, TokenCalibrator } from "./tokens.js";
 
 /** The clock of run metrics, ms. */
 const now = () => performance.now();
@@ -98,24 +53,15 @@ export class AugServe {
   readonly #untrack: (() => void) | undefined;
   readonly #poller: MetricsPoller | undefined;
   readonly #policy: string;
-  readonly #runs = new Map<string, TrackedRun>();
-  #records: RunRecord[] = [];
+  readonly #book: RunBook;
   #middleware: AugServeMiddleware | undefined;
-  #draining = false;
-  #idleWaiters: (() => void)[] = [];
-  #sweeper: ReturnType<typeof setInterval> | undefined;
-  /**
-   * The async context of the constructor: the sweep timer is started in it, not in the invocation that
-   * happens to begin the first run (a timer keeps its creator's AsyncLocalStorage context, and with it that
-   * invocation's LangGraph config, alive).
-   */
-  readonly #rootContext = new AsyncResource("AugServeSweeper");
 
   constructor(options?: AugServeOptions) {
     this.options = parseAugServeOptions(options);
     this.scheduler = this.options.scheduler ?? defaultScheduler();
     this.predictor = this.options.predictor ?? defaultPredictor();
     this.#calibrator = new TokenCalibrator(this.options.tokenRatioAlpha);
+    this.#book = new RunBook(this.options.runIdleTimeoutMs, (run) => this.endRun(run, "abandoned"));
     this.#policy = this.scheduler.snapshot().policy;
     if (this.options.registry !== null) {
       this.#metrics = metricsFor(this.options.registry, this.options.metricsPrefix);
@@ -153,33 +99,23 @@ export class AugServe {
 
   /** Ends the run `runId` (idempotent; unknown ids are ignored). For runs named by `augserveRunId`. */
   endRunById(runId: string, outcome: AgentRunOutcome = "ok"): void {
-    const run = this.#runs.get(runId);
+    const run = this.#book.get(runId);
     if (run !== undefined) this.endRun(run, outcome);
   }
 
   /** Treatment of each arm, from the A/B mode. */
   get treatments(): Record<ArmName, Treatment> {
-    switch (this.options.abTest?.mode) {
-      case "aa-plain":
-        return { control: "plain", treatment: "plain" };
-      case "aa-scheduled":
-        return { control: "scheduled", treatment: "scheduled" };
-      default:
-        return { control: "plain", treatment: "scheduled" };
-    }
+    return treatmentsOf(this.options.abTest);
   }
 
   /** The arm of a run: deterministic and sticky (a hash of the seed and the key). */
   assignArm(runId: string, threadId: string | undefined): ArmName {
-    const ab = this.options.abTest;
-    if (ab === undefined) return "treatment";
-    const key = ab.key === "thread" && threadId !== undefined ? `t:${threadId}` : `r:${runId}`;
-    return hashUnit(`${ab.seed}|${key}`) < ab.fraction ? "treatment" : "control";
+    return armOf(this.options.abTest, runId, threadId);
   }
 
   /** A tracked run by id, if it is still running. */
   getRun(runId: string): TrackedRun | undefined {
-    return this.#runs.get(runId);
+    return this.#book.get(runId);
   }
 
   /**
@@ -187,24 +123,11 @@ export class AugServe {
    * predictions, its service class and its fairness key. Throws `AugServeDrainingError` after `drain()`.
    */
   beginRun(input: BeginRunInput): TrackedRun {
-    if (this.#draining) throw new AugServeDrainingError();
-    const id = input.runId ?? `${RUN_ID_PREFIX}-${(nextRunNumber++).toString(36)}`;
+    if (this.#book.draining) throw new AugServeDrainingError();
+    const id = input.runId ?? newRunId();
     const arm = this.assignArm(id, input.threadId);
-    const system: string[] = [];
-    const user: string[] = [];
-    for (const m of input.messages) {
-      const type = m.getType();
-      if (type === "system") system.push(textOf(m));
-      else if (type === "human") user.push(textOf(m));
-    }
-    const promptTokens = estimatePromptTokens(input.messages, input.tools, this.options.charsPerToken);
-    const context: PredictionContext = {
-      systemPrompt: system.join("\n"),
-      userPrompt: user.join("\n"),
-      tools: input.tools.map((t) => toolInfo(t).schema),
-      toolRoundsDone: 0,
-      promptTokens,
-    };
+    const context = predictionContextOf(input.messages, input.tools, this.options.charsPerToken);
+    const promptTokens = context.promptTokens ?? 0;
     let handle: RunHandle | undefined;
     if (this.treatments[arm] === "scheduled") {
       const estimate = toEstimate(this.predictor.predict(context));
@@ -217,15 +140,14 @@ export class AugServe {
       });
     }
     const run = new TrackedRun(id, arm, handle, context, input.arrivalMs ?? now(), input.threadId);
-    this.#runs.set(id, run);
-    this.#startSweeper();
+    this.#book.track(run);
     if (input.signal !== undefined) {
       const signal = input.signal;
       if (signal.aborted) this.endRun(run, "aborted");
       else {
         const onAbort = () => this.endRun(run, "aborted");
         signal.addEventListener("abort", onAbort, { once: true });
-        run.unwatch = () => signal.removeEventListener("abort", onAbort);
+        run.onEnd(() => signal.removeEventListener("abort", onAbort));
       }
     }
     return run;
@@ -247,8 +169,7 @@ export class AugServe {
       });
     }
     run.reopen(handle);
-    this.#runs.set(run.id, run);
-    this.#startSweeper();
+    this.#book.track(run);
   }
 
   /**
@@ -401,26 +322,15 @@ export class AugServe {
   endRun(run: TrackedRun, outcome: AgentRunOutcome): void {
     if (!run.markEnded(outcome)) return;
     this.#closeToolPhase(run);
-    this.#runs.delete(run.id);
-    run.unwatch?.();
-    run.unwatch = undefined;
-    run.onEnd?.();
     run.handle?.end(schedulerOutcome(outcome));
     const record = run.record(outcome, now(), this.options.slo);
-    if (run.recordIndex !== undefined && this.#records[run.recordIndex] !== undefined) {
-      this.#records[run.recordIndex] = record;
-    } else {
-      if (this.#records.length >= MAX_RECORDS) this.#records = this.#records.slice(MAX_RECORDS / 10);
-      run.recordIndex = this.#records.length;
-      this.#records.push(record);
-    }
+    this.#book.finish(run, record);
     // A continued run was counted once already: Prometheus counters cannot take a count back.
     if (!run.reported) {
       run.reported = true;
       if (outcome === "ok") this.predictor.learnRun({ ...run.context, toolRoundsDone: 0 }, run.observation());
       this.#metrics?.recordRun(record, run.handle === undefined ? "none" : this.#policy);
     }
-    if (this.#runs.size === 0) this.#becameIdle();
   }
 
   /**
@@ -429,8 +339,7 @@ export class AugServe {
    * @example await aug.onIdle(); // every agent run that used this instance is over
    */
   onIdle(): Promise<void> {
-    if (this.#runs.size === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+    return this.#book.onIdle();
   }
 
   /**
@@ -440,13 +349,13 @@ export class AugServe {
    * @example process.on("SIGTERM", async () => { server.close(); await aug.drain(); aug.close(); });
    */
   drain(): Promise<void> {
-    this.#draining = true;
-    return this.onIdle();
+    this.#book.drain();
+    return this.#book.onIdle();
   }
 
   /** True after `drain()`. */
   get draining(): boolean {
-    return this.#draining;
+    return this.#book.draining;
   }
 
   /**
@@ -456,24 +365,13 @@ export class AugServe {
    * Returns the number of runs swept.
    */
   sweep(): number {
-    // The timer stops itself once nothing is tracked (stopping it at every idle moment would restart it for
-    // every run of a sequential caller).
-    if (this.#runs.size === 0) this.#stopSweeper();
-    const t = now();
-    let swept = 0;
-    for (const run of [...this.#runs.values()]) {
-      if (!run.busy && t - run.lastActivityMs >= this.options.runIdleTimeoutMs) {
-        this.endRun(run, "abandoned");
-        swept += 1;
-      }
-    }
-    return swept;
+    return this.#book.sweep();
   }
 
   /** Both arms' metrics side by side, with confidence intervals and the noise-floor verdict. */
   report(): AbReport {
     const ab = this.options.abTest;
-    return buildReport(this.#records, {
+    return buildReport(this.#book.records, {
       mode: ab?.mode ?? "off",
       fraction: ab?.fraction ?? 1,
       slo: this.options.slo,
@@ -484,12 +382,12 @@ export class AugServe {
 
   /** Finished-run records (copies), e.g. for custom analysis. */
   records(): RunRecord[] {
-    return this.#records.map((r) => ({ ...r }));
+    return this.#book.records.map((r) => ({ ...r }));
   }
 
   /** Drops the finished-run records (e.g. after a warm-up). */
   resetRecords(): void {
-    this.#records = [];
+    this.#book.resetRecords();
   }
 
   /** The learned ratio of reported to estimated prompt tokens of a model (1 before any usage was seen). */
@@ -499,7 +397,7 @@ export class AugServe {
 
   /** Runs being tracked now. */
   get activeRuns(): number {
-    return this.#runs.size;
+    return this.#book.size;
   }
 
   /**
@@ -509,27 +407,7 @@ export class AugServe {
   close(): void {
     this.#poller?.stop();
     this.#untrack?.();
-    this.#stopSweeper();
-  }
-
-  #startSweeper(): void {
-    if (this.#sweeper !== undefined) return;
-    // A quarter of the idle time-out, so a run is swept at most 25% late; bounded for very short and long ones.
-    const period = Math.min(30_000, Math.max(10, this.options.runIdleTimeoutMs / 4));
-    this.#sweeper = this.#rootContext.runInAsyncScope(() => setInterval(() => this.sweep(), period));
-    this.#sweeper.unref?.();
-  }
-
-  #stopSweeper(): void {
-    if (this.#sweeper === undefined) return;
-    clearInterval(this.#sweeper);
-    this.#sweeper = undefined;
-  }
-
-  #becameIdle(): void {
-    const waiters = this.#idleWaiters;
-    this.#idleWaiters = [];
-    for (const resolve of waiters) resolve();
+    this.#book.stop();
   }
 
   #parkHandle(run: TrackedRun): void {

@@ -51,7 +51,7 @@ export function withAugServe(model: InvokableModel, options?: AugServeOptions | 
 
 export { createScheduler } from "../scheduler/create-scheduler.js";
 export { AugServeOverloadedError, CallCancelledError, QueueFullError } from "../scheduler/errors.js";
-export { AugServe, type BeginRunInput, createAugServe, type ModelCallInput } from "./augserve.js";
+export { AugServe, createAugServe } from "./augserve.js";
 export type { ActiveCall, InvokableModel } from "./call-model.js";
 export { AugServeChatModel } from "./chat-model.js";
 export { defaultPredictor, defaultScheduler } from "./defaults.js";
@@ -90,6 +90,7 @@ export type {
   RunRecord,
   Treatment,
 } from "./report.js";
+export type { BeginRunInput, ModelCallInput } from "./run-inputs.js";
 export { TrackedRun } from "./run-state.js";
 export { approximateTokenCount, localTokenCounts } from "./token-counts.js";
 export { estimatePromptTokens, TokenCalibrator } from "./tokens.js";

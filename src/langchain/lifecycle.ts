@@ -42,6 +42,12 @@ function continues(run: TrackedRun, messages: readonly BaseMessage[]): boolean {
   return false;
 }
 
+/** What the middleware listens to for a run: its invocation's signal (removable), the step it watches. */
+interface Watch {
+  unwatch: (() => void) | undefined;
+  step: AbortSignal | undefined;
+}
+
 /** Tracks which run each invocation (and thread) belongs to, for one middleware. */
 export class InvocationRuns {
   readonly #aug: AugServe;
@@ -49,6 +55,7 @@ export class InvocationRuns {
   readonly #byInvocation = new WeakMap<object, InvocationRunsEntry>();
   /** The open run of each conversation thread (per graph scope), for continuations after an interrupt. */
   readonly #byThread = new Map<string, TrackedRun>();
+  readonly #watches = new WeakMap<TrackedRun, Watch>();
 
   constructor(aug: AugServe) {
     this.#aug = aug;
@@ -108,14 +115,20 @@ export class InvocationRuns {
    */
   watchInvocation(run: TrackedRun, view: InvocationView): void {
     const invocation = view.invocationSignal;
-    if (invocation === undefined || run.unwatch !== undefined || run.ended) return;
+    const watch = this.#watch(run);
+    if (invocation === undefined || watch.unwatch !== undefined || run.ended) return;
     const onAbort = () => this.#aug.endRun(run, "aborted");
     if (invocation.aborted) {
       onAbort();
       return;
     }
     invocation.addEventListener("abort", onAbort, { once: true });
-    run.unwatch = () => invocation.removeEventListener("abort", onAbort);
+    const unwatch = () => invocation.removeEventListener("abort", onAbort);
+    watch.unwatch = unwatch;
+    run.onEnd(() => {
+      unwatch();
+      if (watch.unwatch === unwatch) watch.unwatch = undefined;
+    });
   }
 
   /**
@@ -126,10 +139,11 @@ export class InvocationRuns {
    */
   watchStep(run: TrackedRun, view: InvocationView): void {
     const step = view.stepSignal;
-    if (step === undefined || run.watchedStep === step || run.ended) return;
-    run.watchedStep = step;
+    const watch = this.#watch(run);
+    if (step === undefined || watch.step === step || run.ended) return;
+    watch.step = step;
     const onStepAbort = () => {
-      if (run.watchedStep === step) run.watchedStep = undefined;
+      if (watch.step === step) watch.step = undefined;
       this.#aug.endRun(run, view.invocationSignal?.aborted ? "aborted" : "error");
     };
     if (step.aborted) onStepAbort();
@@ -151,11 +165,24 @@ export class InvocationRuns {
     return run.busy ? undefined : run;
   }
 
+  /** The run's watch state, made on first use. */
+  #watch(run: TrackedRun): Watch {
+    let watch = this.#watches.get(run);
+    if (watch === undefined) {
+      watch = { unwatch: undefined, step: undefined };
+      this.#watches.set(run, watch);
+    }
+    return watch;
+  }
+
   /** Makes `run` the run of the view's invocation (a new invocation continuing it listens to its own signals). */
   #attach(view: InvocationView, run: TrackedRun): void {
-    run.unwatch?.();
-    run.unwatch = undefined;
-    run.watchedStep = undefined;
+    const watch = this.#watches.get(run);
+    if (watch !== undefined) {
+      watch.unwatch?.();
+      watch.unwatch = undefined;
+      watch.step = undefined;
+    }
     this.#track(view, run);
   }
 
@@ -175,9 +202,9 @@ export class InvocationRuns {
     const thread = threadKey(view);
     if (thread !== undefined) {
       this.#byThread.set(thread, run);
-      run.onEnd = () => {
+      run.onEnd(() => {
         if (this.#byThread.get(thread) === run) this.#byThread.delete(thread);
-      };
+      });
     }
   }
 }

@@ -44,19 +44,13 @@ export class TrackedRun {
   toolsInFlight = 0;
   /** The last model message (kept to recognise the run's continuation after an interrupt). */
   lastResponse: { id: string | undefined; message: object } | undefined;
-  /** Index of the run's record in the instance's records (set when the run ends; reused if it continues). */
-  recordIndex: number | undefined;
   /** Whether the run's end was already counted in the Prometheus metrics and taught to the predictor. */
   reported = false;
-  /** Removes the listener on the invocation's abort signal. */
-  unwatch: (() => void) | undefined;
   /** The latest prediction of the run's next tool phase, ms (reused when the run parks). */
   expectedToolLatencyMs: number | undefined;
-  /** Called once when the run ends (the middleware forgets it). */
-  onEnd: (() => void) | undefined;
-  /** The step signal a listener was last added to (one listener per step). */
-  watchedStep: AbortSignal | undefined;
   #handle: RunHandle | undefined;
+  /** Run once when the run ends (listeners to remove, maps to forget it in). */
+  #cleanups: (() => void)[] = [];
   #segments = 1;
   #parkedAtMs: number | undefined;
   /** Tool calls the last model response asked for, and those of this round started / finished. */
@@ -191,11 +185,20 @@ export class TrackedRun {
     return true;
   }
 
-  /** Marks the run ended; returns false when it already was (ending is idempotent). */
+  /** Marks the run ended and runs its cleanups; returns false when it already was (ending is idempotent). */
   markEnded(outcome: AgentRunOutcome): boolean {
     if (this.#outcome !== undefined) return false;
     this.#outcome = outcome;
+    const cleanups = this.#cleanups;
+    this.#cleanups = [];
+    for (const cleanup of cleanups) cleanup();
     return true;
+  }
+
+  /** Runs `cleanup` when the run ends (at once if it has). */
+  onEnd(cleanup: () => void): void {
+    if (this.#outcome !== undefined) cleanup();
+    else this.#cleanups.push(cleanup);
   }
 
   /**
