@@ -9,12 +9,14 @@ import { AIMessage, AIMessageChunk, type BaseMessage, HumanMessage } from "@lang
 import type { ChatResult } from "@langchain/core/outputs";
 import { tool } from "@langchain/core/tools";
 import { ChatOpenAI } from "@langchain/openai";
+import { createAgent } from "langchain";
 import { afterEach, describe, expect, expectTypeOf, it } from "vitest";
 import { z } from "zod";
 import {
   AugServeIncompleteResponseError,
   AugServeInvalidModelError,
   createAugServe,
+  findAugServeError,
   localTokenCounts,
   withAugServe,
 } from "../../src/langchain/index.js";
@@ -266,6 +268,22 @@ describe("A response cut before its end (issue 14, defect 8)", () => {
       .catch((e: unknown) => e);
     expect(viaInvoke).toBeInstanceOf(AugServeIncompleteResponseError);
     expect(aug.records().map((r) => r.outcome)).toEqual(["error", "error"]);
+    // Through the middleware, streamed by the agent (LangChain keeps the finish reason in the generation's
+    // info there, not in the message).
+    const agent = createAgent({
+      model: openai(server.baseURL),
+      tools: [lookup],
+      middleware: [aug.middleware()],
+    });
+    const viaAgent = await (async () => {
+      for await (const _ of await agent.stream(
+        { messages: [{ role: "user", content: "hi" }] },
+        { streamMode: "messages" },
+      )) {
+      }
+    })().catch((e: unknown) => e);
+    expect(findAugServeError(viaAgent)).toBeInstanceOf(AugServeIncompleteResponseError);
+    expect(aug.records().map((r) => r.outcome)).toEqual(["error", "error", "error"]);
     expect(learned).toEqual([]);
     expect(scheduler.inFlightTokens).toBe(0);
   });
