@@ -5,7 +5,7 @@
  * these tests check what the middleware hands to `beginRun`, and the end-to-end ordering is tested after merging.
  */
 import { tool } from "@langchain/core/tools";
-import { createAgent, MiddlewareError } from "langchain";
+import { createAgent, createMiddleware, MiddlewareError } from "langchain";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import {
@@ -18,6 +18,7 @@ import {
   findAugServeError,
   findError,
 } from "../../src/langchain/index.js";
+import { type InvocationView, readInvocation } from "../../src/langchain/invocation.js";
 import { FifoTestScheduler, ScriptedToolModel, sleep } from "./helpers.js";
 
 const lookup = (delayMs = 0) =>
@@ -191,5 +192,34 @@ describe("augserveMiddleware()", () => {
     await agent.invoke(ask("rounds=1 go"));
     expect([...scheduler.ended.values()]).toEqual(["ok"]);
     expect(augserveMiddleware).toBe(augserve);
+  });
+});
+
+describe("readInvocation() - what LangGraph hands the hooks (pins the LangGraph internals it reads)", () => {
+  it("one key and one invocation signal per invocation, for model and tool hooks alike; a signal per step", async () => {
+    const views: { kind: string; view: InvocationView }[] = [];
+    const probe = createMiddleware({
+      name: "probe",
+      wrapModelCall: (request, handler) => {
+        views.push({ kind: "model", view: readInvocation(request.runtime) });
+        return handler(request);
+      },
+      wrapToolCall: (request, handler) => {
+        views.push({ kind: "tool", view: readInvocation(request.runtime) });
+        return handler(request);
+      },
+    });
+    const agent = createAgent({ model: new ScriptedToolModel(), tools: [lookup()], middleware: [probe] });
+    await agent.invoke(ask("rounds=1 first"), { configurable: { thread_id: "t-9" } });
+    await agent.invoke(ask("rounds=1 second"));
+    expect(views.map((v) => v.kind)).toEqual(["model", "tool", "model", "model", "tool", "model"]);
+    const [a, b] = [views.slice(0, 3).map((v) => v.view), views.slice(3).map((v) => v.view)];
+    for (const run of [a, b]) {
+      expect(run.every((v) => v.key !== undefined && v.key === run[0]!.key)).toBe(true);
+      expect(run.every((v) => v.invocationSignal instanceof AbortSignal && v.scope === "")).toBe(true);
+      expect(new Set(run.map((v) => v.stepSignal)).size).toBe(3);
+    }
+    expect(a[0]!.key).not.toBe(b[0]!.key);
+    expect([a[0]!.threadId, b[0]!.threadId]).toEqual(["t-9", undefined]);
   });
 });
