@@ -3,7 +3,7 @@ import { MetricsPoller } from "../backend/poller.js";
 import type { Predictor } from "../predict/types.js";
 import type { CallContext, RunHandle, SchedulerApi } from "../scheduler/types.js";
 import { armOf, treatmentsOf } from "./ab.js";
-import type { ActiveCall, InvokableModel } from "./call-model.js";
+import { type ActiveCall, ActiveModelCall, type InvokableModel } from "./call-model.js";
 import { AugServeChatModel } from "./chat-model.js";
 import { defaultPredictor, defaultScheduler } from "./defaults.js";
 import { AugServeDrainingError, AugServeIncompleteResponseError, AugServeTimeoutError } from "./errors.js";
@@ -30,6 +30,9 @@ import {
 } from "./run-inputs.js";
 import { TrackedRun } from "./run-state.js";
 import { estimatePromptTokens, TokenCalibrator } from "./tokens.js";
+
+/** The default reading of a call's result: it is the model's message. */
+const asMessage = (result: unknown) => result as BaseMessage;
 
 /** The clock of run metrics, ms. */
 const now = () => performance.now();
@@ -182,30 +185,17 @@ export class AugServe {
     input: ModelCallInput,
     invoke: (call: ActiveCall) => Promise<T>,
     signal?: AbortSignal,
-    messageOf: (result: T) => BaseMessage | undefined = (result) => result as BaseMessage,
+    messageOf: (result: T) => BaseMessage | undefined = asMessage,
   ): Promise<T> {
     // The next call means the previous tool round is over, whatever the tool hooks saw.
     this.#closeToolPhase(run);
     const raw = estimatePromptTokens(input.messages, input.tools, this.options.charsPerToken);
     const promptTokens = this.#calibrator.correct(input.modelName, raw);
-    // The call's own signal follows the caller's and aborts at the time-out. One controller, one listener and
-    // one timer per call: `AbortSignal.any` costs 20 to 50 us a call here, more than everything else.
-    const controller = new AbortController();
-    const callSignal = controller.signal;
-    const follow = () => controller.abort(signal?.reason);
-    if (signal?.aborted) follow();
-    else signal?.addEventListener("abort", follow, { once: true });
+    // The call's own signal follows the caller's and aborts at the time-out: one controller, one listener and
+    // one timer per call (`AbortSignal.any` costs 20 to 50 us a call here, more than everything else).
     const timeoutMs = this.options.callTimeoutMs;
-    // A TimeoutError reason tells the scheduler that the call failed (a stalled server is pressure for the
-    // budget controller), where a caller's abort is not.
-    const timer =
-      timeoutMs > 0
-        ? setTimeout(
-            () => controller.abort(new DOMException(`callTimeoutMs=${timeoutMs} ms passed`, "TimeoutError")),
-            timeoutMs,
-          )
-        : undefined;
-    timer?.unref?.();
+    const active = new ActiveModelCall(signal, timeoutMs, () => new CallObserver({ onChunk }));
+    const callSignal = active.signal;
     const queuedAt = now();
     let admittedAt: number | undefined;
     let chunks = 0;
@@ -218,22 +208,12 @@ export class AugServe {
       ctx?.onFirstToken();
       this.#metrics?.callTtft.observe({ policy, arm }, (t - (admittedAt ?? t)) / 1000);
     };
-    // Made only when a call streams (a callback handler switches LangChain's callback machinery on).
-    let observer: CallObserver | undefined;
-    const active: ActiveCall = {
-      get observer() {
-        observer ??= new CallObserver({
-          onChunk: () => {
-            if (chunks === 0) onFirst();
-            chunks += 1;
-            ctx?.onTokens(1);
-          },
-        });
-        return observer;
-      },
-      signal: callSignal,
-      priority: undefined,
-      abort: (reason) => controller.abort(reason),
+    // The observer is made only when a call streams (a callback handler switches LangChain's callback
+    // machinery on for the call).
+    const onChunk = () => {
+      if (chunks === 0) onFirst();
+      chunks += 1;
+      ctx?.onTokens(1);
     };
     const execute = async (context: CallContext | undefined): Promise<T> => {
       ctx = context;
@@ -244,6 +224,7 @@ export class AugServe {
       try {
         if (this.options.serverPriority) active.priority = context?.priority;
         const result = await invoke(active);
+        const observer = active.observed;
         const message = messageOf(result) ?? observer?.lastMessage;
         // A cut stream fails the call here, inside the admission: the scheduler counts a failure and the
         // predictor learns nothing from a run that did not really finish.
@@ -291,8 +272,7 @@ export class AugServe {
     } finally {
       run.callsActive -= 1;
       run.lastActivityMs = now();
-      signal?.removeEventListener("abort", follow);
-      if (timer !== undefined) clearTimeout(timer);
+      active.dispose();
     }
   }
 

@@ -22,12 +22,82 @@ export type InvokableModel = Runnable<BaseLanguageModelInput, AIMessageChunk, Ba
 export interface ActiveCall {
   /** The call's first-token observer (made on first access: attach it only to a call that streams). */
   readonly observer: CallObserver;
-  /** Aborted when the caller aborts, at the call's time-out, or by {@link ActiveCall.abort}. */
+  /** Aborted when the caller aborts, at the call's time-out, or when a followed signal aborts. */
   readonly signal: AbortSignal;
   /** vLLM priority to send, or undefined to send none. */
   priority: number | undefined;
-  /** Aborts the call (its request, and its admission). */
-  abort(reason?: unknown): void;
+  /** From now on the call (its request, and its admission) aborts when `signal` does. */
+  follow(signal: AbortSignal): void;
+  /** Stops following `signal`. */
+  unfollow(signal: AbortSignal): void;
+}
+
+/**
+ * The state of one model call: its abort signal, which follows the caller's and aborts at the time-out,
+ * and its observer, made on demand. An `EventTarget` listener object and a static timer callback, so a call
+ * makes no closure for them (the hot path makes one call object instead of a handful of closures).
+ */
+export class ActiveModelCall implements ActiveCall {
+  priority: number | undefined = undefined;
+  readonly #controller = new AbortController();
+  readonly #caller: AbortSignal | undefined;
+  readonly #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #makeObserver: () => CallObserver;
+  #observer: CallObserver | undefined;
+
+  /**
+   * @param caller the caller's signal (followed until `dispose`)
+   * @param timeoutMs the call's time-out (0: none); it aborts with a `TimeoutError` reason, which tells the
+   *   scheduler that the call failed (a stalled server is pressure for the budget controller)
+   */
+  constructor(caller: AbortSignal | undefined, timeoutMs: number, makeObserver: () => CallObserver) {
+    this.#caller = caller;
+    this.#makeObserver = makeObserver;
+    if (caller !== undefined) this.follow(caller);
+    this.#timer =
+      timeoutMs > 0
+        ? setTimeout(ActiveModelCall.#timeOut, timeoutMs, this.#controller, timeoutMs)
+        : undefined;
+    this.#timer?.unref?.();
+  }
+
+  static #timeOut(controller: AbortController, timeoutMs: number): void {
+    controller.abort(new DOMException(`callTimeoutMs=${timeoutMs} ms passed`, "TimeoutError"));
+  }
+
+  get observer(): CallObserver {
+    this.#observer ??= this.#makeObserver();
+    return this.#observer;
+  }
+
+  /** The observer if one was made (the call streamed), without making one. */
+  get observed(): CallObserver | undefined {
+    return this.#observer;
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  follow(signal: AbortSignal): void {
+    if (signal.aborted) this.#controller.abort(signal.reason);
+    else signal.addEventListener("abort", this);
+  }
+
+  unfollow(signal: AbortSignal): void {
+    signal.removeEventListener("abort", this);
+  }
+
+  /** A followed signal aborted. */
+  handleEvent(event: Event): void {
+    this.#controller.abort((event.target as AbortSignal).reason);
+  }
+
+  /** The call is over: stops following the caller's signal and clears the timer. */
+  dispose(): void {
+    if (this.#caller !== undefined) this.unfollow(this.#caller);
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+  }
 }
 
 interface BindsTools {
@@ -53,13 +123,11 @@ export function bindCall<M extends object>(model: M, call: ActiveCall): M {
     if (outer === undefined || outer === call.signal) {
       return target.invoke(input, decorateOptions(options, observer, call.signal));
     }
-    const onAbort = () => call.abort(outer.reason);
-    if (outer.aborted) onAbort();
-    else outer.addEventListener("abort", onAbort, { once: true });
+    call.follow(outer);
     try {
       return await target.invoke(input, decorateOptions(options, observer, call.signal));
     } finally {
-      outer.removeEventListener("abort", onAbort);
+      call.unfollow(outer);
     }
   };
   const bindTools = (tools: BindToolsInput[], kwargs?: Partial<BaseChatModelCallOptions>) =>

@@ -89,6 +89,7 @@ function endsAgent(result: unknown): boolean {
 }
 
 /** The request with one admitted call's signal, first-token observer and priority bound to its model. */
+
 function withCall<R extends { model: unknown }>(request: R, model: object, call: ActiveCall): R {
   const chosen = call.priority === undefined ? model : withPriority(model, call.priority);
   return { ...request, model: bindCall(chosen, call) };
@@ -148,7 +149,7 @@ export function buildMiddleware(aug: AugServe) {
         response = await aug.callModel(
           run,
           { messages, tools, modelName: modelNameOf(model) },
-          async (call) => handler(withCall(request, model, call)),
+          (call) => Promise.resolve(handler(withCall(request, model, call))),
           request.runtime.signal,
           (result) => readResponse(result).message,
         );
