@@ -175,6 +175,7 @@ async function main(): Promise<void> {
     addedCpuUsPerCall: round1(median(addedCpu("augserve"))),
     /** Of the p50 above, what two pass-through wrap hooks alone cost (LangChain's share). */
     passThroughHooksUsPerCallP50: round1(median(added("wrapHooks", 0.5))),
+    passThroughHooksCpuUsPerCall: round1(median(addedCpu("wrapHooks"))),
     withoutUsPerCallP50: round1(median(perRepeat.map((rep) => quantile(rep.without!.wall, 0.5) / calls))),
     repeats,
     runsPerArmPerRepeat: iterations,
@@ -195,13 +196,16 @@ async function main(): Promise<void> {
   console.log(
     `middleware overhead: ${repeats} repeats x ${iterations} runs per arm, ${calls} model calls per run (instant fake model)`,
   );
-  console.log(`  without middleware: p50 ${result.withoutUsPerCallP50} us/call`);
+  const baselines = perRepeat.map((rep) => round1(quantile(rep.without!.wall, 0.5) / calls));
+  console.log(
+    `  without middleware: p50 ${result.withoutUsPerCallP50} us/call (repeats ${baselines.join(", ")}: how loaded the machine was)`,
+  );
   console.log(
     `  added by augserve(): p50 ${result.addedUsPerCallP50} us/call (repeats ${p50.map(round1).join(", ")}; target <= 200), ` +
       `p99 ${result.addedUsPerCallP99} us/call, CPU ${result.addedCpuUsPerCall} us/call`,
   );
   console.log(
-    `  of which two pass-through wrap hooks alone (LangChain's cost of any such middleware): p50 ${result.passThroughHooksUsPerCallP50} us/call`,
+    `  of which two pass-through wrap hooks alone (LangChain's cost of any such middleware): p50 ${result.passThroughHooksUsPerCallP50} us/call, CPU ${result.passThroughHooksCpuUsPerCall} us/call`,
   );
   if (alternatives) {
     const alt = result.alternativesUsPerCallP50 as Record<string, number>;
