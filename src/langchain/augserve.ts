@@ -57,10 +57,17 @@ export class AugServe {
   readonly #poller: MetricsPoller | undefined;
   readonly #policy: string;
   readonly #book: RunBook;
+  /**
+   * The SLO each run overrides the scheduler's with: only an SLO given in these options (the scheduler
+   * validates an override on every `beginRun`; without one, its own SLO, 2000 ms / 100 ms per token by
+   * default as here, applies).
+   */
+  readonly #runSlo: { slo?: ResolvedAugServeOptions["slo"] };
   #middleware: AugServeMiddleware | undefined;
 
   constructor(options?: AugServeOptions) {
     this.options = parseAugServeOptions(options);
+    this.#runSlo = options?.slo === undefined ? {} : { slo: this.options.slo };
     this.scheduler = this.options.scheduler ?? defaultScheduler();
     this.predictor = this.options.predictor ?? defaultPredictor();
     this.#calibrator = new TokenCalibrator(this.options.tokenRatioAlpha);
@@ -137,7 +144,7 @@ export class AugServe {
       handle = this.scheduler.beginRun({
         runId: id,
         features: { ...estimate, promptTokens },
-        slo: this.options.slo,
+        ...this.#runSlo,
         ...(input.priorityClass !== undefined ? { priorityClass: input.priorityClass } : {}),
         ...(input.tenant !== undefined ? { tenant: input.tenant } : {}),
       });
@@ -168,7 +175,7 @@ export class AugServe {
       handle = this.scheduler.beginRun({
         runId: run.nextSegmentId(),
         features: { ...toEstimate(prediction), promptTokens: run.context.promptTokens ?? 0 },
-        slo: this.options.slo,
+        ...this.#runSlo,
       });
     }
     run.reopen(handle);

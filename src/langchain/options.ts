@@ -58,7 +58,11 @@ export const AugServeOptionsSchema = z.strictObject({
       message: "expected a Predictor (predict, learnRun, learnToolLatency)",
     })
     .optional(),
-  /** Per-run SLO, passed to the scheduler and used for the SLO metrics. @default { ttftMs: 2000, normLatencyMsPerToken: 100 } */
+  /**
+   * Per-run SLO of the SLO metrics and `report()`; when given, also each run's SLO in the scheduler (when
+   * not, the scheduler's own SLO applies: give both the same if you configure the scheduler's).
+   * @default { ttftMs: 2000, normLatencyMsPerToken: 100 } (the scheduler's default too)
+   */
   slo: SloSchema.default({ ttftMs: 2000, normLatencyMsPerToken: 100 }),
   /**
    * Pass the scheduler's priority to the server as vLLM's `priority` request field. Only for a vLLM

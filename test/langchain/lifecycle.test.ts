@@ -47,6 +47,13 @@ describe("augserve() - per-invocation context", () => {
       ["background", "acme"],
       [undefined, undefined],
     ]);
+    // No SLO given: the scheduler's own applies (it validates an override on every beginRun).
+    expect(scheduler.begun.map((b) => b.slo)).toEqual([undefined, undefined]);
+    const slo = { ttftMs: 500, normLatencyMsPerToken: 20 };
+    const withSlo = new FifoTestScheduler();
+    const aug = createAugServe({ scheduler: withSlo, registry: null, slo });
+    aug.beginRun({ messages: [], tools: [] });
+    expect(withSlo.begun[0]?.slo).toEqual(slo);
   });
 
   it("rejects a bad context before any call is made (LangChain validates it with the contextSchema)", async () => {
