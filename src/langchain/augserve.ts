@@ -248,12 +248,8 @@ export class AugServe {
         });
         if (usage.promptTokens !== undefined)
           this.#calibrator.learn(input.modelName, raw, usage.promptTokens);
-        const toolCalls = (message as { tool_calls?: { id?: string }[] } | undefined)?.tool_calls ?? [];
-        run.recordCall(
-          outputTokens,
-          toolCalls.map((c) => c.id),
-          now(),
-        );
+        const toolCalls = (message as { tool_calls?: unknown[] } | undefined)?.tool_calls?.length ?? 0;
+        run.recordCall(outputTokens, toolCalls, now());
         return result;
       } finally {
         run.callsInFlight -= 1;

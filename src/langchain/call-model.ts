@@ -132,13 +132,14 @@ export function bindCall<M extends object>(model: M, call: ActiveCall): M {
   };
   const bindTools = (tools: BindToolsInput[], kwargs?: Partial<BaseChatModelCallOptions>) =>
     bindCall(target.bindTools(tools, kwargs) as object, call);
-  const bound = new Map<PropertyKey, unknown>();
+  let bound: Map<PropertyKey, unknown> | undefined;
   return new Proxy(model, {
     get(self, property) {
       if (property === "invoke") return invoke;
       if (property === "bindTools" && typeof target.bindTools === "function") return bindTools;
       const value = Reflect.get(self, property, self);
       if (typeof value !== "function" || property === "constructor") return value;
+      bound ??= new Map();
       let method = bound.get(property);
       if (method === undefined) {
         method = (value as (...args: unknown[]) => unknown).bind(self);

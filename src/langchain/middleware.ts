@@ -23,7 +23,7 @@ import { readInvocation } from "./invocation.js";
 import { InvocationRuns } from "./lifecycle.js";
 import { AugServeContextSchema } from "./options.js";
 import { withPriority } from "./priority.js";
-import { readResponse } from "./responses.js";
+import { type ResponseView, readResponse } from "./responses.js";
 import { downloadsTokenizer } from "./token-counts.js";
 import type { BindableTool } from "./tokens.js";
 
@@ -145,19 +145,24 @@ export function buildMiddleware(aug: AugServe) {
             "Stream with agent.stream(..., { streamMode: 'messages' }) instead, or apply localTokenCounts(model).",
         );
       let response: Awaited<ReturnType<typeof handler>>;
+      // Read once, inside the call (for its usage and finish reason), and kept for what follows.
+      let read: ResponseView | undefined;
       try {
         response = await aug.callModel(
           run,
           { messages, tools, modelName: modelNameOf(model) },
           (call) => Promise.resolve(handler(withCall(request, model, call))),
           request.runtime.signal,
-          (result) => readResponse(result).message,
+          (result) => {
+            read = readResponse(result);
+            return read.message;
+          },
         );
       } catch (error) {
         runs.watchStep(run, view);
         throw error;
       }
-      const read = readResponse(response);
+      read ??= readResponse(response);
       if (read.final) aug.endRun(run, "ok");
       else if (read.toolCalls.length > 0 && !run.ended) {
         const last = read.toolCalls.at(-1)!;

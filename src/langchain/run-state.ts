@@ -105,10 +105,10 @@ export class TrackedRun {
     return this.callsActive > 0 || this.toolsInFlight > 0;
   }
 
-  /** Records a finished model call; `toolCallIds` are the calls it asked for. */
-  recordCall(outputTokens: number, toolCallIds: readonly (string | undefined)[], nowMs: number): void {
-    this.calls.push({ outputTokens, toolCalls: toolCallIds.length });
-    this.#expectedToolCalls = toolCallIds.length;
+  /** Records a finished model call that asked for `toolCalls` tool calls. */
+  recordCall(outputTokens: number, toolCalls: number, nowMs: number): void {
+    this.calls.push({ outputTokens, toolCalls });
+    this.#expectedToolCalls = toolCalls;
     this.lastActivityMs = nowMs;
   }
 
