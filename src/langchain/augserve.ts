@@ -3,7 +3,8 @@ import { MetricsPoller } from "../backend/poller.js";
 import type { Predictor } from "../predict/types.js";
 import type { CallContext, RunHandle, SchedulerApi } from "../scheduler/types.js";
 import { armOf, treatmentsOf } from "./ab.js";
-import { type ActiveCall, ActiveModelCall, type InvokableModel } from "./call-model.js";
+import type { ActiveCall, InvokableModel } from "./call-model.js";
+import { ActiveModelCall, CallDeadlines } from "./call-state.js";
 import { AugServeChatModel } from "./chat-model.js";
 import { defaultPredictor, defaultScheduler } from "./defaults.js";
 import { AugServeDrainingError, AugServeIncompleteResponseError, AugServeTimeoutError } from "./errors.js";
@@ -57,6 +58,7 @@ export class AugServe {
   readonly #poller: MetricsPoller | undefined;
   readonly #policy: string;
   readonly #book: RunBook;
+  readonly #deadlines: CallDeadlines;
   /**
    * The SLO each run overrides the scheduler's with: only an SLO given in these options (the scheduler
    * validates an override on every `beginRun`; without one, its own SLO, 2000 ms / 100 ms per token by
@@ -71,6 +73,7 @@ export class AugServe {
     this.scheduler = this.options.scheduler ?? defaultScheduler();
     this.predictor = this.options.predictor ?? defaultPredictor();
     this.#calibrator = new TokenCalibrator(this.options.tokenRatioAlpha);
+    this.#deadlines = new CallDeadlines(this.options.callTimeoutMs);
     this.#book = new RunBook(this.options.runIdleTimeoutMs, (run) => this.endRun(run, "abandoned"));
     this.#policy = this.scheduler.snapshot().policy;
     if (this.options.registry !== null) {
@@ -198,10 +201,10 @@ export class AugServe {
     this.#closeToolPhase(run);
     const raw = estimatePromptTokens(input.messages, input.tools, this.options.charsPerToken);
     const promptTokens = this.#calibrator.correct(input.modelName, raw);
-    // The call's own signal follows the caller's and aborts at the time-out: one controller, one listener and
-    // one timer per call (`AbortSignal.any` costs 20 to 50 us a call here, more than everything else).
+    // The call's own signal follows the caller's and aborts at the time-out: one controller and one listener
+    // per call (`AbortSignal.any` costs 20 to 50 us a call here, more than everything else).
     const timeoutMs = this.options.callTimeoutMs;
-    const active = new ActiveModelCall(signal, timeoutMs, () => new CallObserver({ onChunk }));
+    const active = new ActiveModelCall(signal, this.#deadlines, () => new CallObserver({ onChunk }));
     const callSignal = active.signal;
     const queuedAt = now();
     let admittedAt: number | undefined;
@@ -391,6 +394,7 @@ export class AugServe {
     this.#poller?.stop();
     this.#untrack?.();
     this.#book.stop();
+    this.#deadlines.stop();
   }
 
   #parkHandle(run: TrackedRun): void {
