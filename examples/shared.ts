@@ -9,6 +9,7 @@
 import { tool } from "@langchain/core/tools";
 import { ChatOpenAI } from "@langchain/openai";
 import { z } from "zod";
+import { localTokenCounts } from "../src/langchain/index.js";
 import { startSimServer } from "../src/sim/index.js";
 import type { ConversationScript, ScriptedToolCall } from "../src/sim/types.js";
 
@@ -61,12 +62,18 @@ export async function backend(scripts: ConversationScript[]): Promise<ExampleBac
   };
 }
 
+/**
+ * The examples' chat model. `localTokenCounts`: LangChain would otherwise download tiktoken's tables to count
+ * tokens (with `streaming: true`, on every call), which waits for a minute per call on an offline machine.
+ */
 export function chatModel(b: ExampleBackend): ChatOpenAI {
-  return new ChatOpenAI({
-    model: b.model,
-    apiKey: process.env.OPENAI_API_KEY ?? "sk-none",
-    configuration: { baseURL: b.baseURL },
-  });
+  return localTokenCounts(
+    new ChatOpenAI({
+      model: b.model,
+      apiKey: process.env.OPENAI_API_KEY ?? "sk-none",
+      configuration: { baseURL: b.baseURL },
+    }),
+  );
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

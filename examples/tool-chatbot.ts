@@ -33,7 +33,14 @@ const rows = await Promise.all(
     let chunks = 0;
     for await (const _ of await agent.stream(
       { messages: [{ role: "user", content: s.firstUserMessage }] },
-      { streamMode: "messages", configurable: { thread_id: `user-${u}` } },
+      {
+        streamMode: "messages",
+        configurable: { thread_id: `user-${u}` },
+        // Per-invocation settings: every user is a fairness key; every fifth one's work is background.
+        context: {
+          augserve: { tenant: `user-${u}`, priorityClass: u % 5 === 4 ? "background" : "interactive" },
+        },
+      },
     )) {
       ttft ??= performance.now() - t0;
       chunks += 1;
@@ -63,5 +70,7 @@ console.log(
   `scheduler view: TTFT p50 ${arm.ttftMs.p50.toFixed(0)} ms, queue wait p50 ${arm.queueWaitMs.p50.toFixed(0)} ms, ` +
     `SLO attainment ${(arm.sloAttainment.value * 100).toFixed(0)}%${server.simulated ? ` (simulator, time scale ${server.timeScale})` : ""}`,
 );
+// Graceful shutdown: no new runs, wait for the running ones, then stop the metrics poller and timers.
+await aug.drain();
 aug.close();
 await server.close();

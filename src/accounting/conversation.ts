@@ -75,9 +75,10 @@ export interface ConversationSize {
 }
 
 /** The size of a call that sends `messages` with tools of `toolCharCounts` characters each. */
-export function conversationSize(
-  messages: Iterable<ObservedMessage>,
+export function conversationSize<M extends ObservedMessage>(
+  messages: Iterable<M>,
   toolCharCounts: Iterable<number> = [],
+  charsOf: (message: M) => number = messageChars,
 ): ConversationSize {
   let count = 0;
   let chars = 0;
@@ -85,7 +86,7 @@ export function conversationSize(
   for (const message of messages) {
     if (count === 0 && typeof message.content === "string") head = message.content;
     count++;
-    chars += messageChars(message);
+    chars += charsOf(message);
   }
   for (const c of toolCharCounts) chars += c;
   return head === undefined ? { messages: count, chars } : { messages: count, chars, head };

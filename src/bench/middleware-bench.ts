@@ -2,22 +2,29 @@
  * `npm run bench:middleware`: the latency the augserve() middleware adds per model call.
  *
  * The same createAgent agent, with a fake instant chat model (no I/O), is invoked with and without the
- * middleware, interleaved in blocks within one run so that both see the same machine state. Each
+ * middleware, interleaved in blocks within one run so that every arm sees the same machine state. Each
  * invocation makes `rounds + 1` model calls (rounds tool calls of an instant tool), so the added time per
- * call is (with - without) / (rounds + 1), at the median and the 99th percentile of invocations.
+ * call is (with - without) / (rounds + 1), at the median and the 99th percentile of invocations. The whole
+ * comparison is repeated (`--repeats`): the figure is the median over repeats, with their spread, since a
+ * shared machine moves every arm between repeats. CPU time per call (process.cpuUsage) is printed beside
+ * wall time: it moves less with the other processes on the machine.
  *
- * The middleware runs with the real AugServe scheduler (default options) and a fresh registry-free
- * instance, so the figure includes admission, release and the scheduler's bookkeeping.
+ * The middleware runs with the real AugServe scheduler and predictor (default options) and a registry-free
+ * instance, so the figure includes admission, release, the scheduler's and the predictor's bookkeeping. A
+ * pass-through middleware with the same two wrap hooks is measured beside it: LangChain's own cost of any
+ * such middleware. `--alternatives` also measures what the other ways of seeing an agent's lifecycle would
+ * cost by themselves (a pass-through `afterAgent`, `beforeAgent` + `afterAgent`, `afterModel`): each adds
+ * a graph node, hence the middleware's two wrap hooks only.
  *
- * `--json` prints only `{ "addedUsPerCallP50": x, "addedUsPerCallP99": y }`.
- * Options: `--iterations N` (per arm, default 1500), `--rounds R` (tool rounds per run, default 2).
+ * `--json` prints one JSON object (the keys below). Options: `--iterations N` (runs per arm per repeat,
+ * default 300), `--repeats R` (default 5), `--rounds K` (tool rounds per run, default 2), `--alternatives`.
  */
 
 import { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import { AIMessage, type BaseMessage } from "@langchain/core/messages";
 import type { ChatResult } from "@langchain/core/outputs";
 import { tool } from "@langchain/core/tools";
-import { createAgent, createMiddleware } from "langchain";
+import { type AgentMiddleware, createAgent, createMiddleware } from "langchain";
 import { z } from "zod";
 import { createAugServe } from "../langchain/index.js";
 import { createScheduler } from "../scheduler/create-scheduler.js";
@@ -53,98 +60,160 @@ class InstantToolModel extends BaseChatModel {
 function arg(name: string, fallback: number): number {
   const at = process.argv.indexOf(name);
   const value = at >= 0 ? Number(process.argv[at + 1]) : fallback;
-  if (!Number.isFinite(value) || value < 0)
-    throw new RangeError(`Expected ${name} to be a number >= 0, got ${value}`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new RangeError(`Expected ${name} to be an integer >= 1, got ${process.argv[at + 1]}`);
   return value;
 }
 
-function quantile(sorted: number[], q: number): number {
+function quantile(sorted: readonly number[], q: number): number {
   const at = (sorted.length - 1) * q;
   const lo = Math.floor(at);
   const hi = Math.ceil(at);
   return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (at - lo);
 }
 
+const median = (values: readonly number[]) =>
+  quantile(
+    [...values].sort((a, b) => a - b),
+    0.5,
+  );
+const round1 = (value: number) => Math.round(value * 10) / 10;
+
+interface ArmSample {
+  /** Wall time per invocation, us (sorted). */
+  wall: number[];
+  /** CPU time per invocation, us (mean of the arm's blocks). */
+  cpu: number;
+}
+
 async function main(): Promise<void> {
   const json = process.argv.includes("--json");
-  const iterations = arg("--iterations", 1500);
-  const rounds = arg("--rounds", 2);
+  const alternatives = process.argv.includes("--alternatives");
+  const iterations = arg("--iterations", 300);
+  const repeats = arg("--repeats", 5);
+  const rounds = process.argv.includes("--rounds") ? arg("--rounds", 2) : 2;
+  const calls = rounds + 1;
   const noop = tool(async ({ x }) => `ok ${x}`, {
     name: "noop",
     description: "Does nothing.",
     schema: z.object({ x: z.number() }),
   });
   const aug = createAugServe({ scheduler: createScheduler(), registry: null });
-  const plain = createAgent({ model: new InstantToolModel(rounds), tools: [noop] });
-  const scheduled = createAgent({
-    model: new InstantToolModel(rounds),
-    tools: [noop],
-    middleware: [aug.middleware()],
-  });
-  // The same two hooks doing nothing: what LangChain itself charges for any wrap middleware, so the report can
-  // tell that cost apart from AugServe's own.
-  const passThrough = createMiddleware({
-    name: "pass-through",
-    wrapModelCall: (request, handler) => handler(request),
-    wrapToolCall: (request, handler) => handler(request),
-  });
-  const hooksOnly = createAgent({
-    model: new InstantToolModel(rounds),
-    tools: [noop],
-    middleware: [passThrough],
-  });
+  const passThrough = (name: string, extra: Record<string, unknown> = {}) =>
+    createMiddleware({
+      name,
+      wrapModelCall: (request, handler) => handler(request),
+      wrapToolCall: (request, handler) => handler(request),
+      ...extra,
+    }) as AgentMiddleware;
+  const arms: Record<string, AgentMiddleware[]> = {
+    without: [],
+    augserve: [aug.middleware()],
+    wrapHooks: [passThrough("wrap-hooks")],
+  };
+  if (alternatives) {
+    arms.plusAfterAgent = [passThrough("after-agent", { afterAgent: () => undefined })];
+    arms.plusBeforeAfterAgent = [
+      passThrough("before-after-agent", { beforeAgent: () => undefined, afterAgent: () => undefined }),
+    ];
+    arms.plusAfterModel = [passThrough("after-model", { afterModel: () => undefined })];
+  }
+  const agents = Object.fromEntries(
+    Object.entries(arms).map(([name, middleware]) => [
+      name,
+      createAgent({ model: new InstantToolModel(rounds), tools: [noop], middleware }),
+    ]),
+  );
   const input = { messages: [{ role: "user", content: "Please do the thing with the noop tool." }] };
-  const time = async (agent: typeof plain | typeof scheduled | typeof hooksOnly) => {
-    const start = process.hrtime.bigint();
-    await agent.invoke(input);
-    return Number(process.hrtime.bigint() - start) / 1000;
+  const run = async (name: string, count: number, into?: number[]) => {
+    const agent = agents[name]!;
+    for (let i = 0; i < count; i++) {
+      const start = process.hrtime.bigint();
+      await agent.invoke(input);
+      into?.push(Number(process.hrtime.bigint() - start) / 1000);
+    }
   };
   // Warm-up: JIT, module caches, graph compilation.
-  for (let i = 0; i < Math.min(200, iterations); i++) {
-    await time(plain);
-    await time(scheduled);
-    await time(hooksOnly);
-  }
+  for (const name of Object.keys(agents)) await run(name, Math.min(200, iterations));
   aug.resetRecords();
-  const without: number[] = [];
-  const withMw: number[] = [];
-  const withHooks: number[] = [];
+
+  const perRepeat: Record<string, ArmSample>[] = [];
   const block = 50;
-  for (let done = 0; done < iterations; done += block) {
-    for (let i = 0; i < block; i++) without.push(await time(plain));
-    for (let i = 0; i < block; i++) withMw.push(await time(scheduled));
-    for (let i = 0; i < block; i++) withHooks.push(await time(hooksOnly));
+  for (let r = 0; r < repeats; r++) {
+    const samples: Record<string, { wall: number[]; cpuUs: number; n: number }> = {};
+    for (const name of Object.keys(agents)) samples[name] = { wall: [], cpuUs: 0, n: 0 };
+    for (let done = 0; done < iterations; done += block) {
+      const n = Math.min(block, iterations - done);
+      for (const name of Object.keys(agents)) {
+        const sample = samples[name]!;
+        const cpu = process.cpuUsage();
+        await run(name, n, sample.wall);
+        const used = process.cpuUsage(cpu);
+        sample.cpuUs += used.user + used.system;
+        sample.n += n;
+      }
+    }
+    const repeat: Record<string, ArmSample> = {};
+    for (const [name, s] of Object.entries(samples))
+      repeat[name] = { wall: s.wall.sort((a, b) => a - b), cpu: s.cpuUs / s.n };
+    perRepeat.push(repeat);
   }
-  without.sort((a, b) => a - b);
-  withMw.sort((a, b) => a - b);
-  withHooks.sort((a, b) => a - b);
-  const calls = rounds + 1;
-  const result = {
-    addedUsPerCallP50: Math.round(((quantile(withMw, 0.5) - quantile(without, 0.5)) / calls) * 10) / 10,
-    addedUsPerCallP99: Math.round(((quantile(withMw, 0.99) - quantile(without, 0.99)) / calls) * 10) / 10,
+
+  /** Per repeat: the arm's added time per model call over the arm without middleware. */
+  const added = (name: string, q: number) =>
+    perRepeat.map((rep) => (quantile(rep[name]!.wall, q) - quantile(rep.without!.wall, q)) / calls);
+  const addedCpu = (name: string) => perRepeat.map((rep) => (rep[name]!.cpu - rep.without!.cpu) / calls);
+  const spread = (values: number[]) => [round1(Math.min(...values)), round1(Math.max(...values))];
+  const p50 = added("augserve", 0.5);
+  const result: Record<string, unknown> = {
+    /** Median over repeats of the p50 added wall time per model call, us. Target <= 200. */
+    addedUsPerCallP50: round1(median(p50)),
+    /** Lowest and highest repeat. */
+    addedUsPerCallP50Spread: spread(p50),
+    addedUsPerCallP99: round1(median(added("augserve", 0.99))),
+    /** Added CPU time per model call (mean per invocation / calls), median over repeats, us. */
+    addedCpuUsPerCall: round1(median(addedCpu("augserve"))),
     /** Of the p50 above, what two pass-through wrap hooks alone cost (LangChain's share). */
-    passThroughHooksUsPerCallP50:
-      Math.round(((quantile(withHooks, 0.5) - quantile(without, 0.5)) / calls) * 10) / 10,
+    passThroughHooksUsPerCallP50: round1(median(added("wrapHooks", 0.5))),
+    passThroughHooksCpuUsPerCall: round1(median(addedCpu("wrapHooks"))),
+    withoutUsPerCallP50: round1(median(perRepeat.map((rep) => quantile(rep.without!.wall, 0.5) / calls))),
+    repeats,
+    runsPerArmPerRepeat: iterations,
+    modelCallsPerRun: calls,
   };
+  if (alternatives) {
+    result.alternativesUsPerCallP50 = Object.fromEntries(
+      ["plusAfterAgent", "plusBeforeAfterAgent", "plusAfterModel"].map((name) => [
+        name,
+        round1(median(added(name, 0.5))),
+      ]),
+    );
+  }
   if (json) {
     console.log(JSON.stringify(result));
     return;
   }
   console.log(
-    `middleware overhead: ${iterations} runs per arm, ${calls} model calls per run (instant fake model)`,
+    `middleware overhead: ${repeats} repeats x ${iterations} runs per arm, ${calls} model calls per run (instant fake model)`,
+  );
+  const baselines = perRepeat.map((rep) => round1(quantile(rep.without!.wall, 0.5) / calls));
+  console.log(
+    `  without middleware: p50 ${result.withoutUsPerCallP50} us/call (repeats ${baselines.join(", ")}: how loaded the machine was)`,
   );
   console.log(
-    `  without: p50 ${(quantile(without, 0.5) / calls).toFixed(1)} us/call, p99 ${(quantile(without, 0.99) / calls).toFixed(1)} us/call`,
+    `  added by augserve(): p50 ${result.addedUsPerCallP50} us/call (repeats ${p50.map(round1).join(", ")}; target <= 200), ` +
+      `p99 ${result.addedUsPerCallP99} us/call, CPU ${result.addedCpuUsPerCall} us/call`,
   );
   console.log(
-    `  with:    p50 ${(quantile(withMw, 0.5) / calls).toFixed(1)} us/call, p99 ${(quantile(withMw, 0.99) / calls).toFixed(1)} us/call`,
+    `  of which two pass-through wrap hooks alone (LangChain's cost of any such middleware): p50 ${result.passThroughHooksUsPerCallP50} us/call, CPU ${result.passThroughHooksCpuUsPerCall} us/call`,
   );
-  console.log(
-    `  added:   p50 ${result.addedUsPerCallP50} us/call, p99 ${result.addedUsPerCallP99} us/call (target p50 <= 200)`,
-  );
-  console.log(
-    `  of which two pass-through wrap hooks alone (LangChain's cost of any such middleware): p50 ${result.passThroughHooksUsPerCallP50} us/call`,
-  );
+  if (alternatives) {
+    const alt = result.alternativesUsPerCallP50 as Record<string, number>;
+    console.log(
+      `  alternatives, pass-through, over no middleware: + afterAgent ${alt.plusAfterAgent}, ` +
+        `+ beforeAgent & afterAgent ${alt.plusBeforeAfterAgent}, + afterModel ${alt.plusAfterModel} us/call (p50)`,
+    );
+  }
 }
 
 await main();

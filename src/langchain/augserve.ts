@@ -1,67 +1,52 @@
-/**
- * The integration's core: one AugServe instance owns a scheduler (shared or its own), a predictor, the
- * token calibrator, the A/B assignment, the runs it tracks and their metrics. The middleware and the
- * model wrapper are thin adapters over it.
- */
-import { randomUUID } from "node:crypto";
 import type { BaseMessage } from "@langchain/core/messages";
 import { CallAccounting, callSpec } from "../accounting/index.js";
 import { MetricsPoller } from "../backend/poller.js";
-import type { PredictionContext, Predictor, RunPrediction } from "../predict/types.js";
-import type { CallContext, RunEstimate, RunOutcome, SchedulerApi } from "../scheduler/types.js";
+import type { Predictor } from "../predict/types.js";
+import type { CallContext, RunHandle, SchedulerApi } from "../scheduler/types.js";
+import { armOf, treatmentsOf } from "./ab.js";
 import type { ActiveCall, InvokableModel } from "./call-model.js";
+import { ActiveModelCall, CallDeadlines } from "./call-state.js";
 import { AugServeChatModel } from "./chat-model.js";
 import { defaultPredictor, defaultScheduler } from "./defaults.js";
-import { AugServeTimeoutError } from "./errors.js";
+import { AugServeDrainingError, AugServeIncompleteResponseError, AugServeTimeoutError } from "./errors.js";
 import { type AugServeMetrics, metricsFor } from "./metrics.js";
 import { type AugServeMiddleware, buildMiddleware } from "./middleware.js";
-import { CallObserver, readUsage, toolCallCount } from "./observer.js";
+import { CallObserver, readUsage } from "./observer.js";
 import { type AugServeOptions, parseAugServeOptions, type ResolvedAugServeOptions } from "./options.js";
-import { type AbReport, type ArmName, buildReport, type RunRecord, type Treatment } from "./report.js";
+import {
+  type AbReport,
+  type AgentRunOutcome,
+  type ArmName,
+  buildReport,
+  type RunRecord,
+  type Treatment,
+} from "./report.js";
+import { isIncomplete } from "./responses.js";
+import { RunBook } from "./run-book.js";
+import {
+  type BeginRunInput,
+  type ModelCallInput,
+  newRunId,
+  predictionContextOf,
+  toEstimate,
+} from "./run-inputs.js";
 import { TrackedRun } from "./run-state.js";
-import { hashUnit } from "./stats.js";
-import { type BindableTool, conversationOf, toolInfo } from "./tokens.js";
+import { conversationOf } from "./tokens.js";
 
-/** Finished runs kept for `report()`; older ones are dropped first. */
-const MAX_RECORDS = 100_000;
+/** The default reading of a call's result: it is the model's message. */
+const asMessage = (result: unknown) => result as BaseMessage;
 
-/** What a run is begun with. */
-export interface BeginRunInput {
-  /** Stable id; generated when absent. */
-  runId?: string;
-  /** The conversation's thread id (the default A/B key). */
-  threadId?: string;
-  messages: readonly BaseMessage[];
-  tools: readonly BindableTool[];
-  /** Aborting it ends the run as `"aborted"` and aborts its queued and running calls. */
-  signal?: AbortSignal;
-  /** When the run arrived (`performance.now()` ms), if before this call. @default now */
-  arrivalMs?: number;
-}
-
-/** What one model call is made of. */
-export interface ModelCallInput {
-  messages: readonly BaseMessage[];
-  tools: readonly BindableTool[];
-  /** Key of the per-model token ratio. */
-  modelName: string;
-}
-
-function textOf(message: BaseMessage): string {
-  return typeof message.content === "string" ? message.content : message.text;
-}
-
-function toEstimate(p: RunPrediction): RunEstimate {
-  return {
-    remainingToolRounds: p.remainingToolRounds,
-    outputTokensPerCall: p.outputTokensPerCall,
-    finalOutputTokens: p.finalOutputTokens,
-    toolLatencyMs: p.toolLatencyMs,
-  };
-}
+/** The message of the error @langchain/core throws when a streamed call produced no chunk at all. */
+const EMPTY_RESPONSE = "Received empty response from chat model call.";
+const isEmptyResponseError = (error: unknown) => error instanceof Error && error.message === EMPTY_RESPONSE;
 
 /** The clock of run metrics, ms. */
 const now = () => performance.now();
+
+/** A run's end as the scheduler sees it: an abandoned run is no failure of the server, so it reads as aborted. */
+function schedulerOutcome(outcome: AgentRunOutcome): "ok" | "error" | "aborted" {
+  return outcome === "abandoned" ? "aborted" : outcome;
+}
 
 /**
  * An AugServe instance. Create it with {@link createAugServe}; use {@link AugServe.middleware} with
@@ -77,19 +62,27 @@ export class AugServe {
   readonly #untrack: (() => void) | undefined;
   readonly #poller: MetricsPoller | undefined;
   readonly #policy: string;
-  readonly #runs = new Map<string, TrackedRun>();
-  #records: RunRecord[] = [];
+  readonly #book: RunBook;
+  readonly #deadlines: CallDeadlines;
+  /**
+   * The SLO each run overrides the scheduler's with: only an SLO given in these options (the scheduler
+   * validates an override on every `beginRun`; without one, its own SLO, 2000 ms / 100 ms per token by
+   * default as here, applies).
+   */
+  readonly #runSlo: { slo?: ResolvedAugServeOptions["slo"] };
   #middleware: AugServeMiddleware | undefined;
-  #lastSweepMs = now();
 
   constructor(options?: AugServeOptions) {
     this.options = parseAugServeOptions(options);
+    this.#runSlo = options?.slo === undefined ? {} : { slo: this.options.slo };
     this.scheduler = this.options.scheduler ?? defaultScheduler();
     this.predictor = this.options.predictor ?? defaultPredictor();
     this.#accounting = new CallAccounting({
       charsPerToken: this.options.charsPerToken,
       ratioAlpha: this.options.tokenRatioAlpha,
     });
+    this.#deadlines = new CallDeadlines(this.options.callTimeoutMs);
+    this.#book = new RunBook(this.options.runIdleTimeoutMs, (run) => this.endRun(run, "abandoned"));
     this.#policy = this.scheduler.snapshot().policy;
     if (this.options.registry !== null) {
       this.#metrics = metricsFor(this.options.registry, this.options.metricsPrefix);
@@ -119,77 +112,85 @@ export class AugServe {
    * @example const model = aug.wrap(new ChatOpenAI({ model: "llama", configuration: { baseURL } }));
    */
   wrap(model: InvokableModel): AugServeChatModel {
+    // Wrapping a model this scheduler already schedules would queue each call twice (and, under a small
+    // budget, wait on itself): hand the existing wrapper back.
+    if (model instanceof AugServeChatModel && model.augserve.scheduler === this.scheduler) return model;
     return new AugServeChatModel(model, this);
   }
 
   /** Ends the run `runId` (idempotent; unknown ids are ignored). For runs named by `augserveRunId`. */
-  endRunById(runId: string, outcome: RunOutcome = "ok"): void {
-    const run = this.#runs.get(runId);
+  endRunById(runId: string, outcome: AgentRunOutcome = "ok"): void {
+    const run = this.#book.get(runId);
     if (run !== undefined) this.endRun(run, outcome);
   }
 
   /** Treatment of each arm, from the A/B mode. */
   get treatments(): Record<ArmName, Treatment> {
-    switch (this.options.abTest?.mode) {
-      case "aa-plain":
-        return { control: "plain", treatment: "plain" };
-      case "aa-scheduled":
-        return { control: "scheduled", treatment: "scheduled" };
-      default:
-        return { control: "plain", treatment: "scheduled" };
-    }
+    return treatmentsOf(this.options.abTest);
   }
 
   /** The arm of a run: deterministic and sticky (a hash of the seed and the key). */
   assignArm(runId: string, threadId: string | undefined): ArmName {
-    const ab = this.options.abTest;
-    if (ab === undefined) return "treatment";
-    const key = ab.key === "thread" && threadId !== undefined ? `t:${threadId}` : `r:${runId}`;
-    return hashUnit(`${ab.seed}|${key}`) < ab.fraction ? "treatment" : "control";
+    return armOf(this.options.abTest, runId, threadId);
   }
 
   /** A tracked run by id, if it is still running. */
   getRun(runId: string): TrackedRun | undefined {
-    return this.#runs.get(runId);
+    return this.#book.get(runId);
   }
 
-  /** Begins a run: assigns its arm and, in a scheduled arm, begins it in the scheduler with Stage I predictions. */
+  /**
+   * Begins a run: assigns its arm and, in a scheduled arm, begins it in the scheduler with Stage I
+   * predictions, its service class and its fairness key. Throws `AugServeDrainingError` after `drain()`.
+   */
   beginRun(input: BeginRunInput): TrackedRun {
-    this.#sweepIdle();
-    const id = input.runId ?? randomUUID();
+    if (this.#book.draining) throw new AugServeDrainingError();
+    const id = input.runId ?? newRunId();
     const arm = this.assignArm(id, input.threadId);
-    const system: string[] = [];
-    const user: string[] = [];
-    for (const m of input.messages) {
-      const type = m.getType();
-      if (type === "system") system.push(textOf(m));
-      else if (type === "human") user.push(textOf(m));
-    }
-    const promptTokens = this.#accounting.runPromptTokens(conversationOf(input.messages, input.tools));
-    const context: PredictionContext = {
-      systemPrompt: system.join("\n"),
-      userPrompt: user.join("\n"),
-      tools: input.tools.map((t) => toolInfo(t).schema),
-      toolRoundsDone: 0,
-      promptTokens,
-    };
-    let handle: TrackedRun["handle"];
+    const context = predictionContextOf(input.messages, input.tools, this.options.charsPerToken);
+    const promptTokens = context.promptTokens ?? 0;
+    let handle: RunHandle | undefined;
     if (this.treatments[arm] === "scheduled") {
       const estimate = toEstimate(this.predictor.predict(context));
       handle = this.scheduler.beginRun({
         runId: id,
         features: { ...estimate, promptTokens },
-        slo: this.options.slo,
+        ...this.#runSlo,
+        ...(input.priorityClass !== undefined ? { priorityClass: input.priorityClass } : {}),
+        ...(input.tenant !== undefined ? { tenant: input.tenant } : {}),
       });
     }
-    const run = new TrackedRun(id, arm, handle, context, input.arrivalMs ?? now());
-    this.#runs.set(id, run);
+    const run = new TrackedRun(id, arm, handle, context, input.arrivalMs ?? now(), input.threadId);
+    this.#book.track(run);
     if (input.signal !== undefined) {
       const signal = input.signal;
       if (signal.aborted) this.endRun(run, "aborted");
-      else signal.addEventListener("abort", () => this.endRun(run, "aborted"), { once: true });
+      else {
+        const onAbort = () => this.endRun(run, "aborted");
+        signal.addEventListener("abort", onAbort, { once: true });
+        run.onEnd(() => signal.removeEventListener("abort", onAbort));
+      }
     }
     return run;
+  }
+
+  /**
+   * A run that ended at a final answer goes on (an `afterModel` hook sent the agent back to the model): it is
+   * tracked again, and its next segment is a new run for the scheduler (its record is replaced at its end).
+   */
+  reopenRun(run: TrackedRun): void {
+    if (!run.ended) return;
+    let handle: RunHandle | undefined;
+    if (run.handle !== undefined) {
+      const prediction = this.predictor.predict({ ...run.context, toolRoundsDone: run.toolRoundsDone });
+      handle = this.scheduler.beginRun({
+        runId: run.nextSegmentId(),
+        features: { ...toEstimate(prediction), promptTokens: run.context.promptTokens ?? 0 },
+        ...this.#runSlo,
+      });
+    }
+    run.reopen(handle);
+    this.#book.track(run);
   }
 
   /**
@@ -197,35 +198,22 @@ export class AugServe {
    * observer, signal and priority, and reports first token, tokens and usage. The budget is released
    * exactly once by the scheduler whether `invoke` resolves, throws, is aborted or times out.
    */
-  async callModel<T extends BaseMessage>(
+  async callModel<T>(
     run: TrackedRun,
     input: ModelCallInput,
     invoke: (call: ActiveCall) => Promise<T>,
     signal?: AbortSignal,
+    messageOf: (result: T) => BaseMessage | undefined = asMessage,
   ): Promise<T> {
     // The next call means the previous tool round is over, whatever the tool hooks saw.
     this.#closeToolPhase(run);
     // What the scheduler is told comes from what this client observes, as in the virtual bench (src/accounting).
     const planned = this.#accounting.plan(run, input.modelName, conversationOf(input.messages, input.tools));
-    // One timer per call (cheaper than AbortSignal.timeout + AbortSignal.any on the hot path).
+    // The call's own signal follows the caller's and aborts at the time-out: one controller and one listener
+    // per call (`AbortSignal.any` costs 20 to 50 us a call here, more than everything else).
     const timeoutMs = this.options.callTimeoutMs;
-    const timeout = timeoutMs > 0 ? new AbortController() : undefined;
-    // A TimeoutError reason tells the scheduler that the call failed (a stalled server is pressure for the
-    // budget controller), where a caller's abort is not.
-    const timer =
-      timeout === undefined
-        ? undefined
-        : setTimeout(
-            () => timeout.abort(new DOMException(`callTimeoutMs=${timeoutMs} ms passed`, "TimeoutError")),
-            timeoutMs,
-          );
-    timer?.unref?.();
-    const callSignal =
-      timeout === undefined
-        ? signal
-        : signal === undefined
-          ? timeout.signal
-          : AbortSignal.any([signal, timeout.signal]);
+    const active = new ActiveModelCall(signal, this.#deadlines, () => new CallObserver({ onChunk }));
+    const callSignal = active.signal;
     const queuedAt = now();
     let admittedAt: number | undefined;
     let chunks = 0;
@@ -238,13 +226,13 @@ export class AugServe {
       ctx?.onFirstToken();
       this.#metrics?.callTtft.observe({ policy, arm }, (t - (admittedAt ?? t)) / 1000);
     };
-    const observer = new CallObserver({
-      onChunk: () => {
-        if (chunks === 0) onFirst();
-        chunks += 1;
-        ctx?.onTokens(1);
-      },
-    });
+    // The observer is made only when a call streams (a callback handler switches LangChain's callback
+    // machinery on for the call).
+    const onChunk = () => {
+      if (chunks === 0) onFirst();
+      chunks += 1;
+      ctx?.onTokens(1);
+    };
     const execute = async (context: CallContext | undefined): Promise<T> => {
       ctx = context;
       admittedAt = now();
@@ -252,79 +240,137 @@ export class AugServe {
       run.callsInFlight += 1;
       this.#metrics?.recordAdmission(policy, arm, admittedAt - queuedAt);
       try {
-        const message = await invoke({
-          observer,
-          signal: context?.signal ?? callSignal,
-          priority: this.options.serverPriority ? context?.priority : undefined,
+        if (this.options.serverPriority) active.priority = context?.priority;
+        const result = await invoke(active).catch((error: unknown) => {
+          // @langchain/core's plain Error for a stream cut before its first chunk: the same failure as a
+          // stream cut later, so the same typed error.
+          if (isEmptyResponseError(error))
+            throw new AugServeIncompleteResponseError(input.modelName, 0, { cause: error });
+          throw error;
         });
+        const observer = active.observed;
+        const message = messageOf(result) ?? observer?.lastMessage;
+        // A cut stream fails the call here, inside the admission: the scheduler counts a failure and the
+        // predictor learns nothing from a run that did not really finish.
+        if (isIncomplete(message, observer?.lastGenerationInfo))
+          throw new AugServeIncompleteResponseError(input.modelName, message?.text.length ?? 0);
         if (chunks === 0) onFirst();
         const usage = readUsage(message);
-        const outputTokens = usage.outputTokens ?? Math.max(chunks, Math.ceil(message.text.length / 4));
+        const outputTokens =
+          usage.outputTokens ?? Math.max(chunks, Math.ceil((message?.text.length ?? 0) / 4));
         context?.setResult({
           outputTokens,
           ...(usage.promptTokens !== undefined ? { promptTokens: usage.promptTokens } : {}),
           ...(usage.cachedPromptTokens !== undefined ? { cachedPromptTokens: usage.cachedPromptTokens } : {}),
         });
         this.#accounting.settle(run, planned, { ...usage, outputTokens });
-        run.recordCall(outputTokens, toolCallCount(message), now());
-        return message;
+        const toolCalls = (message as { tool_calls?: unknown[] } | undefined)?.tool_calls?.length ?? 0;
+        run.recordCall(outputTokens, toolCalls, now());
+        return result;
       } finally {
         run.callsInFlight -= 1;
         run.modelMs += now() - (admittedAt ?? now());
       }
     };
+    run.callsActive += 1;
     try {
       const result =
         run.handle === undefined
           ? await execute(undefined)
-          : await run.handle.call(callSpec(planned), execute, callSignal ? { signal: callSignal } : {});
+          : await run.handle.call(callSpec(planned), execute, { signal: callSignal });
       this.#metrics?.calls.inc({ policy, arm, outcome: "ok" });
-      this.#refreshEstimate(run);
+      // A final answer ends the run: nothing is left to re-predict.
+      if (run.calls.at(-1)?.toolCalls !== 0) this.#refreshEstimate(run);
       return result;
     } catch (error) {
-      const timedOut = timeout?.signal.aborted === true && signal?.aborted !== true;
+      const timedOut = callSignal.aborted && signal?.aborted !== true;
       const outcome = timedOut ? "timeout" : signal?.aborted ? "aborted" : "error";
       this.#metrics?.calls.inc({ policy, arm, outcome });
       if (timedOut) throw new AugServeTimeoutError(timeoutMs, admittedAt === undefined);
       throw error;
     } finally {
-      if (timer !== undefined) clearTimeout(timer);
+      run.callsActive -= 1;
+      run.lastActivityMs = now();
+      active.dispose();
     }
+  }
+
+  /** The model asked for tool calls: the run enters its tool phase (it holds no budget while tools run). */
+  parkRun(run: TrackedRun): void {
+    if (run.park(now())) this.#parkHandle(run);
   }
 
   /** A tool call of the run starts; the first of a round parks the run. */
-  toolStarted(run: TrackedRun, tool: string): void {
-    if (run.toolStarted(now())) {
-      run.handle?.park({
-        tools: [tool],
-        expectedLatencyMs: this.predictor.predict(run.context).toolLatencyMs,
-      });
+  toolStarted(run: TrackedRun): void {
+    if (run.toolStarted(now())) this.#parkHandle(run);
+  }
+
+  /**
+   * A tool call finished or threw (`exits`: its result is one the agent ends on); the last of a round
+   * unparks the run.
+   */
+  toolFinished(run: TrackedRun, tool: string, latencyMs: number, toolCallId?: string, exits = false): void {
+    this.predictor.learnToolLatency(tool, latencyMs);
+    if (run.toolFinished(now(), toolCallId, exits)) this.#closeToolPhase(run);
+  }
+
+  /**
+   * Ends a run (idempotent): the scheduler forgets it, the predictor learns its truth (`"ok"` only), its
+   * record and metrics are written. A run that continued after a final answer replaces its record.
+   */
+  endRun(run: TrackedRun, outcome: AgentRunOutcome): void {
+    if (!run.markEnded(outcome)) return;
+    this.#closeToolPhase(run);
+    run.handle?.end(schedulerOutcome(outcome));
+    const record = run.record(outcome, now(), this.options.slo);
+    this.#book.finish(run, record);
+    // A continued run was counted once already: Prometheus counters cannot take a count back.
+    if (!run.reported) {
+      run.reported = true;
+      if (outcome === "ok") this.predictor.learnRun({ ...run.context, toolRoundsDone: 0 }, run.observation());
+      this.#metrics?.recordRun(record, run.handle === undefined ? "none" : this.#policy);
     }
   }
 
-  /** A tool call finished or threw; the last of a round unparks the run. */
-  toolFinished(run: TrackedRun, tool: string, latencyMs: number): void {
-    this.predictor.learnToolLatency(tool, latencyMs);
-    if (run.toolFinished(now())) this.#closeToolPhase(run);
+  /**
+   * Resolves when this instance tracks no run (every run ended, was aborted or was swept as abandoned); at
+   * once when it tracks none now. Like p-queue's `onIdle()`.
+   * @example await aug.onIdle(); // every agent run that used this instance is over
+   */
+  onIdle(): Promise<void> {
+    return this.#book.onIdle();
   }
 
-  /** Ends a run (idempotent): the scheduler forgets it, the predictor learns its truth, its metrics are recorded. */
-  endRun(run: TrackedRun, outcome: RunOutcome): void {
-    if (!run.markEnded()) return;
-    this.#closeToolPhase(run);
-    this.#runs.delete(run.id);
-    run.handle?.end(outcome);
-    if (outcome === "ok") this.predictor.learnRun({ ...run.context, toolRoundsDone: 0 }, run.observation());
-    const record = run.record(outcome, now(), this.options.slo);
-    if (this.#records.length >= MAX_RECORDS) this.#records = this.#records.slice(MAX_RECORDS / 10);
-    this.#records.push(record);
-    this.#metrics?.recordRun(record, run.handle === undefined ? "none" : this.#policy);
+  /**
+   * Graceful shutdown: from now on a new run is refused (its first model call throws
+   * `AugServeDrainingError`), while runs already begun go on, their tool phases and follow-up calls
+   * included; resolves when the last has ended (`onIdle()`). Call `close()` afterwards.
+   * @example process.on("SIGTERM", async () => { server.close(); await aug.drain(); aug.close(); });
+   */
+  drain(): Promise<void> {
+    this.#book.drain();
+    return this.#book.onIdle();
+  }
+
+  /** True after `drain()`. */
+  get draining(): boolean {
+    return this.#book.draining;
+  }
+
+  /**
+   * Ends, as `"abandoned"`, every run with no model or tool call under way and no activity for
+   * `runIdleTimeoutMs` (its invocation stopped where the middleware could not see, e.g. an interrupt that was
+   * never resumed). Runs on an unref'd timer while runs are tracked; call it to sweep at once.
+   * Returns the number of runs swept.
+   */
+  sweep(): number {
+    return this.#book.sweep();
   }
 
   /** Both arms' metrics side by side, with confidence intervals and the noise-floor verdict. */
   report(): AbReport {
     const ab = this.options.abTest;
-    return buildReport(this.#records, {
+    return buildReport(this.#book.records, {
       mode: ab?.mode ?? "off",
       fraction: ab?.fraction ?? 1,
       slo: this.options.slo,
@@ -335,12 +381,12 @@ export class AugServe {
 
   /** Finished-run records (copies), e.g. for custom analysis. */
   records(): RunRecord[] {
-    return this.#records.map((r) => ({ ...r }));
+    return this.#book.records.map((r) => ({ ...r }));
   }
 
   /** Drops the finished-run records (e.g. after a warm-up). */
   resetRecords(): void {
-    this.#records = [];
+    this.#book.resetRecords();
   }
 
   /** The learned ratio of reported to estimated prompt tokens of a model (1 before any usage was seen). */
@@ -350,24 +396,24 @@ export class AugServe {
 
   /** Runs being tracked now. */
   get activeRuns(): number {
-    return this.#runs.size;
+    return this.#book.size;
   }
 
-  /** Stops the metrics poller and removes this instance's scheduler from the gauges. Running runs go on. */
+  /**
+   * Stops the metrics poller and the sweep timer and removes this instance's scheduler from the gauges.
+   * Running runs go on (use `drain()` first to wait for them).
+   */
   close(): void {
     this.#poller?.stop();
     this.#untrack?.();
+    this.#book.stop();
+    this.#deadlines.stop();
   }
 
-  /** Ends runs idle for longer than `runIdleTimeoutMs` (at most one pass a minute). */
-  #sweepIdle(): void {
-    const t = now();
-    if (t - this.#lastSweepMs < 60_000) return;
-    this.#lastSweepMs = t;
-    for (const run of [...this.#runs.values()]) {
-      if (run.callsInFlight === 0 && t - run.lastActivityMs > this.options.runIdleTimeoutMs)
-        this.endRun(run, "error");
-    }
+  #parkHandle(run: TrackedRun): void {
+    if (run.handle === undefined) return;
+    const expectedLatencyMs = run.expectedToolLatencyMs ?? this.predictor.predict(run.context).toolLatencyMs;
+    run.handle.park({ expectedLatencyMs });
   }
 
   #closeToolPhase(run: TrackedRun): void {
@@ -379,6 +425,7 @@ export class AugServe {
   #refreshEstimate(run: TrackedRun): void {
     if (run.handle === undefined) return;
     const prediction = this.predictor.predict({ ...run.context, toolRoundsDone: run.toolRoundsDone });
+    run.expectedToolLatencyMs = prediction.toolLatencyMs;
     run.handle.updateEstimate(toEstimate(prediction));
   }
 }

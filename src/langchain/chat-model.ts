@@ -4,43 +4,52 @@
  *
  * A call joins the run named by `configurable.augserveRunId` (or `metadata.augserveRunId`), begun on its
  * first call and ended by `AugServe.endRun()`/`endRunById()`; without one, each call is its own run.
- * `bindTools`, `withConfig`, `withStructuredOutput`, streaming and call options all reach the wrapped
- * model; chunks (tool-call deltas included) are yielded as the wrapped model yields them.
+ * `bindTools`, `withConfig`, streaming and call options reach the wrapped model; chunks (tool-call deltas
+ * included) are yielded as the wrapped model yields them. `withStructuredOutput` is the wrapped model's own,
+ * scheduled. `invoke` returns an `AIMessageChunk`, as its type says (ChatOpenAI's own `invoke` returns an
+ * `AIMessage` typed as a chunk); `instanceof AIMessage` holds for it too.
  */
-import type { BaseLanguageModelInput } from "@langchain/core/language_models/base";
+import type {
+  BaseLanguageModelInput,
+  StructuredOutputMethodOptions,
+} from "@langchain/core/language_models/base";
 import {
   BaseChatModel,
   type BaseChatModelCallOptions,
   type BindToolsInput,
 } from "@langchain/core/language_models/chat_models";
-import {
-  type AIMessageChunk,
-  type BaseMessage,
-  coerceMessageLikeToMessage,
-  HumanMessage,
-} from "@langchain/core/messages";
+import type { AIMessageChunk, BaseMessage } from "@langchain/core/messages";
 import type { ChatResult } from "@langchain/core/outputs";
+import { Runnable } from "@langchain/core/runnables";
+import type { SerializableSchema } from "@langchain/core/utils/standard_schema";
+import type { InteropZodType } from "@langchain/core/utils/types";
+import { describeValue } from "../scheduler/validate.js";
 import type { AugServe } from "./augserve.js";
 import type { ActiveCall, InvokableModel } from "./call-model.js";
+import { AugServeInvalidModelError } from "./errors.js";
 import { decorateOptions, willStream } from "./observer.js";
 import { withPriority } from "./priority.js";
-import type { TrackedRun } from "./run-state.js";
+import { toChunk } from "./responses.js";
+import { hasStructuredOutput, ScheduledStructuredOutput } from "./structured.js";
 import type { BindableTool } from "./tokens.js";
+import { endCallRun, modelNameOf, runForCall, toMessages } from "./wrapper-runs.js";
 
-/** The key a call's `configurable` or `metadata` carries its run id under. */
-export const RUN_ID_KEY = "augserveRunId";
+export { RUN_ID_KEY } from "./wrapper-runs.js";
 
-function toMessages(input: BaseLanguageModelInput): BaseMessage[] {
-  if (typeof input === "string") return [new HumanMessage(input)];
-  if (Array.isArray(input)) return input.map((m) => coerceMessageLikeToMessage(m));
-  const value = input as { toChatMessages?: () => BaseMessage[] };
-  return typeof value.toChatMessages === "function" ? value.toChatMessages() : [];
-}
+/** A structured-output schema: a Zod schema, a Standard Schema, or a JSON schema object. */
+type StructuredSchema<RunOutput> =
+  | InteropZodType<RunOutput>
+  | SerializableSchema<RunOutput>
+  | Record<string, unknown>;
 
-function modelNameOf(model: unknown): string {
-  const m = model as { model?: unknown; _llmType?: () => string };
-  if (typeof m.model === "string") return m.model;
-  return typeof m._llmType === "function" ? m._llmType() : "unknown";
+/** Throws `AugServeInvalidModelError` unless `model` can be invoked like a chat model. */
+export function assertInvokableModel(model: unknown): asserts model is InvokableModel {
+  const invokable =
+    (typeof model === "object" || typeof model === "function") &&
+    model !== null &&
+    typeof (model as { invoke?: unknown }).invoke === "function" &&
+    (model instanceof BaseChatModel || Runnable.isRunnable(model));
+  if (!invokable) throw new AugServeInvalidModelError(describeValue(model));
 }
 
 /** A `BaseChatModel` that delegates to another and schedules its calls. Create it with `withAugServe`. */
@@ -51,6 +60,7 @@ export class AugServeChatModel extends BaseChatModel {
   readonly #modelName: string;
 
   constructor(inner: InvokableModel, aug: AugServe, tools: readonly BindableTool[] = [], modelName?: string) {
+    assertInvokableModel(inner);
     super({});
     this.#inner = inner;
     this.#aug = aug;
@@ -61,6 +71,11 @@ export class AugServeChatModel extends BaseChatModel {
   /** The wrapped model. */
   get wrapped(): InvokableModel {
     return this.#inner;
+  }
+
+  /** The AugServe instance that schedules this model's calls. */
+  get augserve(): AugServe {
+    return this.#aug;
   }
 
   override _llmType(): string {
@@ -85,12 +100,42 @@ export class AugServeChatModel extends BaseChatModel {
     );
   }
 
+  /**
+   * The wrapped model's `withStructuredOutput(schema, config)`, each call scheduled: the request is the one
+   * the wrapped model makes (ChatOpenAI sends `response_format` for `method: "jsonSchema"`), and the result
+   * is what it returns.
+   */
+  override withStructuredOutput<RunOutput extends Record<string, unknown> = Record<string, unknown>>(
+    outputSchema: StructuredSchema<RunOutput>,
+    config?: StructuredOutputMethodOptions<false>,
+  ): Runnable<BaseLanguageModelInput, RunOutput>;
+  override withStructuredOutput<RunOutput extends Record<string, unknown> = Record<string, unknown>>(
+    outputSchema: StructuredSchema<RunOutput>,
+    config?: StructuredOutputMethodOptions<true>,
+  ): Runnable<BaseLanguageModelInput, { raw: BaseMessage; parsed: RunOutput }>;
+  override withStructuredOutput<RunOutput extends Record<string, unknown> = Record<string, unknown>>(
+    schema: StructuredSchema<RunOutput>,
+    config?: StructuredOutputMethodOptions<boolean>,
+  ):
+    | Runnable<BaseLanguageModelInput, RunOutput>
+    | Runnable<BaseLanguageModelInput, { raw: BaseMessage; parsed: RunOutput }> {
+    const inner = this.#inner;
+    if (!hasStructuredOutput(inner))
+      throw new TypeError("The wrapped model does not support withStructuredOutput()");
+    return new ScheduledStructuredOutput<RunOutput>(
+      this.#aug,
+      inner,
+      (model) => model.withStructuredOutput(schema, config),
+      this.#modelName,
+    );
+  }
+
   override async invoke(
     input: BaseLanguageModelInput,
     options?: BaseChatModelCallOptions,
   ): Promise<AIMessageChunk> {
     const messages = toMessages(input);
-    const { run, ephemeral } = this.#runFor(messages, options);
+    const { run, ephemeral } = runForCall(this.#aug, messages, this.#tools, options);
     try {
       const result = await this.#aug.callModel(
         run,
@@ -102,10 +147,10 @@ export class AugServeChatModel extends BaseChatModel {
         },
         options?.signal,
       );
-      if (ephemeral) this.#aug.endRun(run, "ok");
-      return result;
+      endCallRun(this.#aug, run, ephemeral, true, options?.signal);
+      return toChunk(result);
     } catch (error) {
-      if (ephemeral) this.#aug.endRun(run, options?.signal?.aborted ? "aborted" : "error");
+      endCallRun(this.#aug, run, ephemeral, false, options?.signal);
       throw error;
     }
   }
@@ -115,7 +160,7 @@ export class AugServeChatModel extends BaseChatModel {
     options?: BaseChatModelCallOptions,
   ): AsyncGenerator<AIMessageChunk> {
     const messages = toMessages(input);
-    const { run, ephemeral } = this.#runFor(messages, options);
+    const { run, ephemeral } = runForCall(this.#aug, messages, this.#tools, options);
     // The scheduler holds the call's budget until `finished` settles, i.e. while the stream is consumed.
     let finish!: (message: AIMessageChunk) => void;
     let abandon!: (error: unknown) => void;
@@ -136,7 +181,7 @@ export class AugServeChatModel extends BaseChatModel {
       },
       options?.signal,
     );
-    let outcome: "ok" | "error" | "aborted" = "error";
+    let ok = false;
     try {
       const call = await Promise.race([admitted, settled]);
       if (!("observer" in call)) throw new Error("augserve: call settled before admission");
@@ -154,16 +199,16 @@ export class AugServeChatModel extends BaseChatModel {
         abandon(error);
         throw error;
       } finally {
-        // Also reached when the consumer stops early: the call ends and its budget is released.
+        // Also reached when the consumer stops early: the call ends and its budget is released. A stream cut
+        // before its end (no finish reason) fails the call there, after its chunks were yielded.
         if (aggregate !== undefined) finish(aggregate);
         else abandon(new Error("augserve: stream ended without a chunk"));
       }
       await settled;
-      outcome = "ok";
+      ok = true;
     } finally {
       settled.catch(() => {});
-      if (ephemeral)
-        this.#aug.endRun(run, outcome === "ok" ? "ok" : options?.signal?.aborted ? "aborted" : "error");
+      endCallRun(this.#aug, run, ephemeral, ok, options?.signal);
     }
   }
 
@@ -176,20 +221,5 @@ export class AugServeChatModel extends BaseChatModel {
     return call.priority === undefined
       ? this.#inner
       : (withPriority(this.#inner, call.priority) as InvokableModel);
-  }
-
-  #runFor(
-    messages: BaseMessage[],
-    options: BaseChatModelCallOptions | undefined,
-  ): { run: TrackedRun; ephemeral: boolean } {
-    const id = options?.configurable?.[RUN_ID_KEY] ?? options?.metadata?.[RUN_ID_KEY];
-    const threadId = options?.configurable?.thread_id;
-    const common = {
-      messages,
-      tools: this.#tools,
-      ...(typeof threadId === "string" ? { threadId } : {}),
-    };
-    if (typeof id !== "string") return { run: this.#aug.beginRun(common), ephemeral: true };
-    return { run: this.#aug.getRun(id) ?? this.#aug.beginRun({ ...common, runId: id }), ephemeral: false };
   }
 }

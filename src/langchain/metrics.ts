@@ -63,7 +63,7 @@ export class AugServeMetrics {
     });
     this.runs = new Counter({
       name: `${prefix}runs_total`,
-      help: "Agent runs finished, by outcome.",
+      help: "Agent runs finished, by outcome (ok, error, aborted, abandoned).",
       labelNames: [...labelNames, "outcome"],
       registers,
     });
@@ -103,7 +103,7 @@ export class AugServeMetrics {
   /** Records a finished run. */
   recordRun(record: RunRecord, policy: string): void {
     const labels = { policy, arm: record.arm };
-    this.runs.inc({ ...labels, outcome: record.ok ? "ok" : "error" });
+    this.runs.inc({ ...labels, outcome: record.outcome });
     this.slo.inc({ ...labels, result: record.sloMet ? "met" : "missed" });
     this.e2e.observe(labels, record.e2eMs / 1000);
     if (record.ttftMs !== null) this.ttft.observe(labels, record.ttftMs / 1000);

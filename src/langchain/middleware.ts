@@ -6,51 +6,29 @@
  * const agent = createAgent({ model, tools, middleware: [augserve()] });
  * ```
  *
- * Only two hooks, `wrapModelCall` and `wrapToolCall`, because every other hook costs the agent a graph
- * step or a state channel on every call (measured on this machine: `beforeAgent` + `afterAgent` add ~4x,
- * a `stateSchema` ~3x the cost of the two wrap hooks; see docs/langchain.md). So:
- * - the first model call of an invocation begins the run (Stage I predictions from the system prompt,
- *   the user's messages and the bound tools' schemas, which this hook is the first to see);
- * - an invocation is recognised by its last user message (LangGraph gives every message an id);
- * - a model response without tool calls is the final answer: the run ends there, the predictor learns
- *   its true counts, and its metrics are recorded; an error or the run's abort signal also ends it.
+ * Two wrap hooks and no graph node: every node hook (`beforeAgent`, `afterAgent`, `afterModel`) costs the
+ * agent a graph step per invocation or per call, more than the whole middleware's budget (see
+ * docs/langchain.md, "Overhead"). Run boundaries come from the invocation the hooks run in and from the
+ * signals of its graph steps (`lifecycle.ts`); the model call's abort signal, its first-token observer and
+ * (with `serverPriority`) its priority reach the model through the request's `modelSettings`, which the agent
+ * binds to the model with the tools, so the agent's model, profile and structured-output strategy stay its own.
  */
-import { type BaseMessage, ToolMessage } from "@langchain/core/messages";
+import { ToolMessage } from "@langchain/core/messages";
 import type { ToolCall } from "@langchain/core/messages/tool";
 import { createMiddleware, ToolInvocationError } from "langchain";
 import type { AugServe } from "./augserve.js";
-import { CallBoundModel } from "./call-model.js";
-import { toolCallCount } from "./observer.js";
-import type { TrackedRun } from "./run-state.js";
+import { type ActiveCall, bindCall } from "./call-model.js";
+import { AugServeChatModel } from "./chat-model.js";
+import { readInvocation } from "./invocation.js";
+import { InvocationRuns } from "./lifecycle.js";
+import { AugServeContextSchema } from "./options.js";
+import { withPriority } from "./priority.js";
+import { type ResponseView, readResponse } from "./responses.js";
+import { downloadsTokenizer } from "./token-counts.js";
 import type { BindableTool } from "./tokens.js";
 
 /** Name of the middleware in the agent graph. */
 export const AUGSERVE_MIDDLEWARE_NAME = "augserve";
-
-/** Run keys of messages without an id (object identity), so that such invocations are still told apart. */
-const anonymousKeys = new WeakMap<BaseMessage, string>();
-let anonymous = 0;
-
-/** The key of an agent invocation: its thread and its last user message. */
-function invocationKey(messages: readonly BaseMessage[], threadId: string | undefined): string {
-  let user: BaseMessage | undefined;
-  for (let i = messages.length - 1; i >= 0; i--) {
-    if (messages[i]!.getType() === "human") {
-      user = messages[i];
-      break;
-    }
-  }
-  if (user === undefined) return `${threadId ?? ""}#none`;
-  let id = user.id;
-  if (id === undefined) {
-    id = anonymousKeys.get(user);
-    if (id === undefined) {
-      id = `anon-${++anonymous}`;
-      anonymousKeys.set(user, id);
-    }
-  }
-  return `${threadId ?? ""}#${id}`;
-}
 
 function modelNameOf(model: unknown): string {
   const m = model as { model?: unknown; modelName?: unknown; _llmType?: () => string };
@@ -63,18 +41,22 @@ function modelNameOf(model: unknown): string {
 const BUBBLE_UP = new Set(["GraphInterrupt", "NodeInterrupt", "ParentCommand", "GraphBubbleUp"]);
 
 /**
- * With any `wrapToolCall` middleware present, LangChain's ToolNode stops turning tool exceptions into
- * error ToolMessages and makes them fatal. To leave the agent's behaviour as it is without the
- * middleware, a tool's exception becomes the ToolMessage the agent's default handler would have made.
+ * `toolErrors: "message"`: the error ToolMessage the agent's default handler makes without middleware, or
+ * undefined for what must pass through (an abort, LangGraph control flow, a tool-input error LangChain
+ * handles itself).
  */
-function toolErrorMessage(error: unknown, call: ToolCall, signal: AbortSignal | undefined): ToolMessage {
+function toolErrorMessage(
+  error: unknown,
+  call: ToolCall,
+  signal: AbortSignal | undefined,
+): ToolMessage | undefined {
   const name = (error as { name?: unknown } | null)?.name;
   if (
     signal?.aborted ||
     ToolInvocationError.isInstance(error) ||
     (typeof name === "string" && BUBBLE_UP.has(name))
   ) {
-    throw error;
+    return undefined;
   }
   return new ToolMessage({
     content: `${error}\n Please fix your mistakes.`,
@@ -84,67 +66,138 @@ function toolErrorMessage(error: unknown, call: ToolCall, signal: AbortSignal | 
   });
 }
 
+/** Names of the `returnDirect` tools of an agent's tool list, cached per list (the agent passes the same one). */
+const returnDirectCache = new WeakMap<readonly unknown[], ReadonlySet<string>>();
+function returnDirectTools(tools: readonly unknown[]): ReadonlySet<string> {
+  let names = returnDirectCache.get(tools);
+  if (names === undefined) {
+    const found = new Set<string>();
+    for (const tool of tools) {
+      const t = tool as { name?: unknown; returnDirect?: unknown };
+      if (t.returnDirect === true && typeof t.name === "string") found.add(t.name);
+    }
+    names = found;
+    returnDirectCache.set(tools, names);
+  }
+  return names;
+}
+
+/** Whether a tool call's result lets the agent leave its loop after a `returnDirect` tool (LangChain's rule). */
+function endsAgent(result: unknown): boolean {
+  if (!ToolMessage.isInstance(result)) return false;
+  return result.status !== "error" && typeof result.name === "string" && result.name !== "";
+}
+
+/** The request with one admitted call's signal, first-token observer and priority bound to its model. */
+
+function withCall<R extends { model: unknown }>(request: R, model: object, call: ActiveCall): R {
+  const chosen = call.priority === undefined ? model : withPriority(model, call.priority);
+  return { ...request, model: bindCall(chosen, call) };
+}
+
 /** Builds the middleware of an AugServe instance (see `AugServe.middleware()` and `augserve()`). */
 export function buildMiddleware(aug: AugServe) {
-  const now = () => performance.now();
-  const runs = new Map<string, TrackedRun>();
+  const runs = new InvocationRuns(aug);
+  const warned = new Set<string>();
+  const warnOnce = (key: string, message: string) => {
+    if (warned.has(key)) return;
+    warned.add(key);
+    (aug.options.logger ?? console).warn(message);
+  };
+  /** Double scheduling guard: the agent's model is `withAugServe()` of this scheduler; call the model inside. */
+  const ownModel = (model: object): object => {
+    if (!(model instanceof AugServeChatModel) || model.augserve.scheduler !== aug.scheduler) return model;
+    warnOnce(
+      "nested",
+      "augserve(): the agent's model is wrapped by withAugServe() on the same scheduler as this middleware; " +
+        "the middleware schedules its calls and the wrapper is bypassed (pass the plain model to createAgent).",
+    );
+    return model.wrapped;
+  };
 
   return createMiddleware({
     name: AUGSERVE_MIDDLEWARE_NAME,
+    contextSchema: AugServeContextSchema,
     wrapModelCall: async (request, handler) => {
-      const threadId = request.runtime.configurable?.thread_id;
-      const key = invocationKey(request.state.messages, threadId);
-      const system = request.systemMessage.text === "" ? [] : [request.systemMessage];
-      const messages = [...system, ...request.messages];
+      const view = readInvocation(request.runtime);
+      // The content, not `.text` (a getter that joins content blocks, on every call).
+      const content = request.systemMessage.content;
+      const system = content.length === 0 ? undefined : request.systemMessage;
+      const messages = system === undefined ? request.messages : [system, ...request.messages];
       const tools = request.tools as BindableTool[];
-      let run = runs.get(key);
-      if (run === undefined || run.ended) {
-        const signal = request.runtime.signal;
-        if (runs.size >= 1024) for (const [k, r] of runs) if (r.ended) runs.delete(k);
-        run = aug.beginRun({
+      const model = ownModel(request.model as object);
+      const run = runs.forModelCall(view, messages, () => {
+        const settings = request.runtime.context?.augserve;
+        return aug.beginRun({
           messages,
           tools,
-          ...(threadId !== undefined ? { threadId } : {}),
-          ...(signal !== undefined ? { signal } : {}),
+          ...(view.threadId !== undefined ? { threadId: view.threadId } : {}),
+          ...(settings?.priorityClass !== undefined ? { priorityClass: settings.priorityClass } : {}),
+          ...(settings?.tenant !== undefined ? { tenant: settings.tenant } : {}),
         });
-        runs.set(key, run);
-      }
-      const wrappable = CallBoundModel.canWrap(request.model);
-      try {
-        const response = await aug.callModel(
-          run,
-          { messages, tools, modelName: modelNameOf(request.model) },
-          async (call) =>
-            wrappable
-              ? handler({ ...request, model: new CallBoundModel(request.model as never, call) })
-              : handler(request),
-          request.runtime.signal,
+      });
+      runs.watchInvocation(run, view);
+      if (downloadsTokenizer(model))
+        warnOnce(
+          "tokenizer",
+          "augserve(): this model has `streaming: true`; ChatOpenAI then counts tokens after every call with " +
+            "tiktoken, which downloads its tables from tiktoken.pages.dev (offline, each call waits for it). " +
+            "Stream with agent.stream(..., { streamMode: 'messages' }) instead, or apply localTokenCounts(model).",
         );
-        if (toolCallCount(response) === 0) {
-          runs.delete(key);
-          aug.endRun(run, "ok");
-        }
-        return response;
+      let response: Awaited<ReturnType<typeof handler>>;
+      // Read once, inside the call (for its usage and finish reason), and kept for what follows.
+      let read: ResponseView | undefined;
+      try {
+        response = await aug.callModel(
+          run,
+          { messages, tools, modelName: modelNameOf(model) },
+          (call) => Promise.resolve(handler(withCall(request, model, call))),
+          request.runtime.signal,
+          (result) => {
+            read = readResponse(result);
+            return read.message;
+          },
+        );
       } catch (error) {
-        // The error leaves the agent unless an outer middleware retries; a retried call begins a new run.
-        runs.delete(key);
-        aug.endRun(run, request.runtime.signal?.aborted ? "aborted" : "error");
+        runs.watchStep(run, view);
         throw error;
       }
+      read ??= readResponse(response);
+      if (read.final) aug.endRun(run, "ok");
+      else if (read.toolCalls.length > 0 && !run.ended) {
+        const last = read.toolCalls.at(-1)!;
+        run.openRound(
+          read.toolCalls.map((c) => c.id),
+          returnDirectTools(request.tools).has(last.name),
+        );
+        if (read.message !== undefined) run.lastResponse = { id: read.message.id, message: read.message };
+        aug.parkRun(run);
+      }
+      return response;
     },
     wrapToolCall: async (request, handler) => {
-      const run = runs.get(invocationKey(request.state.messages, request.runtime.configurable?.thread_id));
-      if (run === undefined || run.ended) return handler(request);
-      const name = request.toolCall.name;
-      aug.toolStarted(run, name);
-      const started = now();
+      const view = readInvocation(request.runtime);
+      const run = runs.forToolCall(view, request.toolCall.id);
+      if (run === undefined) return handler(request);
+      runs.watchInvocation(run, view);
+      aug.toolStarted(run);
+      const started = performance.now();
+      let exits = false;
       try {
-        return await handler(request);
+        const result = await handler(request);
+        exits = endsAgent(result);
+        return result;
       } catch (error) {
-        if (aug.options.toolErrors === "throw") throw error;
-        return toolErrorMessage(error, request.toolCall, request.runtime.signal);
+        const message =
+          aug.options.toolErrors === "message"
+            ? toolErrorMessage(error, request.toolCall, request.runtime.signal)
+            : undefined;
+        if (message !== undefined) return message;
+        runs.watchStep(run, view);
+        throw error;
       } finally {
-        aug.toolFinished(run, name, now() - started);
+        aug.toolFinished(run, request.toolCall.name, performance.now() - started, request.toolCall.id, exits);
+        if (run.exitsAfterTools) aug.endRun(run, "ok");
       }
     },
   });

@@ -6,6 +6,7 @@
 import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import { CallbackManager } from "@langchain/core/callbacks/manager";
 import type { BaseMessage } from "@langchain/core/messages";
+import type { LLMResult } from "@langchain/core/outputs";
 import type { RunnableConfig } from "@langchain/core/runnables";
 
 /** What the observer reports to. */
@@ -21,6 +22,13 @@ export interface TokenSink {
 export class CallObserver extends BaseCallbackHandler {
   override name = "augserve_call_observer";
   override awaitHandlers = true;
+  /**
+   * The message of the call's last generation: how a call whose result is not a message (a structured-output
+   * runnable returns the parsed object) still reports its usage and finish reason.
+   */
+  lastMessage: BaseMessage | undefined;
+  /** The `generationInfo` of that generation (where a streamed response keeps its finish reason). */
+  lastGenerationInfo: Record<string, unknown> | undefined;
   readonly #sink: TokenSink;
 
   constructor(sink: TokenSink) {
@@ -40,6 +48,14 @@ export class CallObserver extends BaseCallbackHandler {
     // not the first token (counting it would hide server-side queueing from the scheduler's TTFT).
     if (token === "" && !hasToolCallChunk(fields?.chunk)) return;
     this.#sink.onChunk();
+  }
+
+  override handleLLMEnd(output: LLMResult): void {
+    const generation = output.generations[0]?.[0] as
+      | { message?: BaseMessage; generationInfo?: Record<string, unknown> }
+      | undefined;
+    if (generation?.message !== undefined) this.lastMessage = generation.message;
+    this.lastGenerationInfo = generation?.generationInfo;
   }
 
   /** The content-block streaming protocol of @langchain/core 1.x emits deltas here instead. */
@@ -73,7 +89,11 @@ export function willStream(options: RunnableConfig | undefined, model: unknown):
   return handlers.some(prefersStreaming);
 }
 
-/** Returns call options with `observer` added to the callbacks and `signal` merged into the signal. */
+/**
+ * Returns call options with `observer` added to the callbacks and `signal` in place of their signal. The
+ * caller guarantees that `signal` aborts when the options' own signal does (the call's signal follows its
+ * caller's), which spares an `AbortSignal.any` per call.
+ */
 export function decorateOptions<T extends RunnableConfig>(
   options: T | undefined,
   observer: CallObserver | undefined,
@@ -87,12 +107,7 @@ export function decorateOptions<T extends RunnableConfig>(
   else if (Array.isArray(callbacks)) merged = [...callbacks, observer];
   else if (callbacks instanceof CallbackManager) merged = callbacks.copy([observer], false);
   else merged = [observer];
-  const mergedSignal =
-    signal === undefined
-      ? base.signal
-      : base.signal === undefined
-        ? signal
-        : AbortSignal.any([base.signal, signal]);
+  const mergedSignal = signal ?? base.signal;
   if (merged === callbacks && mergedSignal === base.signal) return base;
   return { ...base, callbacks: merged, signal: mergedSignal };
 }

@@ -58,7 +58,11 @@ export const AugServeOptionsSchema = z.strictObject({
       message: "expected a Predictor (predict, learnRun, learnToolLatency)",
     })
     .optional(),
-  /** Per-run SLO, passed to the scheduler and used for the SLO metrics. @default { ttftMs: 2000, normLatencyMsPerToken: 100 } */
+  /**
+   * Per-run SLO of the SLO metrics and `report()`; when given, also each run's SLO in the scheduler (when
+   * not, the scheduler's own SLO applies: give both the same if you configure the scheduler's).
+   * @default { ttftMs: 2000, normLatencyMsPerToken: 100 } (the scheduler's default too)
+   */
   slo: SloSchema.default({ ttftMs: 2000, normLatencyMsPerToken: 100 }),
   /**
    * Pass the scheduler's priority to the server as vLLM's `priority` request field. Only for a vLLM
@@ -79,9 +83,10 @@ export const AugServeOptionsSchema = z.strictObject({
    */
   callTimeoutMs: z.number().min(0).max(MAX_TIMER_MS).default(600_000),
   /**
-   * A run with no call in flight and no activity for this long is ended as an error (a graph that crashed
-   * outside the hooks never reports its end), ms. Checked at most once a minute, when a run begins.
-   * 0 < ms <= 2^31 - 1. @default 600000
+   * A run with no model or tool call under way and no activity for this long is ended as `"abandoned"`
+   * (its invocation stopped where the middleware cannot see: an interrupt never resumed, a limit or
+   * recursion error raised between model calls), ms. Swept by an unref'd timer every quarter of this
+   * (10 ms to 30 s) while runs are tracked. 0 < ms <= 2^31 - 1. @default 600000
    */
   runIdleTimeoutMs: z.number().positive().max(MAX_TIMER_MS).default(600_000),
   /** prom-client registry for the metrics; `null` disables metrics. @default the global registry */
@@ -96,11 +101,14 @@ export const AugServeOptionsSchema = z.strictObject({
   /** Weight of each new observation in the per-model token-ratio EWMA, 0..1. @default 0.2 */
   tokenRatioAlpha: z.number().gt(0).max(1).default(0.2),
   /**
-   * What a tool's exception becomes. LangChain makes tool exceptions fatal as soon as any `wrapToolCall`
-   * middleware is present; `"message"` turns them into the error ToolMessage the agent makes without
-   * middleware (the agent's behaviour is unchanged), `"throw"` lets them propagate. @default "message"
+   * What the middleware does with a tool's exception. `"throw"`: nothing, it propagates untouched, and
+   * LangChain decides (with any `wrapToolCall` middleware in the agent, this one included, LangChain makes
+   * an unhandled tool exception fatal; `toolRetryMiddleware` / `toolErrorMiddleware` handle it in any
+   * order). `"message"` (opt-in): it becomes the error ToolMessage an agent without middleware makes; then
+   * list tool retry/error middleware after `augserve()` (inside it), or they never see the exception.
+   * @default "throw"
    */
-  toolErrors: z.enum(["message", "throw"]).default("message"),
+  toolErrors: z.enum(["message", "throw"]).default("throw"),
   /** Production A/B split; absent: every run is scheduled. */
   abTest: AbTestSchema.optional(),
   /** Where warnings go. @default console */
@@ -129,3 +137,32 @@ export function parseAugServeOptions(options: AugServeOptions | undefined): Reso
       ),
   );
 }
+
+/**
+ * Per-invocation settings of the middleware, read from the agent invocation's `context` (LangChain's
+ * `contextSchema` / `runtime.context` mechanism) under the key `augserve`.
+ *
+ * @example
+ * ```ts
+ * await agent.invoke(input, { context: { augserve: { priorityClass: "background", tenant: "acme" } } });
+ * ```
+ */
+export const AugServeContextSchema = z.object({
+  augserve: z
+    .strictObject({
+      /**
+       * Service class of the run: under contention `background` work yields to `interactive` work (the
+       * scheduler's rule). @default "interactive"
+       */
+      priorityClass: z.enum(["interactive", "background"]).optional(),
+      /**
+       * Fairness key (a user, a tenant): while several keys wait, none holds more than its token-weighted
+       * fair share of the budget. 1 to 256 characters. @default one anonymous key
+       */
+      tenant: z.string().min(1).max(256).optional(),
+    })
+    .optional(),
+});
+
+/** What an invocation passes as `context` (merged with other middleware's context fields). */
+export type AugServeContext = z.input<typeof AugServeContextSchema>;

@@ -10,6 +10,7 @@
  */
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import { ChatOpenAI } from "@langchain/openai";
+import { countsTokensLocally, localTokenCounts } from "./token-counts.js";
 
 /** Distinct priority values cached per model; beyond it the oldest is dropped. */
 const MAX_CACHED_PRIORITIES = 256;
@@ -42,6 +43,7 @@ export function withPriority<M extends object>(model: M, priority: number): M | 
   // `withConfig`) are protected in the typings but part of the model's state, so they are carried over.
   const fields = model.lc_kwargs as ConstructorParameters<typeof ChatOpenAI>[0] & object;
   const derived = new ChatOpenAI({ ...fields, modelKwargs: { ...(model.modelKwargs ?? {}), priority } });
+  if (countsTokensLocally(model)) localTokenCounts(derived);
   const carried = derived as unknown as { defaultOptions: unknown };
   carried.defaultOptions = { ...(model as unknown as { defaultOptions?: object }).defaultOptions };
   if (byPriority.size >= MAX_CACHED_PRIORITIES) {

@@ -9,10 +9,20 @@ export type ArmName = "control" | "treatment";
 /** What an arm's runs go through. */
 export type Treatment = "plain" | "scheduled";
 
+/**
+ * How a run ended. `"abandoned"`: its invocation stopped where the middleware could not see how (an
+ * interrupt never resumed, a limit or recursion error raised between model calls, a process-level leak) and
+ * the run was swept after `runIdleTimeoutMs` without activity, or superseded by the next invocation on its
+ * thread. Abandoned runs are counted apart from errors.
+ */
+export type AgentRunOutcome = "ok" | "error" | "aborted" | "abandoned";
+
 /** One finished run, as the report sees it. Times in ms. */
 export interface RunRecord {
   arm: ArmName;
+  /** `outcome === "ok"`. */
   ok: boolean;
+  outcome: AgentRunOutcome;
   arrivalMs: number;
   endMs: number;
   /** First token of the run's first call - arrival; null when no token came. */
@@ -45,7 +55,10 @@ export interface ArmReport {
   treatment: Treatment;
   runs: number;
   completed: number;
+  /** Runs that ended in an error or were aborted. */
   failed: number;
+  /** Runs swept as abandoned (see {@link AgentRunOutcome}); neither completed nor failed. */
+  abandoned: number;
   ttftMs: MetricSummary;
   e2eMs: MetricSummary;
   normLatencyMsPerToken: MetricSummary;
@@ -133,6 +146,7 @@ function proportion(records: readonly RunRecord[]): { value: number; ci: Interva
 
 function armReport(records: readonly RunRecord[], treatment: Treatment): ArmReport {
   const completed = records.filter((r) => r.ok).length;
+  const abandoned = records.filter((r) => r.outcome === "abandoned").length;
   let first = Number.POSITIVE_INFINITY;
   let last = Number.NEGATIVE_INFINITY;
   for (const r of records) {
@@ -145,7 +159,8 @@ function armReport(records: readonly RunRecord[], treatment: Treatment): ArmRepo
     treatment,
     runs: records.length,
     completed,
-    failed: records.length - completed,
+    failed: records.length - completed - abandoned,
+    abandoned,
     ttftMs: summarise(samples(records, "ttftMs"), 11),
     e2eMs: summarise(samples(records, "e2eMs"), 12),
     normLatencyMsPerToken: summarise(samples(records, "normLatencyMsPerToken"), 13),

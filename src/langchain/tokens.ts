@@ -40,9 +40,20 @@ export function toolInfo(tool: BindableTool): ToolInfo {
   return info;
 }
 
+/**
+ * Characters of each message already counted. A conversation's messages are the same objects from call to
+ * call (LangGraph's state keeps them), so a call counts only the messages that are new since the last one.
+ * Content is not mutated after a message enters the state (LangGraph replaces a message by id instead).
+ */
+const charsCache = new WeakMap<BaseMessage, number>();
+
 /** Characters of a message as the server renders it (the rules of src/accounting, shared with the virtual bench). */
 export function messageChars(message: BaseMessage): number {
-  return observedMessageChars(message);
+  const cached = charsCache.get(message);
+  if (cached !== undefined) return cached;
+  const chars = observedMessageChars(message);
+  charsCache.set(message, chars);
+  return chars;
 }
 
 /** Raw estimate of a call's prompt tokens: characters / `charsPerToken` plus chat-template tokens. */
@@ -62,6 +73,7 @@ export function conversationOf(
   return conversationSize(
     messages,
     tools.map((tool) => toolInfo(tool).chars),
+    messageChars,
   );
 }
 

@@ -120,6 +120,7 @@ function mixChooser(seed: number, weights: Record<FaultKind, number>) {
 /** Error names a failed run may end with: the SDK's and LangChain's typed errors, and AugServe's time-out. */
 const TYPED_ERRORS = new Set([
   "AugServeTimeoutError",
+  "AugServeIncompleteResponseError",
   "InternalServerError",
   "RateLimitError",
   "RateLimitCapacityError",
@@ -131,15 +132,6 @@ const TYPED_ERRORS = new Set([
   "TypeError",
   "SyntaxError",
 ]);
-
-/**
- * KNOWN BUG, not of the servers (issue 14 defect 8, owned by feat/langchain): a stream truncated before its
- * first chunk makes @langchain/core throw a plain `Error("Received empty response from chat model call.")`,
- * and one truncated later is returned as a successful partial message (see the `it.fails` test below). The run
- * does settle, so the property accepts this one message and counts it; the middleware should turn a stream
- * without a finish reason into a typed error.
- */
-const KNOWN_UNTYPED = /^Received empty response from chat model call\.$/;
 
 /**
  * What an error is: its name, or its class when the name is the generic "Error" (the openai SDK's classes keep
@@ -206,9 +198,8 @@ describe("fault suite: augserve() agents through injected faults", () => {
           if (result.status === "fulfilled") continue;
           const error = result.reason as Error;
           expect(error).toBeInstanceOf(Error);
-          const type = KNOWN_UNTYPED.test(error.message) ? "known-untyped (defect 8)" : typeOf(error);
+          const type = typeOf(error);
           errorNames.set(type, (errorNames.get(type) ?? 0) + 1);
-          if (type.startsWith("known-untyped")) continue;
           expect(TYPED_ERRORS, `untyped error: ${type}: ${error.message}`).toContain(type);
         }
         const snap = scheduler.snapshot();
@@ -308,11 +299,9 @@ describe("fault suite: the adaptive budget under stalls", () => {
 });
 
 describe("fault suite: truncated streams (issue 14 defect 8)", () => {
-  // KNOWN BUG in the LangChain integration (defect 8, owned by feat/langchain): a stream that ends without a
-  // finish reason or [DONE] is returned by LangChain as a complete message, and the run is recorded as a
-  // success (and learned from). `it.fails` keeps this test green while the bug is there; once src/langchain/
-  // treats such a stream as a failed call, it fails: turn it into `it`.
-  it.fails("a run whose only stream is truncated mid-way is not recorded as a success", async () => {
+  // Defect 8: a stream that ends without a finish reason or [DONE] is a failed call (a typed
+  // AugServeIncompleteResponseError), not a successful run the predictor learns from.
+  it("a run whose only stream is truncated mid-way is not recorded as a success", async () => {
     proxy.setChooser(() => ({ kind: "truncate", afterEvents: 4 }));
     const aug = createAugServe({ scheduler: createScheduler({ policy: "augserve" }), registry: null });
     const agent = createAgent({
@@ -337,7 +326,6 @@ describe("fault suite: truncated streams (issue 14 defect 8)", () => {
     proxy.setChooser(() => ({ kind: "pass" }));
     const [record] = aug.records();
     aug.close();
-    // Fails exactly while the bug is there: measured now, { outcome: "fulfilled", ok: true } with 4 tokens.
-    expect({ outcome, ok: record?.ok }).not.toEqual({ outcome: "fulfilled", ok: true });
+    expect({ outcome, ok: record?.ok }).toEqual({ outcome: "rejected", ok: false });
   });
 });

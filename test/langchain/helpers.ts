@@ -36,6 +36,10 @@ interface Waiting {
 
 export class FifoTestScheduler implements SchedulerApi {
   budget: number;
+  /** What each run was begun with (its features, SLO, priority class and fairness key). */
+  begun: Parameters<SchedulerApi["beginRun"]>[0][] = [];
+  /** When set, a run's first call is refused with this error (as `overload: "shed"` refuses one). */
+  refuseFirstCall: ((runId: string) => Error) | undefined;
   inFlightTokens = 0;
   inFlightCalls = 0;
   parks = 0;
@@ -54,11 +58,15 @@ export class FifoTestScheduler implements SchedulerApi {
   }
 
   beginRun(options: Parameters<SchedulerApi["beginRun"]>[0]): RunHandle {
+    this.begun.push(options);
     const id = options.runId ?? `run-${++this.#runs}`;
     const self = this;
+    let calls = 0;
     return {
       id,
       call<T>(spec: CallSpec, fn: (ctx: CallContext) => Promise<T>, callOptions?: CallOptions): Promise<T> {
+        calls += 1;
+        if (calls === 1 && self.refuseFirstCall) return Promise.reject(self.refuseFirstCall(id));
         return self.#call(id, spec, fn, callOptions);
       },
       submit() {

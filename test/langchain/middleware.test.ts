@@ -100,12 +100,35 @@ describe("augserve() - Basic functionality", () => {
     expect(scheduler.parked.size).toBe(0);
   });
 
-  it("a throwing tool still unparks the run", async () => {
+  it("a throwing tool is LangChain's business: it propagates, and the run ends as an error at once", async () => {
+    const scheduler = new FifoTestScheduler();
+    const aug = createAugServe({ scheduler, registry: null });
+    const agent = createAgent({
+      model: new ScriptedToolModel(),
+      tools: [lookupTool({ fail: true })],
+      middleware: [aug.middleware()],
+    });
+    const error = await agent
+      .invoke({ messages: [{ role: "user", content: "rounds=1 parallel=1 go" }] })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    // With any wrapToolCall middleware in the agent, LangChain makes an unhandled tool exception fatal.
+    expect(String(error)).toMatch(/lookup failed/);
+    expect(scheduler.parks).toBe(1);
+    expect(scheduler.unparks).toBe(1);
+    expect(scheduler.inFlightTokens).toBe(0);
+    expect([...scheduler.ended.values()]).toEqual(["error"]);
+    expect(aug.activeRuns).toBe(0);
+  });
+
+  it('toolErrors: "message" (opt-in) turns a tool exception into the ToolMessage an agent without middleware makes', async () => {
     const scheduler = new FifoTestScheduler();
     const agent = createAgent({
       model: new ScriptedToolModel(),
       tools: [lookupTool({ fail: true })],
-      middleware: [augserve({ scheduler, registry: null })],
+      middleware: [augserve({ scheduler, registry: null, toolErrors: "message" })],
     });
     const input = { messages: [{ role: "user", content: "rounds=1 parallel=2 go" }] };
     const result = await agent.invoke(input);
@@ -117,7 +140,7 @@ describe("augserve() - Basic functionality", () => {
     expect(result.messages.filter((m) => m.getType() === "tool")).toHaveLength(2);
     expect(scheduler.parks).toBe(1);
     expect(scheduler.unparks).toBe(1);
-    expect(scheduler.inFlightTokens).toBe(0);
+    expect([...scheduler.ended.values()]).toEqual(["ok"]);
   });
 
   it("a model error releases the budget and ends the run as an error", async () => {

@@ -1,6 +1,7 @@
 /**
- * A tiny OpenAI-compatible HTTP server on 127.0.0.1:0 for failure injection and request capture (status
- * codes, delays, the request bodies ChatOpenAI sends). Tests of real scheduling use the simulator.
+ * A tiny OpenAI-compatible HTTP server on 127.0.0.1:0 for what the simulator does not do: failure injection
+ * (status codes, delays, streams cut before their end), request capture (the bodies ChatOpenAI sends), and
+ * answers in JSON for `response_format` (the simulator ignores it). Tests of real scheduling use the simulator.
  */
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -15,12 +16,30 @@ export interface MiniOpenAIOptions {
   /** HTTP status to answer with (500 = a server error). @default 200 */
   status?: (attempt: number) => number;
   delayMs?: number;
+  /** The answer's text for a request body. @default "hello from mini" */
+  content?: (body: Record<string, unknown>) => string;
+  /** Streams end after their content, without the finish chunk, the usage chunk and `[DONE]`. */
+  truncateStreams?: boolean;
 }
 
 async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
   let text = "";
   for await (const chunk of req) text += chunk;
   return JSON.parse(text || "{}") as Record<string, unknown>;
+}
+
+const chunk = (delta: Record<string, unknown>, finish: string | null) => ({
+  id: "c1",
+  object: "chat.completion.chunk",
+  created: 0,
+  model: "m",
+  choices: [{ index: 0, delta, finish_reason: finish }],
+});
+
+/** Splits text into three pieces (streamed as three deltas). */
+function pieces(text: string): string[] {
+  const third = Math.max(1, Math.ceil(text.length / 3));
+  return [text.slice(0, third), text.slice(third, 2 * third), text.slice(2 * third)].filter((p) => p !== "");
 }
 
 export async function startMiniOpenAI(options: MiniOpenAIOptions = {}): Promise<MiniOpenAI> {
@@ -35,6 +54,7 @@ export async function startMiniOpenAI(options: MiniOpenAIOptions = {}): Promise<
       res.end(JSON.stringify({ error: { message: "injected failure", type: "server_error" } }));
       return;
     }
+    const content = options.content?.(body) ?? "hello from mini";
     const usage = {
       prompt_tokens: 30,
       completion_tokens: 3,
@@ -43,19 +63,13 @@ export async function startMiniOpenAI(options: MiniOpenAIOptions = {}): Promise<
     };
     if (body.stream) {
       res.writeHead(200, { "content-type": "text/event-stream" });
-      for (const word of ["hello", " from", " mini"]) {
-        const delta = {
-          id: "c1",
-          object: "chat.completion.chunk",
-          created: 0,
-          model: "m",
-          choices: [{ index: 0, delta: { role: "assistant", content: word }, finish_reason: null }],
-        };
-        res.write(`data: ${JSON.stringify(delta)}\n\n`);
+      for (const piece of pieces(content))
+        res.write(`data: ${JSON.stringify(chunk({ role: "assistant", content: piece }, null))}\n\n`);
+      if (options.truncateStreams) {
+        res.end();
+        return;
       }
-      res.write(
-        `data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", created: 0, model: "m", choices: [{ index: 0, delta: {}, finish_reason: "stop" }] })}\n\n`,
-      );
+      res.write(`data: ${JSON.stringify(chunk({}, "stop"))}\n\n`);
       res.write(
         `data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", created: 0, model: "m", choices: [], usage })}\n\n`,
       );
@@ -69,9 +83,7 @@ export async function startMiniOpenAI(options: MiniOpenAIOptions = {}): Promise<
         object: "chat.completion",
         created: 0,
         model: "m",
-        choices: [
-          { index: 0, message: { role: "assistant", content: "hello from mini" }, finish_reason: "stop" },
-        ],
+        choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }],
         usage,
       }),
     );

@@ -12,6 +12,7 @@ import type { BaseMessage } from "@langchain/core/messages";
 import { ChatOpenAI } from "@langchain/openai";
 import { type AgentMiddleware, createAgent } from "langchain";
 import { createAugServe } from "../../langchain/augserve.js";
+import { localTokenCounts } from "../../langchain/token-counts.js";
 import { createPredictor } from "../../predict/predictor.js";
 import type { Predictor } from "../../predict/types.js";
 import { createScheduler } from "../../scheduler/create-scheduler.js";
@@ -62,13 +63,9 @@ export interface LiveResult {
  */
 async function warmUp(baseURL: string, model: string): Promise<void> {
   const agent = createAgent({
-    model: new ChatOpenAI({
-      model,
-      apiKey: "sk-none",
-      maxRetries: 0,
-      maxTokens: 4,
-      configuration: { baseURL },
-    }),
+    model: localTokenCounts(
+      new ChatOpenAI({ model, apiKey: "sk-none", maxRetries: 0, maxTokens: 4, configuration: { baseURL } }),
+    ),
     tools: [],
   });
   try {
@@ -148,12 +145,15 @@ export async function runLive(options: LiveRunOptions): Promise<LiveResult> {
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     if (abort.signal.aborted) return;
     try {
-      const model = new ChatOpenAI({
-        model: backend.model,
-        apiKey: process.env.OPENAI_API_KEY ?? "sk-none",
-        maxRetries: 2,
-        configuration: { baseURL: backend.baseURL },
-      });
+      // localTokenCounts: offline, LangChain's tiktoken download would stall calls (docs/langchain.md).
+      const model = localTokenCounts(
+        new ChatOpenAI({
+          model: backend.model,
+          apiKey: process.env.OPENAI_API_KEY ?? "sk-none",
+          maxRetries: 2,
+          configuration: { baseURL: backend.baseURL },
+        }),
+      );
       const agent = createAgent({
         model,
         tools: buildRunTools(run, T),
