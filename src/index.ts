@@ -25,3 +25,4 @@ export {
 } from "./scheduler/index.js";
 export * from "./scheduler/types.js";
 export * from "./sim/index.js";
+export * from "./gateway/index.js";
