@@ -4,6 +4,7 @@
  */
 
 export * from "./backend/index.js";
+export * from "./gateway/index.js";
 export * from "./langchain/index.js";
 export * from "./predict/index.js";
 export {
@@ -25,4 +26,3 @@ export {
 } from "./scheduler/index.js";
 export * from "./scheduler/types.js";
 export * from "./sim/index.js";
-export * from "./gateway/index.js";

@@ -7,16 +7,16 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { AugServeOverloadedError, QueueFullError } from "../scheduler/errors.js";
 import type { CallContext } from "../scheduler/types.js";
-import { readChatCompletionBody } from "../wire/http.js";
 import type { BodyLimits } from "../wire/body.js";
+import { readChatCompletionBody } from "../wire/http.js";
 import type { chatCompletionBodySchema } from "../wire/schema.js";
 import { promptText } from "./conversation.js";
 import { noReplicaError, overloadedError, upstreamFailedError } from "./errors.js";
 import { type ClientAuth, type RunHints, readHints } from "./hints.js";
 import type { GatewayMetrics } from "./metrics.js";
 import type { ResolvedGatewayOptions } from "./options.js";
-import { hashText, TEXT_BLOCK_CHARS, textBlockHashes } from "./placement/prefix-index.js";
 import type { PlacementDecision, Placer } from "./placement/placer.js";
+import { hashText, TEXT_BLOCK_CHARS, textBlockHashes } from "./placement/prefix-index.js";
 import { relay, UpstreamError, UpstreamRefusedError } from "./relay.js";
 import type { Replica } from "./replica.js";
 import type { ReplyObserver } from "./reply.js";
@@ -72,7 +72,11 @@ export class CompletionHandler {
     const d = this.#d;
     d.auth.check(req.headers);
     const { body, raw } = await readChatCompletionBody(req, d.limits);
-    const hints = readHints(req.headers, d.options.tenantHeader, (body as { session_id?: unknown }).session_id);
+    const hints = readHints(
+      req.headers,
+      d.options.tenantHeader,
+      (body as { session_id?: unknown }).session_id,
+    );
     const text = promptText(body);
     const rawTokens = d.tokens.raw(text.length, body.messages.length);
     const promptTokens = d.tokens.estimate(rawTokens);
@@ -94,7 +98,8 @@ export class CompletionHandler {
     };
     const abort = new AbortController();
     const onClose = () => {
-      if (!res.writableFinished) abort.abort(new DOMException("The client closed the connection", "AbortError"));
+      if (!res.writableFinished)
+        abort.abort(new DOMException("The client closed the connection", "AbortError"));
     };
     res.on("close", onClose);
     d.runs.callStarts(run);
@@ -118,7 +123,10 @@ export class CompletionHandler {
       const decision = this.#place(plan, tried);
       if (decision === null) throw noReplicaError();
       const replica = d.replicas[decision.replica] as Replica;
-      d.metrics.routing.inc({ replica: String(replica.index), reason: attempt > 0 ? "retry" : decision.reason });
+      d.metrics.routing.inc({
+        replica: String(replica.index),
+        reason: attempt > 0 ? "retry" : decision.reason,
+      });
       try {
         const observer = await this.#callOn(replica, decision, plan, res, signal);
         replica.succeeded();
@@ -146,7 +154,9 @@ export class CompletionHandler {
     const d = this.#d;
     if (d.placer === undefined) {
       const only = d.replicas[0] as Replica;
-      return only.healthy && !tried.has(0) ? { replica: 0, reason: "round-robin", matchRatio: 0, matched: 0 } : null;
+      return only.healthy && !tried.has(0)
+        ? { replica: 0, reason: "round-robin", matchRatio: 0, matched: 0 }
+        : null;
     }
     const loads = d.replicas.map((r) => {
       const load = r.load(d.runs.parkedTokens[r.index]);
@@ -158,7 +168,13 @@ export class CompletionHandler {
     const tokens = plan.promptTokens + RunRegistry.nextOutputTokens(plan.run);
     const affinity = plan.run.replica;
     const decision = d.placer.place(
-      { ...(affinity === undefined ? {} : { affinity }), matchedBlocks, totalBlocks: plan.blocks.length, key, tokens },
+      {
+        ...(affinity === undefined ? {} : { affinity }),
+        matchedBlocks,
+        totalBlocks: plan.blocks.length,
+        key,
+        tokens,
+      },
       loads,
     );
     return decision === null ? null : { ...decision, matched: matchedBlocks[decision.replica] ?? 0 };
@@ -271,7 +287,9 @@ export class CompletionHandler {
     if (error instanceof UpstreamError) {
       if (res.headersSent) return; // the stream ended with an error event
       if (error.status !== undefined && error.body !== undefined) {
-        res.writeHead(error.status, { "content-type": error.contentType ?? "application/json" }).end(error.body);
+        res
+          .writeHead(error.status, { "content-type": error.contentType ?? "application/json" })
+          .end(error.body);
         return;
       }
       throw upstreamFailedError(error.message);

@@ -3,8 +3,9 @@
  * `x-session-id`), its service class (`x-augserve-priority`), its TTFT target (`x-augserve-slo-ttft-ms`) and
  * a tenant key for fair sharing. Validated: a bad value is a 400 that names the header.
  */
-import type { IncomingHttpHeaders } from "node:http";
+
 import { createHash, timingSafeEqual } from "node:crypto";
+import type { IncomingHttpHeaders } from "node:http";
 import type { PriorityClass } from "../scheduler/types.js";
 import { MAX_TIMER_MS } from "../scheduler/validate.js";
 import { WireRequestError } from "../wire/errors.js";
@@ -35,10 +36,14 @@ function single(headers: IncomingHttpHeaders, name: string): string | undefined 
 
 function bad(name: string, expected: string, got: string): WireRequestError {
   const shown = got.length > 40 ? `${got.slice(0, 37)}...` : got;
-  return new WireRequestError(400, `Invalid header \`${name}\`: expected ${expected}, got ${JSON.stringify(shown)}`, {
-    param: name,
-    code: "invalid_header",
-  });
+  return new WireRequestError(
+    400,
+    `Invalid header \`${name}\`: expected ${expected}, got ${JSON.stringify(shown)}`,
+    {
+      param: name,
+      code: "invalid_header",
+    },
+  );
 }
 
 /**
@@ -54,7 +59,8 @@ export function readHints(headers: IncomingHttpHeaders, tenantHeader: string, se
     hints.runId = value;
     break;
   }
-  if (hints.runId === undefined && typeof sessionId === "string" && ID.test(sessionId)) hints.runId = sessionId;
+  if (hints.runId === undefined && typeof sessionId === "string" && ID.test(sessionId))
+    hints.runId = sessionId;
   const priority = single(headers, "x-augserve-priority");
   if (priority !== undefined) {
     if (priority !== "interactive" && priority !== "background")

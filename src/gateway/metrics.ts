@@ -44,15 +44,45 @@ export class GatewayMetrics {
       });
     const snap = (read: (s: ReturnType<SchedulerApi["snapshot"]>) => number) => (r: Replica) =>
       read(r.scheduler.snapshot());
-    perReplica("queue_length", "Calls waiting for admission in the replica's scheduler.", snap((s) => s.queued));
-    perReplica("inflight_calls", "Admitted calls not yet finished.", snap((s) => s.inFlightCalls));
-    perReplica("inflight_tokens", "Tokens admitted calls hold in the replica's budget.", snap((s) => s.inFlightTokens));
-    perReplica("budget_tokens", "The replica's current token budget.", snap((s) => s.budgetTokens));
-    perReplica("parked_runs", "Runs in a tool phase whose last call ran here.", snap((s) => s.parkedRuns));
-    perReplica("load", "Placement load: (in flight + queued + parked tokens) / budget.", (r) => loadOf(loadOfReplica(r)));
+    perReplica(
+      "queue_length",
+      "Calls waiting for admission in the replica's scheduler.",
+      snap((s) => s.queued),
+    );
+    perReplica(
+      "inflight_calls",
+      "Admitted calls not yet finished.",
+      snap((s) => s.inFlightCalls),
+    );
+    perReplica(
+      "inflight_tokens",
+      "Tokens admitted calls hold in the replica's budget.",
+      snap((s) => s.inFlightTokens),
+    );
+    perReplica(
+      "budget_tokens",
+      "The replica's current token budget.",
+      snap((s) => s.budgetTokens),
+    );
+    perReplica(
+      "parked_runs",
+      "Runs in a tool phase whose last call ran here.",
+      snap((s) => s.parkedRuns),
+    );
+    perReplica("load", "Placement load: (in flight + queued + parked tokens) / budget.", (r) =>
+      loadOf(loadOfReplica(r)),
+    );
     perReplica("healthy", "1 while the replica takes calls, 0 while ejected.", (r) => (r.healthy ? 1 : 0));
-    perReplica("server_waiting", "Requests waiting on the replica (its /metrics).", (r) => r.signals.waiting ?? 0);
-    perReplica("server_kv_usage", "KV-cache use of the replica, 0..1 (its /metrics).", (r) => r.signals.kvCacheUsage ?? 0);
+    perReplica(
+      "server_waiting",
+      "Requests waiting on the replica (its /metrics).",
+      (r) => r.signals.waiting ?? 0,
+    );
+    perReplica(
+      "server_kv_usage",
+      "KV-cache use of the replica, 0..1 (its /metrics).",
+      (r) => r.signals.kvCacheUsage ?? 0,
+    );
     new Gauge({
       name: `${PREFIX}active_runs`,
       help: "Runs the gateway tracks (running or parked).",

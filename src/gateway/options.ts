@@ -4,9 +4,9 @@
 import type { Registry } from "prom-client";
 import { z } from "zod";
 import type { Predictor } from "../predict/types.js";
+import type { BudgetController } from "../scheduler/budget.js";
 import type { SchedulerOptions } from "../scheduler/options.js";
 import { SloSchema } from "../scheduler/options.js";
-import type { BudgetController } from "../scheduler/budget.js";
 import { MAX_TIMER_MS, parseWith } from "../scheduler/validate.js";
 import { WireLimitsShape } from "../wire/body.js";
 import { GatewayOptionsError } from "./errors.js";

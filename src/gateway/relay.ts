@@ -5,11 +5,12 @@
  * can still be retried elsewhere; once bytes went out, a failure ends the stream with an OpenAI error event
  * (`data: {"error": ...}`), which the openai SDK and LangChain raise as an error, and nothing is retried.
  */
-import type { ServerResponse } from "node:http";
+
 import { once } from "node:events";
+import type { ServerResponse } from "node:http";
 import type { Dispatcher } from "undici";
 import type { CallContext } from "../scheduler/types.js";
-import { sseEvent, SseSplitter } from "../wire/sse.js";
+import { SseSplitter, sseEvent } from "../wire/sse.js";
 import type { Replica } from "./replica.js";
 import { ReplyObserver } from "./reply.js";
 
@@ -29,7 +30,14 @@ export class UpstreamError extends Error {
 
   constructor(
     message: string,
-    fields: { retryable: boolean; connection: boolean; status?: number; body?: Buffer; contentType?: string; cause?: unknown },
+    fields: {
+      retryable: boolean;
+      connection: boolean;
+      status?: number;
+      body?: Buffer;
+      contentType?: string;
+      cause?: unknown;
+    },
   ) {
     super(message, { cause: fields.cause });
     this.retryable = fields.retryable;
@@ -88,7 +96,9 @@ function headerText(value: string | string[] | undefined): string | undefined {
 function failStream(res: ServerResponse, message: string): void {
   if (res.destroyed || res.writableEnded) return;
   res.end(
-    sseEvent(JSON.stringify({ error: { message, type: "server_error", param: null, code: "upstream_failed" } })),
+    sseEvent(
+      JSON.stringify({ error: { message, type: "server_error", param: null, code: "upstream_failed" } }),
+    ),
   );
 }
 
@@ -183,13 +193,12 @@ async function relayStream(
   try {
     for await (const part of response.body) {
       const events = splitter.push(part as Buffer);
-      let out: Buffer[] | undefined;
+      const out: Buffer[] = [];
       for (const event of events) {
         const usageOnly = observer.event(event);
-        if (usageOnly && r.stripUsage) continue;
-        (out ??= []).push(event);
+        if (!(usageOnly && r.stripUsage)) out.push(event);
       }
-      if (out === undefined || res.destroyed) continue;
+      if (out.length === 0 || res.destroyed) continue;
       if (!started) {
         started = true;
         res.writeHead(200, {

@@ -14,8 +14,8 @@ import { createScheduler } from "../scheduler/create-scheduler.js";
 import type { SchedulerOptions } from "../scheduler/options.js";
 import type { Scheduler } from "../scheduler/scheduler.js";
 import type { ServerSignals } from "../scheduler/types.js";
-import { PrefixIndex } from "./placement/prefix-index.js";
 import type { ReplicaLoad } from "./placement/placer.js";
+import { PrefixIndex } from "./placement/prefix-index.js";
 
 /** Blocks a replica's prefix index remembers (~1M tokens of 64-token blocks: above most replicas' KV). */
 const PREFIX_CAPACITY_BLOCKS = 16_384;

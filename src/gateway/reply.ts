@@ -74,7 +74,10 @@ export class ReplyObserver {
     let json: {
       error?: unknown;
       usage?: UsageJson | null;
-      choices?: Array<{ delta?: { content?: unknown; tool_calls?: ToolCallDelta[] | null }; finish_reason?: unknown }>;
+      choices?: Array<{
+        delta?: { content?: unknown; tool_calls?: ToolCallDelta[] | null };
+        finish_reason?: unknown;
+      }>;
     };
     try {
       json = JSON.parse(data);
@@ -111,7 +114,10 @@ export class ReplyObserver {
     let json: {
       usage?: UsageJson | null;
       choices?: Array<{
-        message?: { content?: unknown; tool_calls?: Array<{ function?: { name?: unknown; arguments?: unknown } }> | null };
+        message?: {
+          content?: unknown;
+          tool_calls?: Array<{ function?: { name?: unknown; arguments?: unknown } }> | null;
+        };
         finish_reason?: unknown;
       }>;
     };
@@ -140,12 +146,16 @@ export class ReplyObserver {
   outputTokens(): number {
     return (
       this.usage?.completionTokens ??
-      Math.max(this.chunks, Math.ceil((this.text.length + this.toolCalls.reduce((n, c) => n + c.arguments.length, 0)) / 4))
+      Math.max(
+        this.chunks,
+        Math.ceil((this.text.length + this.toolCalls.reduce((n, c) => n + c.arguments.length, 0)) / 4),
+      )
     );
   }
 
   #mergeToolCall(d: ToolCallDelta): void {
-    const index = typeof d.index === "number" && d.index >= 0 && d.index < 1024 ? d.index : this.toolCalls.length;
+    const index =
+      typeof d.index === "number" && d.index >= 0 && d.index < 1024 ? d.index : this.toolCalls.length;
     while (this.toolCalls.length <= index) this.toolCalls.push({ name: "", arguments: "" });
     const call = this.toolCalls[index] as { name: string; arguments: string };
     if (typeof d.function?.name === "string") call.name += d.function.name;

@@ -16,7 +16,13 @@ import type {
   Slo,
 } from "../scheduler/types.js";
 import type { ChatCompletionBody } from "../wire/schema.js";
-import { type AssistantTurn, ContinuationIndex, extendChain, messageChain, promptParts } from "./conversation.js";
+import {
+  type AssistantTurn,
+  ContinuationIndex,
+  extendChain,
+  messageChain,
+  promptParts,
+} from "./conversation.js";
 import type { RunHints } from "./hints.js";
 
 /** How a request's run was found. */

@@ -8,13 +8,18 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { Registry } from "prom-client";
 import { createPredictor } from "../predict/predictor.js";
 import type { Predictor } from "../predict/types.js";
-import { answerError, listen, reportInternalError, sendJson } from "../wire/http.js";
 import { WireRequestError } from "../wire/errors.js";
+import { answerError, listen, reportInternalError, sendJson } from "../wire/http.js";
 import { chatCompletionBodySchema } from "../wire/schema.js";
 import { CompletionHandler } from "./completion.js";
 import { ClientAuth } from "./hints.js";
 import { GatewayMetrics } from "./metrics.js";
-import { type GatewayOptions, normaliseBase, parseGatewayOptions, type ResolvedGatewayOptions } from "./options.js";
+import {
+  type GatewayOptions,
+  normaliseBase,
+  parseGatewayOptions,
+  type ResolvedGatewayOptions,
+} from "./options.js";
 import { Placer } from "./placement/placer.js";
 import { Replica } from "./replica.js";
 import { type GatewayRun, type GatewayRunOutcome, RunRegistry } from "./runs.js";
@@ -103,7 +108,9 @@ export async function startGateway(input: GatewayOptions): Promise<Gateway> {
         index,
         base: normaliseBase(url),
         scheduler: { ...options.scheduler, policy: options.policy, slo: options.slo },
-        ...(options.budgetFor === undefined ? {} : { budget: options.budgetFor({ index, url: normaliseBase(url) }) }),
+        ...(options.budgetFor === undefined
+          ? {}
+          : { budget: options.budgetFor({ index, url: normaliseBase(url) }) }),
         connections: options.connectionsPerUpstream,
         metricsPollIntervalMs: options.metricsPollIntervalMs,
         healthProbeIntervalMs: options.healthProbeIntervalMs,
@@ -165,7 +172,9 @@ export async function startGateway(input: GatewayOptions): Promise<Gateway> {
     }
     if (req.method === "GET" && path === "/metrics") {
       req.resume();
-      return registry.metrics().then((text) => void res.writeHead(200, { "content-type": registry.contentType }).end(text));
+      return registry
+        .metrics()
+        .then((text) => void res.writeHead(200, { "content-type": registry.contentType }).end(text));
     }
     if (req.method === "GET" && path === "/v1/models") {
       req.resume();
@@ -173,7 +182,10 @@ export async function startGateway(input: GatewayOptions): Promise<Gateway> {
       return modelUnion(replicas).then((data) => sendJson(res, 200, { object: "list", data }));
     }
     req.resume();
-    throw new WireRequestError(404, `No route ${req.method} ${path}`, { code: "not_found", type: "not_found_error" });
+    throw new WireRequestError(404, `No route ${req.method} ${path}`, {
+      code: "not_found",
+      type: "not_found_error",
+    });
   };
   const onInternalError = (error: unknown, req: IncomingMessage) =>
     reportInternalError(error, `gateway ${req.method} ${(req.url ?? "/").split("?")[0]}`);

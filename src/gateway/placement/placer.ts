@@ -160,7 +160,11 @@ export class Placer {
     let bestMatch = -1;
     for (const i of eligible) {
       if (!within(i) || ratio(i) < this.#o.minMatchRatio) continue;
-      if (bestMatch < 0 || ratio(i) > ratio(bestMatch) || (ratio(i) === ratio(bestMatch) && after(i) < after(bestMatch)))
+      if (
+        bestMatch < 0 ||
+        ratio(i) > ratio(bestMatch) ||
+        (ratio(i) === ratio(bestMatch) && after(i) < after(bestMatch))
+      )
         bestMatch = i;
     }
     if (bestMatch >= 0) return decide(bestMatch, "prefix");
