@@ -24,6 +24,18 @@ interface ToolCallDelta {
   function?: { name?: unknown; arguments?: unknown } | null;
 }
 
+const MARKERS = ['"tool_calls"', '"usage"', '"error"', "[DONE]"].map((m) => Buffer.from(m));
+const CONTENT = Buffer.from('"content":"');
+const FINISH_NULL = Buffer.from('"finish_reason":null');
+
+/** A content-token event with nothing else the gateway needs (see {@link ReplyObserver.event}). */
+function isPlainContent(bytes: Buffer): boolean {
+  const at = bytes.indexOf(CONTENT);
+  if (at < 0 || bytes[at + CONTENT.length] === 0x22 || bytes.indexOf(FINISH_NULL) < 0) return false;
+  for (const marker of MARKERS) if (bytes.indexOf(marker) >= 0) return false;
+  return true;
+}
+
 const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
 
 function readUsage(u: UsageJson | null | undefined): ReplyUsage | undefined {
@@ -63,8 +75,19 @@ export class ReplyObserver {
   /**
    * One SSE event. Returns whether it is a usage-only chunk (`choices: []` with `usage`), which the gateway
    * drops when it asked for usage on the client's behalf.
+   *
+   * Most events of a stream are one content token: `{"choices":[{"delta":{"content":"..."},...,
+   * "finish_reason":null}]}`. Those are counted without parsing (a byte search for the fields that matter);
+   * events that may carry tool calls, a finish reason, usage or an error are parsed. The text of a reply is
+   * not needed (continuity ignores the text of tool-call turns; a text answer ends its run).
    */
   event(event: Uint8Array): boolean {
+    const bytes = Buffer.from(event.buffer, event.byteOffset, event.byteLength);
+    if (isPlainContent(bytes)) {
+      this.chunks += 1;
+      this.#ctx?.onTokens(1);
+      return false;
+    }
     const data = sseData(event);
     if (data === undefined) return false;
     if (data.trim() === "[DONE]") {
