@@ -1,13 +1,18 @@
 /**
  * `npm run bench:gateway [-- --json] [-- --repeat K] [-- --quick]`: the gateway's cost (docs/gateway.md).
  *
- * One simulator and one gateway in front of it run in child processes; the client load runs here. At 1, 100
- * and 1,000 concurrent streaming clients, the same load goes straight to the simulator and through the
- * gateway, alternating, K times; reported: the added latency (gateway - direct) of the first SSE event and
- * of the whole stream at p50 and p99, and requests per second both ways, as the median and min..max over
- * the K repeats. Then the capacity probe: 1,200 streams of 200 tokens opened at once through the gateway,
- * counting how many are held open together. Targets: <= 1 ms added at p50 with 100 streams; >= 1,000
- * streams held. The machine may be shared: read the spread before a verdict.
+ * One simulator and one gateway in front of it run in child processes; the client load runs here.
+ * - Latency: at 1, 100 and 1,000 concurrent streaming clients (32-token answers, the simulator at 2x a GPU's
+ *   speed, so streams overlap as they do in service), the same load goes straight to the simulator and
+ *   through the gateway, alternating, K times; reported: the added latency (gateway - direct) of the first
+ *   SSE event and of the whole stream at p50 and p99, and streams per second both ways, as the median and
+ *   min..max over the K repeats.
+ * - Saturation: 100 closed-loop clients of 16-token answers with the simulator at 1,000x: the most requests
+ *   per second each path carries when nothing waits on the GPU (the gateway's CPU cost per request).
+ * - Capacity: 1,200 streams of 200 tokens opened at once through the gateway, counting how many are held
+ *   open together.
+ * Targets: <= 1 ms added at p50 with 100 streams; >= 1,000 streams held. The machine may be shared: read the
+ * spread before a verdict.
  */
 import { type Child, startGatewayChild, startSimChild } from "./gateway-bench/children.js";
 import { type LoadResult, runLoad } from "./gateway-bench/load.js";
@@ -21,21 +26,21 @@ const log = (line: string) => {
   if (!json) process.stdout.write(`${line}\n`);
 };
 
-/** Concurrency -> sequential streams per worker (about 1,000-2,000 requests per point). */
+/** Concurrency -> sequential streams per worker. */
 const POINTS: Array<[number, number]> = quick
   ? [
-      [1, 50],
-      [100, 3],
+      [1, 10],
+      [100, 2],
       [1000, 1],
     ]
   : [
-      [1, 300],
-      [100, 15],
-      [1000, 2],
+      [1, 40],
+      [100, 5],
+      [1000, 1],
     ];
-/** Tokens per answer and time scale of the latency points: 16 tokens, 1,000x a GPU (~0.2 ms per token). */
-const LATENCY_TOKENS = 16;
-const LATENCY_TIME_SCALE = 1000;
+/** Tokens per answer and time scale of the latency points: 32 tokens at 2x a GPU (~7.5 ms per token). */
+const LATENCY_TOKENS = 32;
+const LATENCY_TIME_SCALE = 2;
 
 interface Spread {
   median: number;
@@ -53,9 +58,9 @@ function spread(xs: number[]): Spread {
 const f = (s: Spread, digits = 2) =>
   `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}..${s.max.toFixed(digits)})`;
 
-async function latencyPoints(sim: Child, gateway: Child) {
+async function latencyPoints(sim: Child, gateway: Child, points: ReadonlyArray<[number, number]>) {
   const rows = [];
-  for (const [concurrency, perWorker] of POINTS) {
+  for (const [concurrency, perWorker] of points) {
     const direct: LoadResult[] = [];
     const via: LoadResult[] = [];
     // Warm both paths (connections, JIT) before measuring.
@@ -89,9 +94,9 @@ async function latencyPoints(sim: Child, gateway: Child) {
       gatewayHeld: Math.max(...via.map((r) => r.held)),
     };
     log(
-      `  ${String(concurrency).padStart(4)} streams: added first-event p50 ${f(row.addedTtfbMs.p50)} ms, p99 ${f(row.addedTtfbMs.p99)} ms; ` +
+      `  ${String(concurrency).padStart(4)} clients: added first-event p50 ${f(row.addedTtfbMs.p50)} ms, p99 ${f(row.addedTtfbMs.p99)} ms; ` +
         `added end p50 ${f(row.addedE2eMs.p50)} ms, p99 ${f(row.addedE2eMs.p99)} ms; ` +
-        `req/s direct ${f(row.directRps, 0)}, gateway ${f(row.gatewayRps, 0)}; failed ${row.failed}`,
+        `streams/s direct ${f(row.directRps, 0)}, gateway ${f(row.gatewayRps, 0)}; failed ${row.failed}`,
     );
     rows.push(row);
   }
@@ -106,7 +111,18 @@ let sim = await startSimChild(LATENCY_TOKENS, LATENCY_TIME_SCALE);
 let gateway = await startGatewayChild([sim.port]);
 let points: Awaited<ReturnType<typeof latencyPoints>>;
 try {
-  points = await latencyPoints(sim, gateway);
+  points = await latencyPoints(sim, gateway, POINTS);
+} finally {
+  await gateway.stop();
+  await sim.stop();
+}
+
+log("saturation: 100 closed-loop clients, 16-token answers, simulator at 1000x (nothing waits on the GPU):");
+sim = await startSimChild(16, 1000);
+gateway = await startGatewayChild([sim.port]);
+let saturation: Awaited<ReturnType<typeof latencyPoints>>;
+try {
+  saturation = await latencyPoints(sim, gateway, [[100, quick ? 5 : 20]]);
 } finally {
   await gateway.stop();
   await sim.stop();
@@ -133,6 +149,7 @@ const at100 = points.find((p) => p.concurrency === 100);
 const result = {
   repeat,
   points,
+  saturation: saturation[0],
   capacity: { streams: CAPACITY_STREAMS, held: capacity.held, failed: capacity.failed },
   targets: {
     addedP50At100Ms: at100?.addedTtfbMs.p50.median ?? null,

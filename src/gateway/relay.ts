@@ -198,6 +198,7 @@ async function relayStream(
         const usageOnly = observer.event(event);
         if (!(usageOnly && r.stripUsage)) out.push(event);
       }
+      observer.flushTokens();
       if (out.length === 0 || res.destroyed) continue;
       if (!started) {
         started = true;

@@ -24,16 +24,21 @@ interface ToolCallDelta {
   function?: { name?: unknown; arguments?: unknown } | null;
 }
 
-const MARKERS = ['"tool_calls"', '"usage"', '"error"', "[DONE]"].map((m) => Buffer.from(m));
-const CONTENT = Buffer.from('"content":"');
-const FINISH_NULL = Buffer.from('"finish_reason":null');
+const TOOL_CALLS = Buffer.from('"tool_calls"');
+const EMPTY_CONTENT = Buffer.from('"content":""');
+/** How a content or tool-call delta chunk of vLLM, SGLang, llama.cpp and the simulator ends. */
+const DELTA_END = Buffer.from('"finish_reason":null}]}');
 
-/** A content-token event with nothing else the gateway needs (see {@link ReplyObserver.event}). */
+/**
+ * A content-token event with nothing else the gateway needs (see {@link ReplyObserver.event}): it ends
+ * with a null finish reason and carries no tool calls and no empty content (the role chunk).
+ */
 function isPlainContent(bytes: Buffer): boolean {
-  const at = bytes.indexOf(CONTENT);
-  if (at < 0 || bytes[at + CONTENT.length] === 0x22 || bytes.indexOf(FINISH_NULL) < 0) return false;
-  for (const marker of MARKERS) if (bytes.indexOf(marker) >= 0) return false;
-  return true;
+  let end = bytes.length;
+  while (end > 0 && (bytes[end - 1] === 0x0a || bytes[end - 1] === 0x0d)) end--;
+  const from = end - DELTA_END.length;
+  if (from < 0 || bytes.compare(DELTA_END, 0, DELTA_END.length, from, end) !== 0) return false;
+  return bytes.indexOf(TOOL_CALLS) < 0 && bytes.indexOf(EMPTY_CONTENT) < 0;
 }
 
 const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
@@ -63,9 +68,22 @@ export class ReplyObserver {
   /** The upstream sent an error event (`data: {"error": ...}`). */
   errorEvent = false;
   readonly #ctx: CallContext | undefined;
+  /** Token chunks seen since the last {@link ReplyObserver.flushTokens}. */
+  #pending = 0;
 
   constructor(ctx: CallContext | undefined) {
     this.#ctx = ctx;
+  }
+
+  /**
+   * Reports the token chunks seen since the last call to the scheduler, in one `onTokens` (once per upstream
+   * read: several events of one read arrived together).
+   */
+  flushTokens(): void {
+    if (this.#pending === 0) return;
+    const count = this.#pending;
+    this.#pending = 0;
+    this.#ctx?.onTokens(count);
   }
 
   get turn(): AssistantTurn {
@@ -85,7 +103,7 @@ export class ReplyObserver {
     const bytes = Buffer.from(event.buffer, event.byteOffset, event.byteLength);
     if (isPlainContent(bytes)) {
       this.chunks += 1;
-      this.#ctx?.onTokens(1);
+      this.#pending += 1;
       return false;
     }
     const data = sseData(event);
@@ -125,7 +143,7 @@ export class ReplyObserver {
       }
       if (tokens) {
         this.chunks += 1;
-        this.#ctx?.onTokens(1);
+        this.#pending += 1;
       }
       if (typeof choice.finish_reason === "string") this.finishReason = choice.finish_reason;
     }
