@@ -70,6 +70,8 @@ export class CompletionHandler {
 
   readonly route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const d = this.#d;
+    // Counted when the answer is done, whoever wrote it (this handler, or the listener for a thrown error).
+    res.once("close", () => d.metrics.requests.inc({ status: String(res.statusCode) }));
     d.auth.check(req.headers);
     const { body, raw } = await readChatCompletionBody(req, d.limits);
     const hints = readHints(
@@ -112,7 +114,6 @@ export class CompletionHandler {
     } finally {
       res.off("close", onClose);
       if (!succeeded) d.runs.callFailed(run);
-      d.metrics.requests.inc({ status: String(res.statusCode) });
     }
   };
 
@@ -294,6 +295,9 @@ export class CompletionHandler {
       }
       throw upstreamFailedError(error.message);
     }
+    const refused = error instanceof AugServeOverloadedError || error instanceof QueueFullError;
+    // A run refused at its first call is over (it counts as a miss); a later call's refusal leaves it open.
+    if (refused && plan.run.outputsPerCall.length === 0) this.#d.runs.end(plan.run, "error");
     if (error instanceof AugServeOverloadedError) throw overloadedError(error.message, error.retryAfterMs);
     if (error instanceof QueueFullError) throw overloadedError(error.message, 1000);
     throw error;

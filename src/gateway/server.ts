@@ -200,7 +200,8 @@ export async function startGateway(input: GatewayOptions): Promise<Gateway> {
   });
   server.keepAliveTimeout = 30_000;
   server.headersTimeout = 60_000;
-  server.requestTimeout = 0; // streams may last long; idle sockets are bounded by keepAliveTimeout
+  // Receiving a request (headers and body) is bounded; answers (streams) are not: they may last long.
+  server.requestTimeout = 120_000;
 
   const sweepEvery = Math.min(options.runIdleTimeoutMs, 10_000);
   const sweeper = setInterval(() => runs.sweep(), sweepEvery);
