@@ -28,3 +28,4 @@ export {
   EngineServerOptionsSchema,
   startEngineServer,
 } from "./server.js";
+export { INLINE_TOKENIZE_BYTES, maxTokenBytesOf, PromptTokenizer } from "./tokenize.js";

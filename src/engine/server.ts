@@ -9,7 +9,6 @@ import { z } from "zod";
 import { ScriptedModel } from "../sim/model/scripted-model.js";
 import type { ConversationScript } from "../sim/types.js";
 import { WireLimitsShape } from "../wire/body.js";
-import { WireRequestError } from "../wire/errors.js";
 import { chatCompletionRoute, listen, openAIRequestListener } from "../wire/http.js";
 import { chatCompletionBodySchema } from "../wire/schema.js";
 import { handleEngineCompletion } from "./completions.js";
@@ -93,10 +92,7 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
   const onCompletion = chatCompletionRoute({
     limits: { maxBodyBytes: o.maxBodyBytes, maxJsonDepth: o.maxJsonDepth, schema: bodySchema },
     handle: (body, res) => handleEngineCompletion(ctx, body, res),
-    asRequestError: (error) =>
-      error instanceof EngineRequestError
-        ? new WireRequestError(400, error.message, { param: "messages", code: "context_length_exceeded" })
-        : undefined,
+    contextLengthError: EngineRequestError,
   });
 
   const server = createServer(

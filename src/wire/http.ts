@@ -91,21 +91,28 @@ export interface ChatCompletionRouteOptions {
   limits: BodyLimits & { schema: ReturnType<typeof chatCompletionBodySchema> };
   /**
    * Serves one validated request. `raw` is the body as it came (unknown fields and number spellings intact,
-   * for a proxy). May throw before writing anything; `asRequestError` says which errors are the client's.
+   * for a proxy). May throw before writing anything (see `contextLengthError`; other errors answer 500).
    */
   handle(body: ChatCompletionBody, res: ServerResponse, raw: Buffer): void | Promise<void>;
-  /** Maps a domain error (a prompt the server cannot take) to its 4xx answer; `undefined`: not the client's. */
-  asRequestError?(error: unknown): WireRequestError | undefined;
+  /**
+   * The server's error class for a prompt it cannot take (it does not fit the model length): `handle` throwing
+   * one is answered `400 context_length_exceeded` (param `messages`), as OpenAI and vLLM answer.
+   */
+  contextLengthError?: abstract new (
+    ...args: never[]
+  ) => Error;
 }
 
 /** `POST /v1/chat/completions`: limits, JSON and schema first, then `handle`. */
 export function chatCompletionRoute(options: ChatCompletionRouteOptions): Route {
+  const tooLong = options.contextLengthError;
   return async (req, res) => {
     const { body, raw } = await readChatCompletionBody(req, options.limits);
     try {
       await options.handle(body, res, raw);
     } catch (error) {
-      throw options.asRequestError?.(error) ?? error;
+      if (tooLong === undefined || !(error instanceof tooLong)) throw error;
+      throw new WireRequestError(400, error.message, { param: "messages", code: "context_length_exceeded" });
     }
   };
 }

@@ -272,6 +272,17 @@ export function runOpenAIServerContract(name: string, start: () => Promise<Contr
       expect(ok.choices[0]?.finish_reason).toBe("stop");
     });
 
+    it("a prompt longer than the model length gets 400 context_length_exceeded on messages", async () => {
+      const res = await fetch(`${server.baseURL}/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ messages: [{ role: "user", content: "! ".repeat(200_000) }] }),
+      });
+      expect(res.status).toBe(400);
+      const json = (await res.json()) as { error: { code: string; param: string } };
+      expect(json.error).toMatchObject({ code: "context_length_exceeded", param: "messages" });
+    });
+
     it("nesting within the limit, and fields the server does not know, are accepted", async () => {
       let schema: Record<string, unknown> = { type: "string" };
       for (let i = 0; i < 25; i++) schema = { type: "object", properties: { [`p${i}`]: schema } };

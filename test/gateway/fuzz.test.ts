@@ -7,6 +7,7 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { probeHealth } from "../support/health-probe.js";
+import { fuzzOpenAIServer } from "../support/http-fuzz.js";
 import { type Fleet, idle, startFleet, waitFor } from "./helpers.js";
 
 let fleet: Fleet;
@@ -94,6 +95,16 @@ const headers = fc.dictionary(
 );
 
 describe("gateway fuzz", () => {
+  it("the servers' shared fuzz (test/support/http-fuzz.ts): every request 200 or 400 in time, /health fast", async () => {
+    const { statuses } = await fuzzOpenAIServer({
+      url: fleet.gateway.url,
+      numRuns: Number(process.env.FC_RUNS ?? 25),
+    });
+    expect(statuses[200]).toBeGreaterThan(0);
+    expect(statuses[400]).toBeGreaterThan(0);
+    await waitFor(() => idle(fleet.gateway));
+  }, 120_000);
+
   it("random bodies and hint headers: 200 or a 4xx JSON error within a bound; /health stays fast", async () => {
     const probe = probeHealth(fleet.gateway.url);
     const statuses = new Set<number>();

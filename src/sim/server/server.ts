@@ -7,7 +7,6 @@
 import { createServer } from "node:http";
 import { z } from "zod";
 import { WireLimitsShape } from "../../wire/body.js";
-import { WireRequestError } from "../../wire/errors.js";
 import { chatCompletionRoute, listen, openAIRequestListener, reportInternalError } from "../../wire/http.js";
 import { chatCompletionBodySchema } from "../../wire/schema.js";
 import { Engine } from "../engine/engine.js";
@@ -102,10 +101,7 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
   const onCompletion = chatCompletionRoute({
     limits: { maxBodyBytes: o.maxBodyBytes, maxJsonDepth: o.maxJsonDepth, schema: bodySchema },
     handle: (body, res) => handleChatCompletion(ctx, body, res),
-    asRequestError: (error) =>
-      error instanceof SimRequestError
-        ? new WireRequestError(400, error.message, { param: "messages", code: "context_length_exceeded" })
-        : undefined,
+    contextLengthError: SimRequestError,
   });
 
   const server = createServer(
