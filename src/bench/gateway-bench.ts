@@ -63,17 +63,33 @@ async function latencyPoints(sim: Child, gateway: Child, points: ReadonlyArray<[
   for (const [concurrency, perWorker] of points) {
     const direct: LoadResult[] = [];
     const via: LoadResult[] = [];
+    /** CPU ms per request: the gateway's, and the simulator's straight and through the gateway. */
+    const cpu = { gateway: [] as number[], simDirect: [] as number[], simVia: [] as number[] };
+    const measure = async (path: "direct" | "via") => {
+      const simBefore = sim.cpuMs();
+      const gatewayBefore = gateway.cpuMs();
+      const result = await runLoad(path === "direct" ? sim.port : gateway.port, concurrency, perWorker);
+      const n = Math.max(1, result.requests);
+      if (path === "direct") {
+        direct.push(result);
+        cpu.simDirect.push((sim.cpuMs() - simBefore) / n);
+      } else {
+        via.push(result);
+        cpu.simVia.push((sim.cpuMs() - simBefore) / n);
+        cpu.gateway.push((gateway.cpuMs() - gatewayBefore) / n);
+      }
+    };
     // Warm both paths (connections, JIT) before measuring.
     await runLoad(sim.port, Math.min(concurrency, 50), 2);
     await runLoad(gateway.port, Math.min(concurrency, 50), 2);
     for (let k = 0; k < repeat; k++) {
       // Alternate the order so that drift on a shared machine hits both sides alike.
       if (k % 2 === 0) {
-        direct.push(await runLoad(sim.port, concurrency, perWorker));
-        via.push(await runLoad(gateway.port, concurrency, perWorker));
+        await measure("direct");
+        await measure("via");
       } else {
-        via.push(await runLoad(gateway.port, concurrency, perWorker));
-        direct.push(await runLoad(sim.port, concurrency, perWorker));
+        await measure("via");
+        await measure("direct");
       }
     }
     const added = (pick: (r: LoadResult) => number) =>
@@ -92,11 +108,18 @@ async function latencyPoints(sim: Child, gateway: Child, points: ReadonlyArray<[
       directRps: spread(direct.map((r) => r.requestsPerSecond)),
       gatewayRps: spread(via.map((r) => r.requestsPerSecond)),
       gatewayHeld: Math.max(...via.map((r) => r.held)),
+      cpuMsPerRequest: {
+        gateway: spread(cpu.gateway),
+        simulatorDirect: spread(cpu.simDirect),
+        simulatorThroughGateway: spread(cpu.simVia),
+      },
     };
     log(
       `  ${String(concurrency).padStart(4)} clients: added first-event p50 ${f(row.addedTtfbMs.p50)} ms, p99 ${f(row.addedTtfbMs.p99)} ms; ` +
         `added end p50 ${f(row.addedE2eMs.p50)} ms, p99 ${f(row.addedE2eMs.p99)} ms; ` +
-        `streams/s direct ${f(row.directRps, 0)}, gateway ${f(row.gatewayRps, 0)}; failed ${row.failed}`,
+        `streams/s direct ${f(row.directRps, 0)}, gateway ${f(row.gatewayRps, 0)}; failed ${row.failed}\n` +
+        `        CPU ms per request: gateway ${f(row.cpuMsPerRequest.gateway)}, simulator ${f(row.cpuMsPerRequest.simulatorDirect)} ` +
+        `(straight) / ${f(row.cpuMsPerRequest.simulatorThroughGateway)} (through the gateway)`,
     );
     rows.push(row);
   }

@@ -3,6 +3,7 @@
  * of its own, so that neither shares an event loop with the client load that measures them.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const SIM_CHILD = fileURLToPath(new URL("../sim-bench/http-server-child.ts", import.meta.url));
@@ -10,7 +11,27 @@ const GATEWAY_CHILD = fileURLToPath(new URL("./gateway-child.ts", import.meta.ur
 
 export interface Child {
   port: number;
+  /**
+   * CPU time the process has used so far (user + system), ms, from /proc (Linux; `NaN` elsewhere). Clock-tick
+   * resolution (10 ms): read it over many requests.
+   */
+  cpuMs(): number;
   stop(): Promise<void>;
+}
+
+/** Clock ticks per second of /proc/PID/stat (USER_HZ: 100 on Linux). */
+const TICKS_PER_S = 100;
+
+function cpuMsOf(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command (which may hold spaces) start after the last ")": utime and stime are 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) / TICKS_PER_S) * 1000;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 async function start(script: string, args: string[]): Promise<Child> {
@@ -24,6 +45,7 @@ async function start(script: string, args: string[]): Promise<Child> {
   });
   return {
     port,
+    cpuMs: () => cpuMsOf(child.pid),
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
