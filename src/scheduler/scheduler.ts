@@ -1,14 +1,16 @@
 /**
  * Orchestration: the scheduler loop (DESIGN.md section 4). Order comes from a policy (policies.ts) over the
- * queue (queue.ts), capacity from a budget controller (budget.ts); this class owns the state transitions
- * of calls and runs, each in one place, and asserts the invariants where state changes.
+ * queue (queue.ts, tenants.ts), capacity from a budget controller (budget.ts) and the admission gate
+ * (admission.ts); this class owns the state transitions of calls and runs, each in one place, and asserts
+ * the invariants where state changes.
  *
  * There are no timers: every public operation first applies what time made due (`#advance`: deadlines,
- * starvation promotions, scoring epochs, budget decisions), then does its work, then admits what fits
- * (`#pump`). Admission is strict in queue order: if the next call does not fit, nothing behind it is
- * admitted (no backfilling, so a large call cannot be starved by a stream of small ones); a call larger than
- * the whole budget is admitted alone when nothing is in flight.
+ * starvation promotions, a slice of incremental re-scoring, budget decisions), then does its work, then
+ * admits what fits (`#pump`). Admission is strict in order: if the next call does not fit, nothing behind it
+ * is admitted (no backfilling, so a large call cannot be starved by a stream of small ones); a call larger
+ * than the whole budget is admitted alone when nothing is in flight.
  */
+import { AdmissionGate } from "./admission.js";
 import {
   type BudgetContext,
   type BudgetController,
@@ -17,21 +19,29 @@ import {
 } from "./budget.js";
 import { type CallHost, CallRecord, CallState } from "./call-record.js";
 import { CostModel } from "./cost-model.js";
-import { CallCancelledError, QueueFullError } from "./errors.js";
+import { AugServeOverloadedError, CallCancelledError, QueueFullError } from "./errors.js";
 import { rethrowLater, SchedulerEmitter } from "./events.js";
-import { InFlightLedger } from "./in-flight.js";
 import {
   parseOptions,
   parseSchedulerOptions,
   type ResolvedSchedulerOptions,
+  RunServiceSchema,
   type SchedulerOptions,
   SloSchema,
 } from "./options.js";
-import { createPolicy, expectedOutputTokens, type Policy, type ScoreContext } from "./policies.js";
+import { OverloadGauge, shedVerdict } from "./overload.js";
+import {
+  createPolicy,
+  expectedOutputTokens,
+  type Policy,
+  remainingCostMs,
+  type ScoreContext,
+} from "./policies.js";
 import { PressureGauge } from "./pressure.js";
 import { CallQueue } from "./queue.js";
 import { type RunOps, SchedulerRun } from "./run-handle.js";
 import { finiteNonNegative, RunState } from "./run-state.js";
+import { Stage, TIERS_PER_CLASS } from "./tiers.js";
 import type {
   BeginRunOptions,
   CallResult,
@@ -54,24 +64,39 @@ export interface SchedulerDeps {
   budget?: BudgetController;
 }
 
+/** Stale viable calls re-scored per operation while a scoring epoch's walk is pending. */
+const RESCORE_PER_OPERATION = 2;
+
+const DEFAULT_SERVICE = { priorityClass: "interactive", tenant: "" } as const;
+
 export class Scheduler implements SchedulerApi {
   readonly #clock: Clock;
   readonly #options: ResolvedSchedulerOptions;
   readonly #policy: Policy;
-  readonly #queue = new CallQueue();
+  readonly #queue: CallQueue;
   readonly #cost: CostModel;
   readonly #budget: BudgetController;
   readonly #events = new SchedulerEmitter();
   readonly #ctx: ScoreContext;
-  readonly #ledger = new InFlightLedger();
+  readonly #gate: AdmissionGate;
   readonly #pressure = new PressureGauge();
+  readonly #overload = new OverloadGauge();
+  readonly #shed: boolean;
   #nextCallId = 1;
   #nextRunId = 1;
   #activeRuns = 0;
   #parkedRuns = 0;
   #pumping = false;
   #pumpAgain = false;
+  /** Queue version, budget and in-flight state when admission last stopped: nothing to retry until one moves. */
+  #stuckVersion = -1;
+  #stuckBudget = -1;
+  #stuckTokens = -1;
+  #stuckCalls = -1;
   readonly #budgetContext: BudgetContext = { inFlightTokens: 0, queuedCalls: 0 };
+  /** Reused samples of the hot path (one per token report): the controller may not keep them. */
+  readonly #ttftSample = { kind: "ttft" as const, at: 0, ms: 0 };
+  readonly #tokenSample = { kind: "tokenLatency" as const, at: 0, msPerToken: 0, tokens: 0 };
 
   /** @throws SchedulerOptionsError naming the invalid field. */
   constructor(options: SchedulerOptions | undefined, deps: SchedulerDeps) {
@@ -80,19 +105,33 @@ export class Scheduler implements SchedulerApi {
     this.#policy = createPolicy(this.#options.policy);
     this.#cost = new CostModel(this.#options.costModel);
     this.#budget = deps.budget ?? createBudgetController(this.#options.budget, this.#options.slo);
-    this.#ctx = { now: deps.clock.now(), cost: this.#cost, weights: this.#options.augserve, pressure: 0 };
+    this.#shed = this.#options.overload === "shed";
+    this.#queue = new CallQueue(this.#shed);
+    this.#gate = new AdmissionGate(this.#options.promotedShare, this.#options.maxInFlightCalls);
+    this.#ctx = {
+      now: deps.clock.now(),
+      cost: this.#cost,
+      weights: this.#options.augserve,
+      pressure: 0,
+      shed: this.#shed,
+    };
   }
 
   /**
-   * Starts a run. `features` feed Stage I; `slo` overrides the default SLO (validated).
+   * Starts a run. `features` feed Stage I; `slo` overrides the default SLO; `priorityClass` and `tenant`
+   * (validated) place it in a class and a fairness key.
    * @example const run = scheduler.beginRun({ features: { promptTokens: 800, remainingToolRounds: 3,
-   *   outputTokensPerCall: 120, finalOutputTokens: 300 } });
+   *   outputTokensPerCall: 120, finalOutputTokens: 300 }, priorityClass: "background", tenant: "acme" });
    */
   beginRun(options: BeginRunOptions): RunHandle {
     const now = this.#advance();
     const slo = options.slo ? parseOptions(SloSchema, options.slo) : this.#options.slo;
+    const service =
+      options.priorityClass === undefined && options.tenant === undefined
+        ? DEFAULT_SERVICE
+        : parseOptions(RunServiceSchema, { priorityClass: options.priorityClass, tenant: options.tenant });
     const id = options.runId ?? `run-${this.#nextRunId++}`;
-    const run = new RunState(id, options.features, slo, this.#options.slo, now);
+    const run = new RunState(id, options.features, slo, this.#options.slo, now, service);
     run.lastContextTokens = finiteNonNegative(options.features.promptTokens);
     this.#activeRuns += 1;
     return new SchedulerRun(run, this.#ops);
@@ -106,7 +145,7 @@ export class Scheduler implements SchedulerApi {
     const [low, high] = budget.mode === "adaptive" ? [budget.kvLowWater, budget.kvHighWater] : [0.8, 0.95];
     if (this.#pressure.update(signals, low, high)) {
       this.#ctx.pressure = this.#pressure.level;
-      this.#queue.rescoreAll((call) => this.#policy.score(call, this.#ctx));
+      if (this.#policy.usesLiveState) this.#queue.startRescore();
     }
     this.#pump();
   }
@@ -121,17 +160,21 @@ export class Scheduler implements SchedulerApi {
   }
 
   snapshot(): SchedulerSnapshot {
+    const ledger = this.#gate.ledger;
     return {
       policy: this.#policy.name,
       now: this.#clock.now(),
       queued: this.#queue.size,
-      inFlightCalls: this.#ledger.calls,
-      inFlightTokens: this.#ledger.tokens,
+      inFlightCalls: ledger.calls,
+      inFlightTokens: ledger.tokens,
       budgetTokens: this.#budget.tokens,
       activeRuns: this.#activeRuns,
       parkedRuns: this.#parkedRuns,
-      counters: { ...this.#ledger.counters },
+      counters: { ...ledger.counters },
       promotedQueued: this.#queue.promotedSize,
+      promotedInFlightTokens: this.#gate.laneTokens,
+      tenantsWaiting: this.#queue.tenants.waiting,
+      viableQueued: this.#queue.viableSize,
       costModel: {
         prefillMsPerToken: this.#cost.prefillMsPerToken,
         decodeMsPerToken: this.#cost.decodeMsPerToken,
@@ -176,16 +219,20 @@ export class Scheduler implements SchedulerApi {
     end: (run, outcome) => {
       const now = this.#advance();
       if (run.ended) return;
-      this.#unpark(run, now);
-      run.ended = true;
-      this.#activeRuns -= 1;
-      for (const call of [...run.queued]) {
-        this.#reject(call, new CallCancelledError("run-ended", run.id, call.callId), "run-ended");
-      }
-      this.#events.emit("runEnded", { runId: run.id, outcome });
+      this.#endRun(run, now, outcome);
       this.#pump();
     },
   };
+
+  #endRun(run: RunState, now: number, outcome: SchedulerEvents["runEnded"]["outcome"]): void {
+    this.#unpark(run, now);
+    run.ended = true;
+    this.#activeRuns -= 1;
+    for (const call of [...run.queued]) {
+      this.#reject(call, new CallCancelledError("run-ended", run.id, call.callId), "run-ended");
+    }
+    this.#events.emit("runEnded", { runId: run.id, outcome });
+  }
 
   #unpark(run: RunState, now: number): void {
     if (run.parkedAt === null) return;
@@ -212,12 +259,24 @@ export class Scheduler implements SchedulerApi {
       signal,
       now,
     );
-    if (run.ended) {
+    const first = !run.submitted;
+    run.submitted = true;
+    if (run.refusal) {
+      this.#reject(call, run.refusal, "overloaded");
+    } else if (run.ended) {
       this.#reject(call, new CallCancelledError("run-ended", run.id, call.callId), "run-ended");
     } else if (this.#queue.size >= this.#options.maxQueueLength) {
       this.#reject(call, new QueueFullError(this.#options.maxQueueLength, run.id), "queue-full");
     } else {
-      this.#policy.score(call, this.#ctx);
+      call.tenant = this.#queue.tenants.ref(run.tenantId);
+      call.promoted = run.starving;
+      if (call.promoted) this.#gate.ledger.counters.promoted += 1;
+      this.#score(call);
+      if (this.#shed && !call.promoted) {
+        if (first && this.#refuses(call, now)) return call;
+        if (call.tier % TIERS_PER_CLASS === Stage.Committed)
+          this.#overload.onCommitted(call.queuedCharge, now);
+      }
       this.#queue.add(call);
       run.queued.push(call);
       this.#pump();
@@ -225,21 +284,65 @@ export class Scheduler implements SchedulerApi {
     return call;
   }
 
+  /** Overload shedding of a run's first call: refuses the run (and ends it) when it could not start in time. */
+  #refuses(call: CallRecord, now: number): boolean {
+    const run = call.run;
+    const tenant = call.tenant;
+    const ledger = this.#gate.ledger;
+    const budget = this.#budget.tokens;
+    const hold = this.#overload.meanHoldMs ?? this.#cost.callMs(call.uncachedPromptTokens, 1);
+    const costMs = remainingCostMs(call, this.#policy.view(run), this.#cost);
+    const verdict = shedVerdict({
+      costMs,
+      meanCostMs: this.#overload.onNewRun(costMs),
+      ahead: tenant?.index?.tokensBefore(call.tier, call.key, call.callId) ?? 0,
+      charge: call.queuedCharge,
+      budget,
+      inFlightTokens: ledger.tokens,
+      meanHoldMs: hold,
+      rankedShare: this.#queue.promotedSize > 0 ? 1 - this.#options.promotedShare : 1,
+      tenantsWaiting: this.#queue.tenants.waiting + (tenant && tenant.heap.size === 0 ? 1 : 0),
+      inflowPerMs: this.#overload.inflowPerMs(now),
+      ttftMs: run.slo.ttftMs,
+      serverTtftMs: this.#overload.serverTtftMs(this.#cost.callMs(call.uncachedPromptTokens, 0)),
+    });
+    if (verdict === null) return false;
+    const error = new AugServeOverloadedError(
+      run.id,
+      verdict.predictedWaitMs,
+      verdict.limitMs,
+      verdict.retryAfterMs,
+    );
+    run.refusal = error;
+    this.#gate.ledger.counters.refused += 1;
+    this.#reject(call, error, "overloaded", verdict);
+    this.#endRun(run, now, "refused");
+    return true;
+  }
+
   /** Queued (or never queued) -> rejected: the one place a call is turned away. */
-  #reject(call: CallRecord, error: unknown, reason: SchedulerEvents["rejected"]["reason"]): void {
+  #reject(
+    call: CallRecord,
+    error: unknown,
+    reason: SchedulerEvents["rejected"]["reason"],
+    overload?: { predictedWaitMs: number; limitMs: number; retryAfterMs: number },
+  ): void {
     if (call.state !== CallState.Queued) return;
-    const wasQueued = call.rankIndex >= 0 || call.promoted;
+    const wasQueued = call.rankIndex >= 0 || call.laneIndex >= 0;
     if (wasQueued) {
       this.#queue.remove(call);
       call.run.removeQueued(call);
     }
+    if (call.tenant) this.#queue.tenants.unref(call.tenant);
+    call.tenant = null;
     call.state = CallState.Rejected;
-    this.#ledger.counters.rejected += 1;
+    this.#gate.ledger.counters.rejected += 1;
     const handlers = call.handlers;
     call.handlers = null;
     if (this.#events.has("rejected")) {
       const payload: SchedulerEvents["rejected"] = { runId: call.run.id, reason };
       if (reason === "queue-full") payload.queueLimit = this.#options.maxQueueLength;
+      if (overload) Object.assign(payload, overload);
       this.#events.emit("rejected", payload);
     }
     try {
@@ -265,7 +368,8 @@ export class Scheduler implements SchedulerApi {
     run.attainedTokens += call.uncachedPromptTokens;
     run.attainedMs += this.#cost.callMs(call.uncachedPromptTokens, 0);
     run.lastContextTokens = call.promptTokens;
-    this.#ledger.charge(call.callId, charge, this.#budget.tokens);
+    this.#gate.charge(call, charge, this.#budget.tokens);
+    if (call.tenant) this.#queue.tenants.charge(call.tenant, charge);
     if (this.#events.has("admitted")) {
       this.#events.emit("admitted", {
         runId: run.id,
@@ -297,7 +401,13 @@ export class Scheduler implements SchedulerApi {
     call.state = CallState.Released;
     call.handlers = null;
     run.running -= 1;
-    this.#ledger.release(call.charge, outcome);
+    this.#gate.release(call, outcome);
+    this.#overload.onRelease(call.charge, now - call.admittedAt);
+    if (call.tenant) {
+      this.#queue.tenants.charge(call.tenant, -call.charge);
+      this.#queue.tenants.unref(call.tenant);
+      call.tenant = null;
+    }
     if (this.#events.has("completed")) {
       this.#events.emit("completed", {
         runId: run.id,
@@ -335,7 +445,11 @@ export class Scheduler implements SchedulerApi {
       call.lastTokenAt = now;
       const ttft = now - call.admittedAt;
       this.#cost.observeTtft(ttft, call.uncachedPromptTokens);
-      this.#sample({ kind: "ttft", at: now, ms: ttft });
+      this.#overload.onFirstToken(ttft);
+      const sample = this.#ttftSample;
+      sample.at = now;
+      sample.ms = ttft;
+      this.#sample(sample);
       if (run.firstTokenAt === null) {
         run.firstTokenAt = now;
         // A missed TTFT target can never be met again: latch hopeless and re-rank its queued calls.
@@ -353,7 +467,11 @@ export class Scheduler implements SchedulerApi {
       if (call.outputTokens > 0) {
         const gap = now - call.lastTokenAt;
         this.#cost.observeDecode(gap, count);
-        this.#sample({ kind: "tokenLatency", at: now, msPerToken: gap / count, tokens: count });
+        const sample = this.#tokenSample;
+        sample.at = now;
+        sample.msPerToken = gap / count;
+        sample.tokens = count;
+        this.#sample(sample);
       }
       call.lastTokenAt = now;
       this.#addOutput(call, count);
@@ -368,55 +486,95 @@ export class Scheduler implements SchedulerApi {
     call.run.attainedMs += this.#cost.callMs(0, count);
   }
 
-  #rescore(call: CallRecord): void {
+  /** Scores a call for the state at `#ctx.now`: the policy's tier and key, the epoch, the queued charge. */
+  #score(call: CallRecord): void {
     this.#policy.score(call, this.#ctx);
+    call.scoredEpoch = this.#queue.epoch;
+    if (this.#shed) call.queuedCharge = this.#chargeOf(call);
+  }
+
+  readonly #scoreFn = (call: CallRecord) => this.#score(call);
+
+  #rescore(call: CallRecord): void {
+    this.#score(call);
     this.#queue.rekey(call);
   }
+
+  #chargeOf(call: CallRecord): number {
+    return Math.ceil(call.uncachedPromptTokens + expectedOutputTokens(call, this.#policy.view(call.run)));
+  }
+
+  readonly #chargeFn = (call: CallRecord) => this.#chargeOf(call);
 
   #sample(sample: BudgetSample): void {
     // One context object, refreshed per sample: the hot path allocates only the sample.
     const context = this.#budgetContext;
-    context.inFlightTokens = this.#ledger.tokens;
+    context.inFlightTokens = this.#gate.ledger.tokens;
     context.queuedCalls = this.#queue.size;
     const change = this.#budget.onSample(sample, context);
     if (change) this.#events.emit("budgetChanged", change);
   }
+
+  readonly #onPromote = (call: CallRecord) => {
+    call.run.starving = true;
+  };
 
   /** Applies what time made due; returns now. */
   #advance(): number {
     const now = this.#clock.now();
     this.#ctx.now = now;
     for (let call = this.#queue.takeDue(now); call; call = this.#queue.takeDue(now)) {
-      this.#policy.score(call, this.#ctx);
+      this.#score(call);
       if (call.transitionAt <= now) call.transitionAt = Number.POSITIVE_INFINITY;
       this.#queue.rekey(call);
     }
-    this.#ledger.counters.promoted += this.#queue.promoteStarved(now, this.#options.maxWaitMs);
-    if (this.#cost.takeEpoch(now)) this.#queue.rescoreAll((call) => this.#policy.score(call, this.#ctx));
+    this.#gate.ledger.counters.promoted += this.#queue.promoteStarved(
+      now,
+      this.#options.maxWaitMs,
+      this.#onPromote,
+    );
+    if (this.#policy.usesLiveState && this.#cost.takeEpoch(now)) this.#queue.startRescore();
+    if (this.#queue.rescoring) this.#queue.rescoreSome(RESCORE_PER_OPERATION, this.#scoreFn);
     if (now >= this.#budget.nextDecisionAt) this.#sample({ kind: "tick", at: now });
     return now;
   }
 
-  /** Admits queued calls in order while they fit. Re-entrant calls (from `onAdmit`) fold into the loop. */
+  /**
+   * Admits queued calls in order while they fit. Re-entrant calls (from `onAdmit`) fold into the loop. Returns
+   * at once when neither the queue, nor the budget, nor what is in flight changed since admission last
+   * stopped (most operations are token reports, which change none of them).
+   */
   #pump(): void {
     if (this.#pumping) {
       this.#pumpAgain = true;
+      return;
+    }
+    const ledger = this.#gate.ledger;
+    if (
+      this.#queue.version === this.#stuckVersion &&
+      this.#budget.tokens === this.#stuckBudget &&
+      ledger.tokens === this.#stuckTokens &&
+      ledger.calls === this.#stuckCalls
+    ) {
       return;
     }
     this.#pumping = true;
     try {
       do {
         this.#pumpAgain = false;
-        for (let call = this.#queue.peek(); call; call = this.#queue.peek()) {
-          const charge = Math.ceil(
-            call.uncachedPromptTokens + expectedOutputTokens(call, this.#policy.view(call.run)),
-          );
-          if (!this.#ledger.fits(charge, this.#budget.tokens)) break;
-          this.#admit(call, charge, this.#ctx.now);
+        for (;;) {
+          const budget = this.#budget.tokens;
+          const next = this.#gate.next(this.#queue, budget, this.#chargeFn);
+          if (next === undefined) break;
+          this.#admit(next, this.#gate.nextCharge, this.#ctx.now);
         }
       } while (this.#pumpAgain);
     } finally {
       this.#pumping = false;
+      this.#stuckVersion = this.#queue.version;
+      this.#stuckBudget = this.#budget.tokens;
+      this.#stuckTokens = ledger.tokens;
+      this.#stuckCalls = ledger.calls;
     }
   }
 }

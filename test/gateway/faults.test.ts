@@ -16,7 +16,7 @@ afterEach(async () => {
 });
 
 const clientOf = (f: Fleet) => new OpenAI({ baseURL: f.gateway.baseURL, apiKey: "unused", maxRetries: 0 });
-const longStream = (client: OpenAI, signal?: AbortSignal) =>
+const longStream = (client: OpenAI, signal?: AbortSignal, headers?: Record<string, string>) =>
   client.chat.completions.create(
     {
       model: "sim",
@@ -24,7 +24,7 @@ const longStream = (client: OpenAI, signal?: AbortSignal) =>
       stream: true,
       max_tokens: 50_000,
     },
-    signal ? { signal } : {},
+    { ...(signal ? { signal } : {}), ...(headers ? { headers } : {}) },
   );
 
 /** Which replica holds the one call in flight. */
@@ -198,7 +198,8 @@ describe("gateway faults", () => {
     );
     fleet.register([LONG]);
     const client = clientOf(fleet);
-    const held = await longStream(client);
+    // The long stream that holds the budget may wait (a generous TTFT target); the others may not.
+    const held = await longStream(client, undefined, { "x-augserve-slo-ttft-ms": "600000" });
     const iterator = held[Symbol.asyncIterator]();
     await iterator.next();
     const statuses = await Promise.all(

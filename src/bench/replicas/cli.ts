@@ -1,5 +1,5 @@
 /**
- * `augserve bench --replicas N [--placement round-robin,least-loaded,augserve] [--duration-s S]`: the
+ * `augserve bench --replicas N [--placement round-robin,least-loaded,augserve] [--duration S]`: the
  * multi-replica A/B in virtual time (docs/gateway.md). The flags' schema is spread into the bench's.
  */
 import { z } from "zod";
@@ -41,7 +41,6 @@ export const ReplicaFlagsShape = {
         .min(1),
     )
     .optional(),
-  durationS: int("an integer number of seconds").pipe(z.number().min(1).max(86_400)).optional(),
 };
 
 export interface ReplicaBenchFlags {
