@@ -4,6 +4,7 @@
  */
 
 export * from "./backend/index.js";
+export * from "./gateway/index.js";
 export * from "./langchain/index.js";
 export * from "./predict/index.js";
 export {

@@ -10,6 +10,7 @@ import { z } from "zod";
 import { runLiveBench } from "../bench/live/cli.js";
 import { writeBenchOutputs } from "../bench/output.js";
 import { createProgress } from "../bench/progress.js";
+import { ReplicaFlagsShape, runReplicaBench } from "../bench/replicas/cli.js";
 import { renderReport } from "../bench/table.js";
 import { BENCH_POLICIES } from "../bench/virtual/options.js";
 import { runSweep } from "../bench/virtual/sweep.js";
@@ -80,7 +81,8 @@ export const BenchFlagsSchema = z.object({
     .union([
       z.literal("sim"),
       z.literal("engine"),
-      z.url({ error: 'expected "sim", "engine" or a URL like http://host:port/v1' }),
+      z.literal("gateway"),
+      z.url({ error: 'expected "sim", "engine", "gateway" or a URL like http://host:port/v1' }),
     ])
     .default("sim"),
   /** `--backend engine`: the GGUF to serve (default: a random-weight small llama, written once). */
@@ -98,6 +100,8 @@ export const BenchFlagsSchema = z.object({
   repeat: number("an integer repeat count")
     .pipe(z.number().int("expected an integer repeat count").min(1, "expected --repeat >= 1"))
     .default(1),
+  // Multi-replica mode (docs/gateway.md): --replicas N, --placement list (with --duration, --overload).
+  ...ReplicaFlagsShape,
 });
 export type BenchFlags = z.output<typeof BenchFlagsSchema>;
 
@@ -130,6 +134,14 @@ export async function runBench(flags: BenchFlags): Promise<string> {
   if (flags.mode === "live") {
     if (flags.duration !== undefined) throw new BenchFlagsError("--duration is for --mode virtual");
     return runLiveBench(schedulerOptions === undefined ? flags : { ...flags, schedulerOptions });
+  }
+  if (flags.replicas !== undefined) {
+    return runReplicaBench({
+      ...flags,
+      replicas: flags.replicas,
+      ...(flags.duration === undefined ? {} : { durationS: flags.duration }),
+      ...(schedulerOptions === undefined ? {} : { schedulerOptions }),
+    });
   }
   let progress = createProgress(0, { quiet: true });
   const report = runSweep({
@@ -175,8 +187,8 @@ export function registerBenchCommand(program: Command): void {
     .option("--html <out>", "also write the HTML report there")
     .option("--quiet", "no progress bar")
     .option(
-      "--backend <sim|engine|url>",
-      "live: sim (in-process simulator), engine (the real llama.cpp engine, in-process) or a base URL",
+      "--backend <sim|engine|gateway|url>",
+      "live: sim (in-process simulator), engine (the real llama.cpp engine, in-process), gateway (sim replicas behind the gateway) or a base URL",
       "sim",
     )
     .option("--server-metrics <url>", "live: the remote server's /metrics")
@@ -192,6 +204,8 @@ export function registerBenchCommand(program: Command): void {
       "live: arrivals and tool latencies x this, server speed unchanged (default 0.1 with --backend engine)",
     )
     .option("--repeat <k>", "live: run each point k times with seeds seed..seed+k-1", "1")
+    .option("--replicas <n>", "virtual: N replicas behind the gateway's placement (docs/gateway.md)")
+    .option("--placement <list>", "with --replicas: among round-robin,least-loaded,augserve")
     .action(async (raw: Record<string, unknown>) => {
       try {
         process.stdout.write(await runBench(parseBenchFlags(raw)));

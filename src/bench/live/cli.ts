@@ -48,6 +48,9 @@ export interface LiveBenchFlags {
   engineModel?: string | undefined;
   engineParallel?: number | undefined;
   timeFactor?: number | undefined;
+  /** `--backend gateway`: the replicas behind it (`--replicas`) and its placement (the first `--placement`). */
+  replicas?: number | undefined;
+  placement?: readonly ("augserve" | "least-loaded" | "round-robin")[] | undefined;
 }
 
 /** `--backend engine`'s default time factor: infercept-mix's ~40-s tool phases become ~4 s. */
@@ -75,7 +78,8 @@ export async function runLiveBench(flags: LiveBenchFlags): Promise<string> {
     );
   let progress = createProgress(0, { quiet: true });
   const warnings: string[] = [];
-  const timeScale = flags.timeScale ?? (flags.backend === "sim" ? DEFAULT_TIME_SCALE : 1);
+  const simulated = flags.backend === "sim" || flags.backend === "gateway";
+  const timeScale = flags.timeScale ?? (simulated ? DEFAULT_TIME_SCALE : 1);
   const engine = flags.backend === "engine";
   const timeFactor = flags.timeFactor ?? (engine ? DEFAULT_ENGINE_TIME_FACTOR : 1);
   const report: LiveBenchReport = await runLiveSweep({
@@ -88,6 +92,8 @@ export async function runLiveBench(flags: LiveBenchFlags): Promise<string> {
     ...(flags.serverMetrics === undefined ? {} : { serverMetricsUrl: flags.serverMetrics }),
     ...(flags.timeScale === undefined ? {} : { timeScale: flags.timeScale }),
     model: flags.model,
+    ...(flags.replicas === undefined ? {} : { gatewayReplicas: flags.replicas }),
+    ...(flags.placement?.[0] === undefined ? {} : { gatewayPlacement: flags.placement[0] }),
     profile: flags.profile,
     timeFactor,
     ...(flags.engineModel === undefined ? {} : { engineModel: flags.engineModel }),
@@ -109,7 +115,9 @@ export async function runLiveBench(flags: LiveBenchFlags): Promise<string> {
       ? `backend sim (profile ${flags.profile})`
       : engine
         ? `backend engine (llama.cpp, ${flags.engineModel ?? "generated small llama"}, ${flags.engineParallel ?? 4} parallel)`
-        : `backend ${flags.backend}`;
+        : flags.backend === "gateway"
+          ? `backend gateway over ${flags.replicas ?? 2} sim replicas (profile ${flags.profile}, placement ${flags.placement?.[0] ?? "augserve"})`
+          : `backend ${flags.backend}`;
   const scaled = timeFactor === 1 ? "" : `, arrivals and tool latencies x ${timeFactor}`;
   const text =
     `workload ${report.workload}, mode live, ${where}, time scale ${report.live.timeScale}${scaled} ` +

@@ -27,7 +27,8 @@ export const LiveScalarOptionsSchema = z.strictObject({
     .union([
       z.literal("sim"),
       z.literal("engine"),
-      z.url({ error: 'expected "sim", "engine" or a URL like http://host:port/v1' }),
+      z.literal("gateway"),
+      z.url({ error: 'expected "sim", "engine", "gateway" or a URL like http://host:port/v1' }),
     ])
     .default("sim"),
   /** `engine` backend: the GGUF to serve. @default a random-weight `small` llama written by `makeModel` */
@@ -42,6 +43,10 @@ export const LiveScalarOptionsSchema = z.strictObject({
    * @default 1 (0.1 is the `engine` backend's usual value)
    */
   timeFactor: z.number().positive().max(1).default(1),
+  /** `backend: "gateway"`: simulator replicas behind the gateway (docs/gateway.md). 1..16. @default 2 */
+  gatewayReplicas: z.number().int().min(1).max(16).default(2),
+  /** `backend: "gateway"`: the gateway's placement. @default "augserve" */
+  gatewayPlacement: z.enum(["augserve", "least-loaded", "round-robin"]).default("augserve"),
   /** The server's Prometheus endpoint (remote backends; the simulator's own is used with `sim`). */
   serverMetricsUrl: z.url().optional(),
   /** Served model name sent to a remote backend. @default "sim" */
@@ -92,7 +97,8 @@ export function parseLiveOptions(raw: LiveScalarOptions): ResolvedLiveScalarOpti
     throw new LiveOptionsError(
       `Invalid live bench options:\n  timeScale: the real engine runs in wall time (use timeFactor to scale the workload), got ${o.timeScale}`,
     );
-  return { ...o, timeScale: o.timeScale ?? (o.backend === "sim" ? DEFAULT_TIME_SCALE : 1) };
+  const simulated = o.backend === "sim" || o.backend === "gateway";
+  return { ...o, timeScale: o.timeScale ?? (simulated ? DEFAULT_TIME_SCALE : 1) };
 }
 
 function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
