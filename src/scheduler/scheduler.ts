@@ -17,6 +17,7 @@ import {
 } from "./budget.js";
 import { type CallHost, CallRecord, CallState } from "./call-record.js";
 import { CostModel } from "./cost-model.js";
+import { type BudgetDemand, emptyDemand, fleetScore } from "./demand.js";
 import { CallCancelledError, QueueFullError } from "./errors.js";
 import { rethrowLater, SchedulerEmitter } from "./events.js";
 import { InFlightLedger } from "./in-flight.js";
@@ -72,6 +73,7 @@ export class Scheduler implements SchedulerApi {
   #pumping = false;
   #pumpAgain = false;
   readonly #budgetContext: BudgetContext = { inFlightTokens: 0, queuedCalls: 0 };
+  readonly #demand: BudgetDemand = emptyDemand();
 
   /** @throws SchedulerOptionsError naming the invalid field. */
   constructor(options: SchedulerOptions | undefined, deps: SchedulerDeps) {
@@ -418,5 +420,30 @@ export class Scheduler implements SchedulerApi {
     } finally {
       this.#pumping = false;
     }
+    if (this.#budget.onDemand) this.#reportDemand();
+  }
+
+  /** Tells a shared budget controller what the queue wants (after each admission pass). */
+  #reportDemand(): void {
+    const d = this.#demand;
+    const head = this.#queue.peek();
+    d.at = this.#ctx.now;
+    d.inFlightTokens = this.#ledger.tokens;
+    d.inFlightCalls = this.#ledger.calls;
+    d.queuedCalls = this.#queue.size;
+    if (head) {
+      d.headCharge = Math.ceil(
+        head.uncachedPromptTokens + expectedOutputTokens(head, this.#policy.view(head.run)),
+      );
+      d.headRank = head.promoted ? 0 : 1 + head.tier;
+      d.headScore = head.promoted
+        ? head.enqueuedAt - d.at
+        : fleetScore(head, this.#policy.name, this.#options.augserve, d.at);
+    } else {
+      d.headCharge = 0;
+      d.headRank = Number.POSITIVE_INFINITY;
+      d.headScore = 0;
+    }
+    this.#budget.onDemand?.(d);
   }
 }
