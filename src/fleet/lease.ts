@@ -13,9 +13,10 @@
  * - renewal: at least every `renewIntervalMs` (the lease's TTL runs on Redis time);
  * - samples for the fleet's controller are pending: at least every budget decision interval.
  *
- * While a sync that may shrink the lease is in flight, the local budget is capped at what it asked for, so the
- * reply cannot find more in flight than it granted beyond that request: the fleet exceeds the global budget by
- * at most one chunk per process (docs/shared.md, "Budget safety").
+ * While a sync that may shrink the lease is in flight (it returns tokens, or others wait and it may yield), the
+ * local budget is capped at the tokens in flight it reported: the reply never grants less than that floor, so
+ * what a process has in flight stays within what Redis granted it, and the fleet's tokens in flight within the
+ * global budget (docs/shared.md, "Budget safety", lists the exceptions: a cut, a rejoin, the fallback).
  *
  * Faults: a failed or slow script (Redis unreachable, a key that is not ours) puts the process on its local
  * fallback share, `floor(last known budget / live processes)`, never unlimited; it keeps retrying, and the
@@ -96,7 +97,7 @@ export class SharedBudget implements BudgetController {
   #waiters = 0;
   #syncing = false;
   #dirty = false;
-  /** While a sync is in flight, the local budget is capped at what it asked for. */
+  /** While a sync meant to shrink the lease is in flight, the local budget is capped at the floor it sent. */
   #cap = Number.POSITIVE_INFINITY;
   #lastSyncAt = Number.NEGATIVE_INFINITY;
   #blockedRetryAt = 0;
@@ -141,8 +142,13 @@ export class SharedBudget implements BudgetController {
     switch (this.#mode) {
       case "joining":
         return 0;
-      case "joined":
+      case "joined": {
+        const d = this.#demand;
+        // The scheduler admits a call alone when nothing else is in flight; with a lease smaller than that call
+        // (and than the whole budget) it would run on tokens this process does not hold.
+        if (d.inFlightCalls === 0 && this.#held < Math.min(d.headCharge, this.#budget)) return 0;
         return Math.min(this.#held, this.#cap);
+      }
       default:
         return this.#fallbackTokens();
     }
@@ -287,14 +293,23 @@ export class SharedBudget implements BudgetController {
     const queued = d.queuedCalls > 0;
     const want = this.#want();
     const need = d.inFlightTokens + (queued ? d.headCharge : 0);
-    if (this.#mode === "joined" && want < this.#held) this.#cap = Math.max(want, d.inFlightTokens);
+    // A reply never grants less than the floor sent. A sync meant to shrink the lease (a return, or a yield
+    // while others wait) sends the tokens in flight and admits nothing beyond them until the reply; any other
+    // sync sends what it holds, and may keep admitting within it. Either way what is in flight stays within
+    // what Redis has granted.
+    let floor = d.inFlightTokens;
+    if (this.#mode === "joined") {
+      if (want < this.#held || this.#waiters > 0) this.#cap = d.inFlightTokens;
+      else floor = Math.max(floor, this.#held);
+    }
     const taken = this.#samples.take();
     const started = performance.now();
     let reply: SyncReply;
     try {
       reply = await this.#redis.sync(this.#pid, {
         ttlMs: this.#o.leaseTtlMs,
-        floor: d.inFlightTokens,
+        floor,
+        inFlight: d.inFlightTokens,
         need,
         want,
         rank: queued ? d.headRank : Number.POSITIVE_INFINITY,

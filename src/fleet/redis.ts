@@ -9,10 +9,13 @@ import { Redis } from "ioredis";
 import { keyErrorFromReply } from "./errors.js";
 import { type FleetKeys, LEAVE_LUA, SET_BUDGET_LUA, SYNC_LUA, TAKE_LUA } from "./scripts.js";
 
-/** What `sync` sends (ARGV 2-16 of SYNC_LUA). */
+/** What `sync` sends (ARGV 2-18 of SYNC_LUA). */
 export interface SyncRequest {
   ttlMs: number;
+  /** Tokens the reply must not grant less of: what may be in flight by the time the script runs. */
   floor: number;
+  /** Tokens in flight now (published for the fleet's controller). */
+  inFlight: number;
   need: number;
   want: number;
   rank: number;
@@ -177,6 +180,7 @@ export class FleetRedis {
       r.server,
       r.takeLead ? "1" : "0",
       this.#keys.channel,
+      Math.ceil(r.inFlight),
     ]);
     if (!Array.isArray(reply) || reply.length !== 7) throw new FleetReplyError("malformed sync reply");
     return {

@@ -89,11 +89,11 @@ end
 /**
  * `sync`: one process's renewal, grant and return, and its demand and samples published, in one step.
  *
- * ARGV: 1 pid, 2 ttlMs, 3 floor (its tokens in flight), 4 need (floor + the charge of its next call, when one
- * waits), 5 want (what it would like to hold: need plus a chunk), 6 rank, 7 score (its head's urgency,
+ * ARGV: 1 pid, 2 ttlMs, 3 floor (the least it may be granted: what it may have in flight when this runs), 4 need
+ * (its tokens in flight + the charge of its next call, when one waits), 5 want (what it would like to hold: need plus a chunk), 6 rank, 7 score (its head's urgency,
  * lower first), 8 initial budget (used only when there is no state), 9 queued calls, 10-14 samples (TTFT sum,
  * TTFT count, per-token ms sum, tokens, errors), 15 latest server signals ("" or "waiting,running,kv,preempt"),
- * 16 "1" to take the controller role if it is free, 17 the notice channel.
+ * 16 "1" to take the controller role if it is free, 17 the notice channel, 18 its tokens in flight now.
  *
  * The grant: `room = budget - (leased - held) - reserved`, where `reserved` is the unmet need of every blocked
  * process more urgent than this one (I3). If `room >= need` the process holds `min(want, room)` (up to one
@@ -145,7 +145,7 @@ if new < floor_ then new = floor_ end
 new = math.floor(new)
 leased = others + new
 redis.call('HSET', KEYS[1], 'leased', leased)
-redis.call('HSET', KEYS[3], pid, table.concat({ new, need, rank, score, floor_, ARGV[9] }, ','))
+redis.call('HSET', KEYS[3], pid, table.concat({ new, need, rank, score, tonumber(ARGV[18]), ARGV[9] }, ','))
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), pid)
 
 if tonumber(ARGV[11]) > 0 then
