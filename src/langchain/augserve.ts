@@ -6,12 +6,13 @@
 import { randomUUID } from "node:crypto";
 import type { BaseMessage } from "@langchain/core/messages";
 import { MetricsPoller } from "../backend/poller.js";
+import { createScheduler as createSharedScheduler, type SharedScheduler } from "../fleet/shared-scheduler.js";
 import type { PredictionContext, Predictor, RunPrediction } from "../predict/types.js";
 import type { CallContext, RunEstimate, RunOutcome, SchedulerApi } from "../scheduler/types.js";
 import type { ActiveCall, InvokableModel } from "./call-model.js";
 import { AugServeChatModel } from "./chat-model.js";
 import { defaultPredictor, defaultScheduler } from "./defaults.js";
-import { AugServeTimeoutError } from "./errors.js";
+import { AugServeOptionsError, AugServeTimeoutError } from "./errors.js";
 import { type AugServeMetrics, metricsFor } from "./metrics.js";
 import { type AugServeMiddleware, buildMiddleware } from "./middleware.js";
 import { CallObserver, readUsage, toolCallCount } from "./observer.js";
@@ -80,10 +81,17 @@ export class AugServe {
   #records: RunRecord[] = [];
   #middleware: AugServeMiddleware | undefined;
   #lastSweepMs = now();
+  /** The scheduler this instance created for `shared` (closed by `close()`). */
+  readonly #shared: SharedScheduler | undefined;
 
   constructor(options?: AugServeOptions) {
     this.options = parseAugServeOptions(options);
-    this.scheduler = this.options.scheduler ?? defaultScheduler();
+    if (this.options.shared !== undefined) {
+      if (this.options.scheduler !== undefined)
+        throw new AugServeOptionsError(["shared: give either `scheduler` or `shared`, not both"], null);
+      this.#shared = createSharedScheduler({ slo: this.options.slo, shared: this.options.shared });
+    }
+    this.scheduler = this.options.scheduler ?? this.#shared ?? defaultScheduler();
     this.predictor = this.options.predictor ?? defaultPredictor();
     this.#calibrator = new TokenCalibrator(this.options.tokenRatioAlpha);
     this.#policy = this.scheduler.snapshot().policy;
@@ -350,10 +358,14 @@ export class AugServe {
     return this.#runs.size;
   }
 
-  /** Stops the metrics poller and removes this instance's scheduler from the gauges. Running runs go on. */
-  close(): void {
+  /**
+   * Stops the metrics poller and removes this instance's scheduler from the gauges; with `shared`, returns the
+   * lease to the fleet and closes the Redis connections. Running runs go on.
+   */
+  close(): Promise<void> {
     this.#poller?.stop();
     this.#untrack?.();
+    return this.#shared?.close() ?? Promise.resolve();
   }
 
   /** Ends runs idle for longer than `runIdleTimeoutMs` (at most one pass a minute). */

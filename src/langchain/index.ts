@@ -40,7 +40,7 @@ export function withAugServe(model: InvokableModel, options?: AugServeOptions | 
   return aug.wrap(model);
 }
 
-export { createScheduler } from "../scheduler/create-scheduler.js";
+export { createScheduler } from "../fleet/shared-scheduler.js";
 export { AugServe, type BeginRunInput, createAugServe, type ModelCallInput } from "./augserve.js";
 export type { ActiveCall, InvokableModel } from "./call-model.js";
 export { AugServeChatModel, RUN_ID_KEY } from "./chat-model.js";
