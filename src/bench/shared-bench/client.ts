@@ -76,7 +76,11 @@ async function complete(
         onToken();
       }
       for (const t of delta?.tool_calls ?? []) {
-        const call = (reply.toolCalls[t.index] ??= { id: "", name: "", arguments: "" });
+        let call = reply.toolCalls[t.index];
+        if (call === undefined) {
+          call = { id: "", name: "", arguments: "" };
+          reply.toolCalls[t.index] = call;
+        }
         if (t.id) call.id = t.id;
         if (t.function?.name) call.name = t.function.name;
         if (t.function?.arguments) {
