@@ -41,6 +41,10 @@ const OptionsSchema = z.strictObject({
   chunk: z.number().int().positive().default(4_096),
   tailS: z.number().nonnegative().default(120),
   arms: z.string().default(ARMS.join(",")),
+  /** A fixed global budget instead of the adaptive law (isolates the lease protocol from the fleet's controller). */
+  fixedBudget: z.number().int().positive().optional(),
+  /** Skip the light-load cost phase. */
+  noCost: z.boolean().default(false),
   json: z.boolean().default(false),
   quiet: z.boolean().default(false),
 });
@@ -56,7 +60,7 @@ function parseArgs(argv: string[]): Options {
     const flag = argv[i] as string;
     if (!flag.startsWith("--")) throw new SharedBenchOptionsError(`unexpected argument ${flag}`);
     const key = flag.slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-    if (key === "json" || key === "quiet") out[key] = true;
+    if (key === "json" || key === "quiet" || key === "noCost") out[key] = true;
     else {
       const value = argv[++i] ?? "";
       out[key] = ["workload", "profile", "arms"].includes(key) ? value : Number(value);
@@ -145,8 +149,9 @@ async function runArm(
   const shared = arm === "fleet" || arm === "cost-shared";
   const key = `bench-${process.pid}-${arm}-${Date.now()}`;
   const adaptive = { mode: "adaptive" as const, initialTokens: 32_768, minTokens: 4_096, maxTokens: 262_144 };
-  const budget =
-    arm === "split"
+  const budget = o.fixedBudget !== undefined
+    ? { mode: "fixed" as const, tokens: arm === "split" ? Math.floor(o.fixedBudget / n) : o.fixedBudget }
+    : arm === "split"
       ? {
           ...adaptive,
           initialTokens: adaptive.initialTokens / n,
@@ -270,7 +275,7 @@ async function main(): Promise<void> {
       if (!o.quiet && !o.json) process.stderr.write(`bench:shared: arm ${arm}...\n`);
       results.push(await runArm(arm, o, redis, admin, o.rate, o.durationS));
     }
-    for (const arm of ["cost-local", "cost-shared"] as const) {
+    for (const arm of o.noCost ? [] : (["cost-local", "cost-shared"] as const)) {
       if (!o.quiet && !o.json) process.stderr.write(`bench:shared: ${arm} (light load)...\n`);
       results.push(await runArm(arm, o, redis, admin, o.rate / 8, Math.min(o.durationS, 30)));
     }
