@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
+import { statedReader } from "../src/bench/predict-bench/hint-signal.js";
 import {
   arrivalTimes,
   burstyRateAt,
@@ -76,9 +77,10 @@ describe("loadWorkload() - generator", () => {
     for (const run of w.runs.slice(0, 50)) {
       expect(run.promptTokens).toBe(firstCallTokens(run.systemPrompt, run.userPrompt, run.tools));
     }
-    // Classes with a fixed prompt size are padded exactly to it.
-    for (const run of w.runs.filter((r) => r.className === "virtual-env"))
-      expect(run.promptTokens).toBe(1973);
+    // Classes with a fixed prompt size (InferCept's few-shot prompts) are padded exactly to it.
+    const fixed: Record<string, number> = { math: 405, qa: 933, "virtual-env": 1973 };
+    for (const run of w.runs.filter((r) => r.className in fixed))
+      expect(run.promptTokens).toBe(fixed[run.className]);
   });
 
   it("draws arguments valid against each tool's JSON schema", () => {
@@ -123,15 +125,92 @@ describe("loadWorkload() - generator", () => {
     expect(outs[Math.floor(outs.length / 2)]).toBeLessThan(34);
   });
 
-  it("writes {n} into prompts as the true number of tool rounds", () => {
-    const w = loadWorkload(tiny());
-    const words = ["zero", "one", "two", "three", "four", "five", "six"];
+  it("states {n} as a noisy count: a number in about `stated` of prompts, exact in about stated x exact", () => {
+    const file = tiny();
+    file.classes[0]!.prompts = [{ template: "Compute these {n} expressions." }];
+    file.classes[0]!.countHint = { stated: 0.6, exact: 0.25 };
+    file.classes[0]!.toolRounds = { dist: "uniform", min: 1, max: 6 };
+    const w = loadWorkload(file, { ratePerS: 40 });
+    let numbers = 0;
+    let exact = 0;
     for (const run of w.runs) {
       const n = run.script.rounds.length;
-      expect(run.userPrompt.includes(` ${n} `) || run.userPrompt.includes(` ${words[n]} `)).toBe(true);
+      const stated = statedReader(run.userPrompt);
+      if (stated === undefined) {
+        expect(run.userPrompt).toMatch(/^Compute these (several|a few|some) expressions\. /);
+        continue;
+      }
+      numbers++;
+      if (stated === n) exact++;
+      // A wrong statement is off by 1 or 2, never by more.
+      else expect(Math.abs(stated - n)).toBeLessThanOrEqual(2);
+    }
+    const runs = w.runs.length;
+    expect(numbers / runs).toBeGreaterThan(0.55);
+    expect(numbers / runs).toBeLessThan(0.65);
+    expect(exact / numbers).toBeGreaterThan(0.2);
+    expect(exact / numbers).toBeLessThan(0.3);
+  });
+
+  it("lists {items} independently of the run's length, without repeats, never more than given", () => {
+    const file = tiny();
+    file.classes[0]!.prompts = [{ template: "Work out: {items}", items: ["a1", "b2", "c3", "d4", "e5"] }];
+    file.classes[0]!.toolRounds = { dist: "uniform", min: 1, max: 6 };
+    const w = loadWorkload(file, { ratePerS: 40 });
+    const countsByRounds = new Map<number, number[]>();
+    for (const run of w.runs) {
+      const items = run.userPrompt.match(/[a-e][1-5]/g) ?? [];
+      expect(new Set(items).size).toBe(items.length);
+      // The default item count: uniform from 1 to min(3, items).
+      expect(items.length).toBeGreaterThanOrEqual(1);
+      expect(items.length).toBeLessThanOrEqual(3);
+      const list = countsByRounds.get(run.script.rounds.length) ?? [];
+      list.push(items.length);
+      countsByRounds.set(run.script.rounds.length, list);
+    }
+    // Independence: the mean item count is the same (2) for short and long runs.
+    for (const [rounds, counts] of countsByRounds) {
+      const mean = counts.reduce((a, b) => a + b, 0) / counts.length;
+      expect(Math.abs(mean - 2), `rounds ${rounds}`).toBeLessThan(0.25);
     }
   });
+
+  it("renders {n|...} alternatives and counts the calls of countHint.of", () => {
+    const file = tiny();
+    file.tools.push({ name: "ask_user", latencyMs: { dist: "const", value: 1 } });
+    const cls = file.classes[0]!;
+    cls.tools = ["calculator", "ask_user"];
+    cls.prompts = [{ template: "Make {n|a handful of} sums." }];
+    cls.countHint = { of: "calculator", stated: 1, exact: 1 };
+    const w = loadWorkload(file);
+    for (const run of w.runs) {
+      const sums = run.script.rounds.flatMap((r) => r.calls).filter((c) => c.tool === "calculator").length;
+      if (sums === 0) expect(run.userPrompt).toMatch(/^Make a handful of sums\./);
+      else expect(statedReader(run.userPrompt)).toBe(sums);
+    }
+  });
+
+  it("rejects a countHint of a tool the class does not bind, and an itemCount above the items", () => {
+    const file = tiny();
+    file.classes[0]!.countHint = { of: "search" };
+    file.classes[0]!.prompts[0]!.itemCount = { dist: "const", value: 4 };
+    const error = catchError(() => loadWorkload(file));
+    expect(error.issues.map((i) => i.path)).toEqual([
+      "$.classes[0].prompts[0].itemCount",
+      "$.classes[0].countHint.of",
+    ]);
+  });
 });
+
+function catchError(fn: () => unknown): WorkloadValidationError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(WorkloadValidationError);
+    return error as WorkloadValidationError;
+  }
+  throw new Error("expected a WorkloadValidationError");
+}
 
 describe("arrivalTimes()", () => {
   it("poisson: count and gaps match the rate", () => {

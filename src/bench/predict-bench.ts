@@ -7,15 +7,20 @@
  * cost of one prediction at 50 bound tools, plus `augserve` goodput with each predictor relative to
  * `augserve-oracle` in the virtual-time benchmark at the workload's high-load rate (predict-bench/goodput.ts),
  * over the first `--goodput-window-s` seconds of arrivals (120 by default, to keep it affordable).
+ * It also measures how much of the answer each workload's prompts give away (predict-bench/hint-signal.ts:
+ * the share of runs whose exact tool rounds a regex or the cold-start heuristic recovers, per class; issue
+ * 11's target is under 20% for every class).
  * `--json` prints only `{ "rows": [ { workload, maeRounds, maeRoundsBaseline, spearmanCost,
- * spearmanCostBaseline, goodputVsOracle, goodputVsOracleBaseline } ] }` (the goodput ratios are `null`
- * with `--skip-goodput`).
+ * spearmanCostBaseline, spearmanCostClassOracle, goodputVsOracle, goodputVsOracleBaseline, hintSignalMax,
+ * hintSignal } ] }` (the
+ * goodput ratios are `null` with `--skip-goodput`; `hintSignal` lists the classes' `HintSignal`s).
  */
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { MeanBaselinePredictor } from "../predict/mean-baseline.js";
 import { createPredictor } from "../predict/predictor.js";
+import { ClassOraclePredictor } from "./predict-bench/class-oracle.js";
 import { evaluatePredictor, type PredictorScores, splitRuns } from "./predict-bench/evaluate.js";
 import {
   compareGoodput,
@@ -23,6 +28,7 @@ import {
   highLoadRate,
   truncateWindow,
 } from "./predict-bench/goodput.js";
+import { type HintSignal, measureHintSignal } from "./predict-bench/hint-signal.js";
 import { type PredictTiming, timePredict } from "./predict-bench/timing.js";
 import { loadWorkload } from "./workload/index.js";
 
@@ -32,10 +38,16 @@ interface Row {
   maeRoundsBaseline: number;
   spearmanCost: number;
   spearmanCostBaseline: number;
+  /** Spearman of the class oracle (class-level truths, no per-run knowledge): what class knowledge reaches. */
+  spearmanCostClassOracle: number;
   /** `augserve` goodput with the online predictor / `augserve-oracle`'s, at the high-load rate. */
   goodputVsOracle: number | null;
   /** The same with `MeanBaselinePredictor`. */
   goodputVsOracleBaseline: number | null;
+  /** The largest class figure of `hintSignal` (target < 0.2). */
+  hintSignalMax: number;
+  /** Per class: the share of runs whose exact tool rounds each reader recovers from the prompt. */
+  hintSignal: HintSignal[];
 }
 
 const { values } = parseArgs({
@@ -70,6 +82,7 @@ const details: {
   predictor: PredictorScores;
   baseline: PredictorScores;
   oracle: PredictorScores;
+  classOracle: PredictorScores;
   goodput: (GoodputComparison & { ratePerS: number }) | null;
 }[] = [];
 let timing: PredictTiming | undefined;
@@ -81,6 +94,8 @@ for (const file of files) {
   const scores = evaluatePredictor(predictor, train, test);
   const baseline = evaluatePredictor(new MeanBaselinePredictor(), train, test);
   const oracle = evaluatePredictor(null, train, test);
+  const classOracle = evaluatePredictor(new ClassOraclePredictor(workload.runs), train, test);
+  const hints = measureHintSignal(workload.runs).classes;
   let goodput: (GoodputComparison & { ratePerS: number }) | null = null;
   if (!values["skip-goodput"]) {
     const ratePerS = highLoadRate(workload.name);
@@ -94,15 +109,18 @@ for (const file of files) {
       }),
     };
   }
-  details.push({ workload: workload.name, predictor: scores, baseline, oracle, goodput });
+  details.push({ workload: workload.name, predictor: scores, baseline, oracle, classOracle, goodput });
   rows.push({
     workload: workload.name,
     maeRounds: scores.maeTotalRounds,
     maeRoundsBaseline: baseline.maeTotalRounds,
     spearmanCost: scores.spearmanCost,
     spearmanCostBaseline: baseline.spearmanCost,
+    spearmanCostClassOracle: classOracle.spearmanCost,
     goodputVsOracle: goodput?.predictorVsOracle ?? null,
     goodputVsOracleBaseline: goodput?.baselineVsOracle ?? null,
+    hintSignalMax: Math.max(0, ...hints.map((h) => h.max)),
+    hintSignal: hints,
   });
   if (timing === undefined && workload.runs.some((r) => r.tools.length > 0)) {
     timing = timePredict(
@@ -121,21 +139,27 @@ if (values.json) {
     `Stage I prediction: train on the first ${trainFraction * 100}% of runs (arrival order), evaluate on the rest`,
   );
   console.log(
-    "workload                  runs  points | MAE total rounds  pred/base/oracle | MAE remaining  pred/base/oracle | Spearman cost  pred/base/oracle | goodput vs oracle",
+    "workload                  runs  points | MAE total rounds  pred/base/oracle | MAE remaining  pred/base/oracle | Spearman cost  pred/base/class/oracle | goodput vs oracle",
   );
   for (const d of details) {
-    const { predictor: p, baseline: b, oracle: o } = d;
+    const { predictor: p, baseline: b, oracle: o, classOracle: c } = d;
     console.log(
       `${d.workload.padEnd(24)} ${String(p.runs).padStart(5)} ${String(p.points).padStart(7)} | ` +
         `${f(p.maeTotalRounds)} / ${f(b.maeTotalRounds)} / ${f(o.maeTotalRounds)}`.padEnd(34) +
         ` | ${f(p.maeRemainingRounds)} / ${f(b.maeRemainingRounds)} / ${f(o.maeRemainingRounds)}`.padEnd(35) +
-        ` | ${f(p.spearmanCost)} / ${f(b.spearmanCost)} / ${f(o.spearmanCost)}`.padEnd(35) +
+        ` | ${f(p.spearmanCost)} / ${f(b.spearmanCost)} / ${f(c.spearmanCost)} / ${f(o.spearmanCost)}`.padEnd(
+          42,
+        ) +
         " | " +
         (d.goodput === null
           ? "skipped (--skip-goodput)"
           : `${f(d.goodput.predictorVsOracle)} (baseline ${f(d.goodput.baselineVsOracle)})`),
     );
   }
+  console.log(
+    "class: a yardstick that knows each run's class distribution of rounds and mean tokens (over the whole " +
+      "workload, hidden scripts read) and nothing about the run: what class-level knowledge reaches",
+  );
   if (!values["skip-goodput"]) {
     console.log(
       `goodput vs oracle: augserve goodput (runs/s meeting the SLO) with the online predictor / with the mean baseline, ` +
@@ -150,6 +174,19 @@ if (values.json) {
           `baseline ${f(g.baseline)} / oracle ${f(g.oracle)} runs/s`,
       );
     }
+  }
+  console.log(
+    "signal in the prompts: share of runs whose exact tool rounds a reader recovers from the user prompt " +
+      "(stated: first number; listed: list items; both: stated else listed; cold: the cold-start heuristic " +
+      "on prompts with evidence); mode: the share of the class's most common count (a constant guess); target < 0.20",
+  );
+  for (const row of rows) {
+    console.log(`  ${row.workload} (max ${f(row.hintSignalMax)})`);
+    for (const h of row.hintSignal)
+      console.log(
+        `    ${h.className.padEnd(18)} ${String(h.runs).padStart(5)} runs: stated ${f(h.stated)}  listed ${f(h.listed)}  ` +
+          `both ${f(h.threeLine)}  cold ${f(h.coldStart)}  -> max ${f(h.max)}  (mode ${f(h.modeShare)})`,
+      );
   }
   if (timing !== undefined) {
     console.log(

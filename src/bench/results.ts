@@ -2,12 +2,17 @@
  * The benchmark's machine-readable report (`--json`): the fields of issue 4, plus the optional `setup`,
  * `ttftCdf` and `timelines` of the HTML report's schema (`src/bench/report/schema.ts`); and the sustainable rate.
  */
-import type { RunSummary } from "./metrics/summary.js";
+import type { RefusalSummary, RunSummary } from "./metrics/summary.js";
 import type { BenchResultsInput, PolicyResult } from "./report/schema.js";
 
-/** One (policy, rate) point of the report (the HTML report's schema is the one source of the shape). */
-export type BenchResultRow = PolicyResult;
-export type BenchReport = BenchResultsInput;
+/**
+ * One (policy, rate) point of the report: the HTML report's schema (the one source of the shape it reads),
+ * plus what only the bench's tables and `--json` consumers read (the report drops unknown keys):
+ * - `windowS`: the arrival window the goodput is per second of;
+ * - `refused`: overload shedding's refusals (present when the point had any).
+ */
+export type BenchResultRow = PolicyResult & { windowS?: number; refused?: RefusalSummary };
+export type BenchReport = Omit<BenchResultsInput, "results"> & { results: BenchResultRow[] };
 
 /** At most this many (ms, fraction) pairs of the TTFT CDF are kept (the report's limit). */
 const CDF_POINTS = 200;
@@ -25,16 +30,19 @@ export function ttftCdf(sortedTtftMs: readonly number[]): Array<[number, number]
   return out;
 }
 
-/** The report row of a summary. */
+/** The report row of a summary; `windowMs` is the arrival window it was measured over. */
 export function resultRow(
   policy: string,
   ratePerS: number,
   s: RunSummary,
   sortedTtftMs: readonly number[] = [],
+  windowMs?: number,
 ): BenchResultRow {
   return {
     policy,
     ratePerS,
+    ...(windowMs === undefined ? {} : { windowS: windowMs / 1000 }),
+    ...(s.refused.runs > 0 ? { refused: { ...s.refused, latencyMs: { ...s.refused.latencyMs } } } : {}),
     runs: s.runs,
     goodput: s.goodput,
     completedPerS: s.completedPerS,

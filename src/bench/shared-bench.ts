@@ -149,17 +149,18 @@ async function runArm(
   const shared = arm === "fleet" || arm === "cost-shared";
   const key = `bench-${process.pid}-${arm}-${Date.now()}`;
   const adaptive = { mode: "adaptive" as const, initialTokens: 32_768, minTokens: 4_096, maxTokens: 262_144 };
-  const budget = o.fixedBudget !== undefined
-    ? { mode: "fixed" as const, tokens: arm === "split" ? Math.floor(o.fixedBudget / n) : o.fixedBudget }
-    : arm === "split"
-      ? {
-          ...adaptive,
-          initialTokens: adaptive.initialTokens / n,
-          minTokens: adaptive.minTokens / n,
-          maxTokens: adaptive.maxTokens / n,
-          increaseTokens: 2_048 / n,
-        }
-      : adaptive;
+  const budget =
+    o.fixedBudget !== undefined
+      ? { mode: "fixed" as const, tokens: arm === "split" ? Math.floor(o.fixedBudget / n) : o.fixedBudget }
+      : arm === "split"
+        ? {
+            ...adaptive,
+            initialTokens: adaptive.initialTokens / n,
+            minTokens: adaptive.minTokens / n,
+            maxTokens: adaptive.maxTokens / n,
+            increaseTokens: 2_048 / n,
+          }
+        : adaptive;
   const children = Array.from({ length: n }, (_, rem) =>
     startChild({
       workload: o.workload,

@@ -42,11 +42,15 @@ const HEADER = [
   "unfin",
 ];
 
-/** The table of one rate. */
+/** Columns shown when a row had runs refused by overload shedding. */
+const SHED_HEADER = ["refused", "refuse p99", "adm SLO %"];
+
+/** The table of one rate; with shed columns when any of its rows refused runs. */
 export function rateTable(rows: readonly BenchResultRow[]): string {
   const plain = rows.find((r) => r.policy === "plain");
+  const shed = rows.some((r) => (r.refused?.runs ?? 0) > 0);
   return renderTable(
-    HEADER,
+    shed ? [...HEADER, ...SHED_HEADER] : HEADER,
     rows.map((r) => [
       r.policy,
       fmt(r.goodput, 2),
@@ -69,14 +73,35 @@ export function rateTable(rows: readonly BenchResultRow[]): string {
       fmt(r.server.kvUsageMean, 2),
       fmt(r.server.preemptions),
       String(r.unfinished),
+      ...(shed
+        ? [
+            String(r.refused?.runs ?? 0),
+            ms(r.refused?.latencyMs.p99 ?? null),
+            fmt((r.refused?.admittedAttainment ?? r.sloAttainment) * 100, 1),
+          ]
+        : []),
     ]),
   );
 }
 
-/** Every rate's table, then the sustainable rates. Times in ms (s when >= 10 s); norm latency in ms/token. */
+/** `rate 48/s, 300-s window, 14250 runs`: what a rate's goodput is per second of. */
+function rateTitle(rows: readonly BenchResultRow[], rate: number): string {
+  const first = rows[0];
+  const window = first?.windowS === undefined ? "" : `, ${first.windowS}-s window`;
+  return `rate ${rate}/s${window}${first ? `, ${first.runs} runs` : ""}`;
+}
+
+/**
+ * Every rate's table (titled with the arrival window), then the sustainable rates. Times in ms (s when >= 10 s);
+ * norm latency in ms/token. TTFT percentiles are over runs that got a first token; refused runs are counted in
+ * goodput and SLO % as misses and shown in the shed columns.
+ */
 export function renderReport(rows: readonly BenchResultRow[]): string {
   const rates = [...new Set(rows.map((r) => r.ratePerS))].sort((a, b) => a - b);
-  const parts = rates.map((rate) => `rate ${rate}/s\n${rateTable(rows.filter((r) => r.ratePerS === rate))}`);
+  const parts = rates.map((rate) => {
+    const at = rows.filter((r) => r.ratePerS === rate);
+    return `${rateTitle(at, rate)}\n${rateTable(at)}`;
+  });
   const sustainable = sustainableRates(rows);
   const plainRate = sustainable.get("plain") ?? null;
   parts.push(

@@ -1,8 +1,9 @@
 /**
  * `augserve bench`: the A/B benchmark of policies over a workload file (issue 4).
  *
- *   augserve bench --workload FILE --mode virtual --policies plain,fcfs-window,sjf,las,augserve,augserve-oracle
- *                  [--rates 1,2,4,8] [--profile NAME] [--window N] [--seed N] [--json OUT] [--quiet]
+ *   augserve bench --workload FILE --mode virtual --policies plain,fcfs-window,fcfs,sjf,las,augserve,augserve-oracle
+ *                  [--rates 1,2,4,8] [--duration S] [--overload queue|shed] [--profile NAME] [--window N]
+ *                  [--seed N] [--json OUT] [--quiet]
  */
 import type { Command } from "commander";
 import { z } from "zod";
@@ -40,7 +41,7 @@ export const BenchFlagsSchema = z.object({
   mode: z.enum(["virtual", "live"], { error: 'expected --mode "virtual" or "live"' }).default("virtual"),
   policies: list("policy")
     .pipe(z.array(z.enum(BENCH_POLICIES, { error: `expected policies among ${BENCH_POLICIES.join(", ")}` })))
-    .default(["plain", "fcfs-window", "sjf", "las", "augserve", "augserve-oracle"]),
+    .default(["plain", "fcfs-window", "fcfs", "sjf", "las", "augserve", "augserve-oracle"]),
   rates: list("rate")
     .pipe(z.array(number("a rate in runs/s").pipe(z.number().positive("expected a rate > 0"))))
     .optional(),
@@ -49,6 +50,12 @@ export const BenchFlagsSchema = z.object({
     .pipe(z.number().int("expected an integer window").min(1, "expected --window >= 1"))
     .default(16),
   seed: number("an integer seed").pipe(z.number().int("expected an integer seed")).optional(),
+  /** Overrides the file's arrival window, s (virtual mode): how long a sustained overload lasts. */
+  duration: number("a duration in s")
+    .pipe(z.number().positive("expected --duration > 0").max(86_400, "expected --duration <= 86400"))
+    .optional(),
+  /** The scheduler's overload control for every scheduler policy (`overload` of the scheduler options). */
+  overload: z.enum(["queue", "shed"], { error: 'expected --overload "queue" or "shed"' }).optional(),
   predictor: z
     .enum(["online", "mean"], { error: 'expected --predictor "online" or "mean"' })
     .default("online"),
@@ -103,17 +110,25 @@ export function parseBenchFlags(raw: Record<string, unknown>): BenchFlags {
 
 /** Runs the benchmark for validated flags; returns the text that goes to standard output. */
 export async function runBench(flags: BenchFlags): Promise<string> {
-  if (flags.mode === "live") return runLiveBench(flags);
+  const schedulerOptions =
+    flags.overload === undefined
+      ? flags.schedulerOptions
+      : { ...flags.schedulerOptions, overload: flags.overload };
+  if (flags.mode === "live") {
+    if (flags.duration !== undefined) throw new BenchFlagsError("--duration is for --mode virtual");
+    return runLiveBench(schedulerOptions === undefined ? flags : { ...flags, schedulerOptions });
+  }
   let progress = createProgress(0, { quiet: true });
   const report = runSweep({
     workload: flags.workload,
     policies: flags.policies,
     ...(flags.rates === undefined ? {} : { rates: flags.rates }),
     ...(flags.seed === undefined ? {} : { seed: flags.seed }),
+    ...(flags.duration === undefined ? {} : { durationS: flags.duration }),
     profile: flags.profile,
     window: flags.window,
     predictorKind: flags.predictor,
-    ...(flags.schedulerOptions === undefined ? {} : { schedulerOptions: flags.schedulerOptions }),
+    ...(schedulerOptions === undefined ? {} : { schedulerOptions }),
     onTotal: (total) => {
       progress = createProgress(total, { quiet: flags.quiet });
     },
@@ -136,6 +151,8 @@ export function registerBenchCommand(program: Command): void {
     .option("--profile <name>", "simulator profile", "llama3-8b-h100")
     .option("--window <n>", "calls in flight for fcfs-window", "16")
     .option("--seed <n>", "overrides the workload's seed")
+    .option("--duration <s>", "overrides the workload's arrival window, s (virtual mode)")
+    .option("--overload <mode>", "scheduler overload control: queue (default) or shed")
     .option("--predictor <kind>", "online (Stage I predictor) or mean (constant baseline)", "online")
     .option(
       "--scheduler-options <json>",

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { BaseMessage } from "@langchain/core/messages";
+import { CallAccounting, callSpec } from "../accounting/index.js";
 import { MetricsPoller } from "../backend/poller.js";
 import { createScheduler as createSharedScheduler, type SharedScheduler } from "../fleet/shared-scheduler.js";
 import type { PredictionContext, Predictor, RunPrediction } from "../predict/types.js";
@@ -20,7 +21,7 @@ import { type AugServeOptions, parseAugServeOptions, type ResolvedAugServeOption
 import { type AbReport, type ArmName, buildReport, type RunRecord, type Treatment } from "./report.js";
 import { TrackedRun } from "./run-state.js";
 import { hashUnit } from "./stats.js";
-import { type BindableTool, estimatePromptTokens, TokenCalibrator, toolInfo } from "./tokens.js";
+import { type BindableTool, conversationOf, toolInfo } from "./tokens.js";
 
 /** Finished runs kept for `report()`; older ones are dropped first. */
 const MAX_RECORDS = 100_000;
@@ -72,7 +73,7 @@ export class AugServe {
   readonly options: ResolvedAugServeOptions;
   readonly scheduler: SchedulerApi;
   readonly predictor: Predictor;
-  readonly #calibrator: TokenCalibrator;
+  readonly #accounting: CallAccounting;
   readonly #metrics: AugServeMetrics | undefined;
   readonly #untrack: (() => void) | undefined;
   readonly #poller: MetricsPoller | undefined;
@@ -93,7 +94,10 @@ export class AugServe {
     }
     this.scheduler = this.options.scheduler ?? this.#shared ?? defaultScheduler();
     this.predictor = this.options.predictor ?? defaultPredictor();
-    this.#calibrator = new TokenCalibrator(this.options.tokenRatioAlpha);
+    this.#accounting = new CallAccounting({
+      charsPerToken: this.options.charsPerToken,
+      ratioAlpha: this.options.tokenRatioAlpha,
+    });
     this.#policy = this.scheduler.snapshot().policy;
     if (this.options.registry !== null) {
       this.#metrics = metricsFor(this.options.registry, this.options.metricsPrefix);
@@ -169,7 +173,7 @@ export class AugServe {
       if (type === "system") system.push(textOf(m));
       else if (type === "human") user.push(textOf(m));
     }
-    const promptTokens = estimatePromptTokens(input.messages, input.tools, this.options.charsPerToken);
+    const promptTokens = this.#accounting.runPromptTokens(conversationOf(input.messages, input.tools));
     const context: PredictionContext = {
       systemPrompt: system.join("\n"),
       userPrompt: user.join("\n"),
@@ -209,8 +213,8 @@ export class AugServe {
   ): Promise<T> {
     // The next call means the previous tool round is over, whatever the tool hooks saw.
     this.#closeToolPhase(run);
-    const raw = estimatePromptTokens(input.messages, input.tools, this.options.charsPerToken);
-    const promptTokens = this.#calibrator.correct(input.modelName, raw);
+    // What the scheduler is told comes from what this client observes, as in the virtual bench (src/accounting).
+    const planned = this.#accounting.plan(run, input.modelName, conversationOf(input.messages, input.tools));
     // One timer per call (cheaper than AbortSignal.timeout + AbortSignal.any on the hot path).
     const timeoutMs = this.options.callTimeoutMs;
     const timeout = timeoutMs > 0 ? new AbortController() : undefined;
@@ -269,8 +273,7 @@ export class AugServe {
           ...(usage.promptTokens !== undefined ? { promptTokens: usage.promptTokens } : {}),
           ...(usage.cachedPromptTokens !== undefined ? { cachedPromptTokens: usage.cachedPromptTokens } : {}),
         });
-        if (usage.promptTokens !== undefined)
-          this.#calibrator.learn(input.modelName, raw, usage.promptTokens);
+        this.#accounting.settle(run, planned, { ...usage, outputTokens });
         run.recordCall(outputTokens, toolCallCount(message), now());
         return message;
       } finally {
@@ -282,7 +285,7 @@ export class AugServe {
       const result =
         run.handle === undefined
           ? await execute(undefined)
-          : await run.handle.call({ promptTokens }, execute, callSignal ? { signal: callSignal } : {});
+          : await run.handle.call(callSpec(planned), execute, callSignal ? { signal: callSignal } : {});
       this.#metrics?.calls.inc({ policy, arm, outcome: "ok" });
       this.#refreshEstimate(run);
       return result;
@@ -350,7 +353,7 @@ export class AugServe {
 
   /** The learned ratio of reported to estimated prompt tokens of a model (1 before any usage was seen). */
   tokenRatio(modelName: string): number {
-    return this.#calibrator.ratio(modelName);
+    return this.#accounting.ratio(modelName);
   }
 
   /** Runs being tracked now. */

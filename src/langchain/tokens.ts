@@ -1,14 +1,18 @@
 /**
- * Token accounting before a call: a cheap estimate of the prompt's tokens from the messages and the tool
- * schemas, corrected per model by the ratio the server's reported usage teaches (an EWMA), so the
- * scheduler's budget tracks the server's real token counts without a tokenizer in the loop.
+ * LangChain's side of the token accounting (src/accounting): the tools' schemas and the size of what a call
+ * sends, measured by the same rules as the virtual bench's.
  */
 import type { BaseMessage } from "@langchain/core/messages";
 import { convertToOpenAITool } from "@langchain/core/utils/function_calling";
+import {
+  type ConversationSize,
+  conversationSize,
+  messageChars as observedMessageChars,
+  rawPromptTokens,
+  TokenCalibrator,
+  toolChars,
+} from "../accounting/index.js";
 import type { ToolSchema } from "../predict/types.js";
-
-/** Chat-template tokens around one message (start header, role, end header, end of turn). */
-const TEMPLATE_TOKENS_PER_MESSAGE = 4;
 
 /** A tool as bound to an agent: anything `convertToOpenAITool` accepts. */
 export type BindableTool = Parameters<typeof convertToOpenAITool>[0];
@@ -31,27 +35,14 @@ export function toolInfo(tool: BindableTool): ToolInfo {
   } catch {
     schema = { name: String((tool as { name?: unknown }).name ?? "tool") };
   }
-  const info = { schema, chars: JSON.stringify(schema).length };
+  const info = { schema, chars: toolChars(schema) };
   if (typeof tool === "object" && tool !== null) toolCache.set(tool, info);
   return info;
 }
 
-/** Characters of a message as the server renders it: text, tool-call names and arguments. */
+/** Characters of a message as the server renders it (the rules of src/accounting, shared with the virtual bench). */
 export function messageChars(message: BaseMessage): number {
-  let chars = 0;
-  const content = message.content;
-  if (typeof content === "string") chars += content.length;
-  else {
-    for (const block of content) {
-      if (typeof block === "string") chars += (block as string).length;
-      else if (typeof block.text === "string") chars += block.text.length;
-    }
-  }
-  const toolCalls = (message as { tool_calls?: { name: string; args: unknown }[] }).tool_calls;
-  if (toolCalls !== undefined) {
-    for (const call of toolCalls) chars += call.name.length + JSON.stringify(call.args ?? {}).length + 16;
-  }
-  return chars;
+  return observedMessageChars(message);
 }
 
 /** Raw estimate of a call's prompt tokens: characters / `charsPerToken` plus chat-template tokens. */
@@ -60,42 +51,18 @@ export function estimatePromptTokens(
   tools: readonly BindableTool[],
   charsPerToken: number,
 ): number {
-  let chars = 0;
-  for (const message of messages) chars += messageChars(message);
-  for (const tool of tools) chars += toolInfo(tool).chars;
-  return Math.ceil(chars / charsPerToken) + TEMPLATE_TOKENS_PER_MESSAGE * (messages.length + 1);
+  return rawPromptTokens(conversationOf(messages, tools), charsPerToken);
 }
 
-/**
- * Learns, per model, the ratio of the server's reported prompt tokens to the raw estimate, as an EWMA.
- * Ratios outside [0.2, 5] are treated as bad reports and ignored (a proxy that counts differently, a
- * cached response), so one odd usage block cannot wreck the budget.
- */
-export class TokenCalibrator {
-  readonly #alpha: number;
-  readonly #ratios = new Map<string, number>();
-
-  /** @param alpha weight of each new observation, 0..1. */
-  constructor(alpha: number) {
-    this.#alpha = alpha;
-  }
-
-  /** The calibrated estimate of `rawEstimate` for `model` (the raw estimate before any observation). */
-  correct(model: string, rawEstimate: number): number {
-    return Math.max(1, Math.round(rawEstimate * (this.#ratios.get(model) ?? 1)));
-  }
-
-  /** Teach one observation: the raw estimate of a call and the prompt tokens the server reported. */
-  learn(model: string, rawEstimate: number, reportedPromptTokens: number): void {
-    if (!(rawEstimate > 0) || !(reportedPromptTokens > 0)) return;
-    const ratio = reportedPromptTokens / rawEstimate;
-    if (ratio < 0.2 || ratio > 5) return;
-    const previous = this.#ratios.get(model);
-    this.#ratios.set(model, previous === undefined ? ratio : previous + this.#alpha * (ratio - previous));
-  }
-
-  /** The learned ratio of a model (1 before any observation). */
-  ratio(model: string): number {
-    return this.#ratios.get(model) ?? 1;
-  }
+/** The size of what a call sends (messages and tool schemas), measured as src/accounting measures it. */
+export function conversationOf(
+  messages: readonly BaseMessage[],
+  tools: readonly BindableTool[],
+): ConversationSize {
+  return conversationSize(
+    messages,
+    tools.map((tool) => toolInfo(tool).chars),
+  );
 }
+
+export { TokenCalibrator };

@@ -144,8 +144,13 @@ export class OnlinePredictor implements Predictor {
         ? 0
         : conditionalRemaining(estimate.total, done, sig?.residuals, p.global.residuals, o.maxRounds);
     const callsPerRound = blendMean(sig?.callsPerRound, p.global.callsPerRound, o.prior.toolCallsPerRound);
-    const logPerCall = blendLog(sig?.logTokensPerCall, p.tokensPerCall, a, o.prior.outputTokensPerCall);
-    const logFinal = blendLog(sig?.logFinalTokens, p.finalTokens, a, o.prior.finalOutputTokens);
+    // The mean of log tokens is a typical (median-like) count; a cost adds up expected counts (lognormal mean).
+    const logPerCall =
+      blendLog(sig?.logTokensPerCall, p.tokensPerCall, a, o.prior.outputTokensPerCall) +
+      halfSpread(sig?.logTokensPerCall, p.global.logTokensPerCall);
+    const logFinal =
+      blendLog(sig?.logFinalTokens, p.finalTokens, a, o.prior.finalOutputTokens) +
+      halfSpread(sig?.logFinalTokens, p.global.logFinalTokens);
     return {
       remainingToolRounds: finite(remaining, 0),
       toolCallsPerRound: finite(callsPerRound, 1),
@@ -253,6 +258,17 @@ function blendLog(
   const w = sig.n / (sig.n + 3);
   const blended = w * sig.mean + (1 - w) * base;
   return Math.min(20, Math.max(0, Number.isFinite(blended) ? blended : base));
+}
+
+/**
+ * Half the variance of log tokens, shrunk towards the all-runs variance (3 pseudo-observations), capped at 4:
+ * the lognormal correction exp(sigma^2 / 2) that turns a mean of logs into an expected count.
+ */
+function halfSpread(sig: SignatureStats["rounds"] | undefined, global: SignatureStats["rounds"]): number {
+  const g = global.variance(0);
+  const n = sig === undefined ? 0 : Math.max(0, sig.n - 1);
+  const v = sig === undefined || sig.n < 2 ? g : (sig.variance(0) * n + g * 3) / (n + 3);
+  return Math.min(4, Math.max(0, v / 2));
 }
 
 /**

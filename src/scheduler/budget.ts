@@ -58,7 +58,10 @@ export interface BudgetController {
    * The scheduler sends ticks only from then on, which keeps its hot path free of allocations.
    */
   readonly nextDecisionAt: number;
-  /** Takes a sample; returns the change it caused, or `null`. */
+  /**
+   * Takes a sample; returns the change it caused, or `null`. The scheduler reuses the sample and context
+   * objects between calls (its hot path allocates none): copy what must outlive the call.
+   */
   onSample(sample: BudgetSample, context: BudgetContext): BudgetChange | null;
   /**
    * Optional, for a controller shared with other schedulers (src/fleet/): told the queue's demand after each
@@ -182,20 +185,40 @@ export function adaptiveBudgetStep(
   context: BudgetContext,
   options: ResolvedAdaptiveOptions,
 ): { state: AdaptiveState; change: BudgetChange | null } {
-  const next = foldSample(state, sample, options);
-  const now = sample.at;
-  if (now - next.lastDecisionAt < options.intervalMs) return { state: next, change: null };
-  next.lastDecisionAt = now;
-  foldInterval(next, options);
+  const next = copyState(state);
+  const change = stepInPlace(next, sample, context, options);
+  return { state: next, change };
+}
 
-  const from = next.tokens;
-  const { target, reason } = decide(next, now, context, options);
-  next.errors = 0;
-  next.preemptions = 0;
+/** A deep copy of the (plain-data) state. */
+function copyState(state: AdaptiveState): AdaptiveState {
+  return { ...state, server: { ...state.server }, interval: { ...state.interval } };
+}
+
+/**
+ * {@link adaptiveBudgetStep} on a state the caller owns, mutated in place: the controller's hot path (one
+ * sample per token report) allocates nothing but a change.
+ */
+function stepInPlace(
+  state: AdaptiveState,
+  sample: BudgetSample,
+  context: BudgetContext,
+  options: ResolvedAdaptiveOptions,
+): BudgetChange | null {
+  foldSample(state, sample);
+  const now = sample.at;
+  if (now - state.lastDecisionAt < options.intervalMs) return null;
+  state.lastDecisionAt = now;
+  foldInterval(state, options);
+
+  const from = state.tokens;
+  const { target, reason } = decide(state, now, context, options);
+  state.errors = 0;
+  state.preemptions = 0;
   const to = Math.round(Math.min(options.maxTokens, Math.max(options.minTokens, target)));
-  if (to < from) next.lastCutAt = now;
-  next.tokens = to;
-  return { state: next, change: to === from ? null : { from, to, reason } };
+  if (to < from) state.lastCutAt = now;
+  state.tokens = to;
+  return to === from ? null : { from, to, reason };
 }
 
 /**
@@ -210,15 +233,14 @@ function foldInterval(state: AdaptiveState, options: AdaptiveBudgetOptions): voi
     old === null ? value : old + options.smoothing * (value - old);
   if (i.ttftCount > 0) state.ttftMs = ewma(state.ttftMs, i.ttftSum / i.ttftCount);
   if (i.tokens > 0) state.tokenLatencyMs = ewma(state.tokenLatencyMs, i.tokenMsSum / i.tokens);
-  state.interval = { ttftSum: 0, ttftCount: 0, tokenMsSum: 0, tokens: 0 };
+  i.ttftSum = 0;
+  i.ttftCount = 0;
+  i.tokenMsSum = 0;
+  i.tokens = 0;
 }
 
-function foldSample(
-  state: AdaptiveState,
-  sample: BudgetSample,
-  _options: AdaptiveBudgetOptions,
-): AdaptiveState {
-  const next: AdaptiveState = { ...state, server: { ...state.server }, interval: { ...state.interval } };
+/** Folds one sample into `next` (in place). */
+function foldSample(next: AdaptiveState, sample: BudgetSample): void {
   switch (sample.kind) {
     case "ttft":
       if (Number.isFinite(sample.ms) && sample.ms >= 0) {
@@ -241,7 +263,7 @@ function foldSample(
       const s = sample.signals;
       const total = s.preemptionsTotal;
       if (total !== undefined && Number.isFinite(total)) {
-        const previous = state.server.preemptionsTotal;
+        const previous = next.server.preemptionsTotal;
         if (previous !== null && total > previous) next.preemptions += total - previous;
         next.server.preemptionsTotal = total;
       }
@@ -254,7 +276,6 @@ function foldSample(
     case "tick":
       break;
   }
-  return next;
 }
 
 function decide(
@@ -334,7 +355,7 @@ export class AdaptiveBudget implements BudgetController {
 
   /** A copy of the controller's state, for observability and tests. */
   get state(): AdaptiveState {
-    return { ...this.#state, server: { ...this.#state.server }, interval: { ...this.#state.interval } };
+    return copyState(this.#state);
   }
 
   /** The latency targets in force, ms (explicit or derived from the SLO). */
@@ -343,9 +364,7 @@ export class AdaptiveBudget implements BudgetController {
   }
 
   onSample(sample: BudgetSample, context: BudgetContext): BudgetChange | null {
-    const { state, change } = adaptiveBudgetStep(this.#state, sample, context, this.#options);
-    this.#state = state;
-    return change;
+    return stepInPlace(this.#state, sample, context, this.#options);
   }
 }
 

@@ -2,9 +2,11 @@
  * One call through its whole life: queued (in the queue's heaps and lists), running (holding budget),
  * released. The same object is the `QueuedCall` handed back by `submit` and the `CallTicket` handed to
  * `onAdmit`, so a call costs one allocation; its fields are the scheduler's internal bookkeeping
- * (about 30 slots, ~250 bytes: bounded memory per queued call).
+ * (about 40 slots, ~300 bytes: bounded memory per queued call).
  */
+import type { OrderNode } from "./order-index.js";
 import type { RunState } from "./run-state.js";
+import type { Tenant } from "./tenants.js";
 import type { CallResult, CallTicket, QueuedCall, SubmitHandlers } from "./types.js";
 
 /** The scheduler side of a call: the transitions live in the scheduler, in one place each. */
@@ -40,15 +42,32 @@ export class CallRecord implements QueuedCall, CallTicket {
   // Ordering (owned by the queue and the policy).
   readonly enqueuedAt: number;
   key = 0;
-  /** 0 = can still meet its SLO, 1 = hopeless (ranked behind every tier-0 call). */
+  /**
+   * Rank tier, lower first: `TIERS_PER_CLASS` x class (interactive 0, background 1) + stage (committed,
+   * viable, hopeless; see tiers.ts).
+   */
   tier = 0;
+  /** In the liveness lane: it (or an earlier call of its run) waited longer than `maxWaitMs`. */
   promoted = false;
   /** Next time its key changes by itself (deadline heap); Infinity when never. */
   transitionAt = Number.POSITIVE_INFINITY;
+  /** Scoring epoch of its key (see `CallQueue.startRescore`). */
+  scoredEpoch = 0;
+  /** Tokens it would be charged if admitted now (kept with the key, for the overload predictor). */
+  queuedCharge = 0;
+  /** Its tenant while queued or in flight. */
+  tenant: Tenant | null = null;
   rankIndex = -1;
   deadlineIndex = -1;
+  laneIndex = -1;
+  /** Arrival-ordered list of ranked calls. */
   prev: CallRecord | null = null;
   next: CallRecord | null = null;
+  /** List of viable (even-tier) ranked calls, walked by incremental re-scoring. */
+  viablePrev: CallRecord | null = null;
+  viableNext: CallRecord | null = null;
+  /** Node in its tenant's order index (overload "shed" only). */
+  orderNode: OrderNode | null = null;
 
   // Running.
   charge = 0;

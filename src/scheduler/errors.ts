@@ -47,7 +47,7 @@ export class AugServeOverloadedError extends Error {
   readonly runId: string;
   /** Predicted wait before the run's first call would be admitted, ms. */
   readonly predictedWaitMs: number;
-  /** The limit it was compared with (the run's TTFT target), ms. */
+  /** The limit it was compared with (the part of the run's TTFT target left for queueing), ms. */
   readonly limitMs: number;
   /** A hint for when to try again, ms (at least 1). */
   readonly retryAfterMs: number;
@@ -55,7 +55,8 @@ export class AugServeOverloadedError extends Error {
   constructor(runId: string, predictedWaitMs: number, limitMs: number, retryAfterMs: number) {
     super(
       `Server overloaded: run ${runId} would wait about ${Math.round(predictedWaitMs)} ms for admission, ` +
-        `expected at most ${Math.round(limitMs)} ms (its TTFT target); retry in ~${Math.round(retryAfterMs)} ms`,
+        `expected at most ${Math.round(limitMs)} ms (what its TTFT target leaves for queueing); ` +
+        `retry in ~${Math.round(retryAfterMs)} ms`,
     );
     this.runId = runId;
     this.predictedWaitMs = predictedWaitMs;

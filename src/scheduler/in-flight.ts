@@ -13,7 +13,15 @@ export type ReleaseOutcome = "ok" | "error" | "aborted";
 export class InFlightLedger {
   tokens = 0;
   calls = 0;
-  readonly counters = { admitted: 0, completed: 0, failed: 0, aborted: 0, rejected: 0, promoted: 0 };
+  readonly counters = {
+    admitted: 0,
+    completed: 0,
+    failed: 0,
+    aborted: 0,
+    rejected: 0,
+    promoted: 0,
+    refused: 0,
+  };
 
   /** Whether a call charged `charge` may start under `budget`: it fits, or nothing else is in flight. */
   fits(charge: number, budget: number): boolean {

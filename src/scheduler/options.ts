@@ -104,9 +104,12 @@ export const CostModelSchema = z.strictObject({
   decodeMsPerToken: positive().default(15),
   /** EWMA weight of a new measured rate, 0 < r <= 1. @default 0.1 */
   learningRate: z.number().gt(0).lte(1).default(0.1),
-  /** Relative drift of a learned rate that triggers re-scoring all queued calls (O(n)). > 0. @default 0.25 */
+  /**
+   * Relative drift of a learned rate that starts a scoring epoch (the queue's viable calls are re-scored
+   * incrementally, a few per operation). > 0. @default 0.25
+   */
   rescoreDrift: positive().default(0.25),
-  /** Least time between two full re-scorings, ms. >= 0. @default 1000 */
+  /** Least time between two scoring epochs, ms. >= 0. @default 1000 */
   rescoreMinIntervalMs: nonNegative().default(1_000),
 });
 
@@ -143,6 +146,26 @@ export const SchedulerOptionsSchema = z.strictObject({
    * the OpenAI SDKs, so a promoted call keeps the other half for its service. @default 300000
    */
   maxWaitMs: nonNegative().default(300_000),
+  /**
+   * Share of the budget that promoted (starving) calls may hold while other calls wait: the liveness lane
+   * always has at least one call in flight when it is not empty, and at most this share of the budget
+   * beyond that one, so starving calls progress without displacing runs that can still meet their SLO,
+   * however long an overload lasts. With nothing else waiting the lane takes the whole budget. (0, 1].
+   * @default 0.1
+   */
+  promotedShare: z.number().gt(0).lte(1).default(0.1),
+  /**
+   * Overload control. `queue`: every run is queued (and ranked). `shed`: a new run whose first call could not
+   * start within its TTFT target, given the work queued ahead of it, is refused at once with
+   * `AugServeOverloadedError` (`call()` rejects, `submit`'s `onReject` gets it); see docs/scheduler.md.
+   * @default "queue"
+   */
+  overload: z.enum(["queue", "shed"]).default("queue"),
+  /**
+   * Most calls in flight at once, whatever their tokens (p-queue's `concurrency`): a request-count cap besides
+   * the token budget, for servers with a hard sequence limit. Integer >= 1. @default unlimited
+   */
+  maxInFlightCalls: z.number().int().positive().optional(),
   /** Default SLO of runs. */
   slo: SloSchema.prefault({}),
   /** Budget controller. @default { mode: "adaptive" } with the adaptive defaults */
@@ -151,6 +174,14 @@ export const SchedulerOptionsSchema = z.strictObject({
   costModel: CostModelSchema.prefault({}),
   /** Stage II weights (augserve, augserve-oracle). */
   augserve: AugServeWeightsSchema.prefault({}),
+});
+
+/** A run's service class and fairness key, as `beginRun` takes them (validated when given). */
+export const RunServiceSchema = z.strictObject({
+  /** interactive or background. @default "interactive" */
+  priorityClass: z.enum(["interactive", "background"]).default("interactive"),
+  /** Fairness key; "" is the anonymous key. At most 256 characters. @default "" */
+  tenant: z.string().max(256).default(""),
 });
 
 export type SchedulerOptions = z.input<typeof SchedulerOptionsSchema>;

@@ -1,8 +1,9 @@
 /**
  * Ordering policies. A policy is a scoring function, not a fork of the scheduler: it writes a queued call's
- * `tier` (0, or 1 = hopeless), `key` (lower is served first) and `transitionAt` (when its key next changes
- * by itself), and maps a call to a server priority. Ties in (tier, key) always fall back to arrival order
- * (callId), so every policy is deterministic and FCFS among equals.
+ * `tier` (the run's class offset + a stage; see tiers.ts), `key` (lower is
+ * served first) and `transitionAt` (when its key next changes by itself), and maps a call to a server
+ * priority. Ties in (tier, key) always fall back to arrival order (callId), so every policy is deterministic
+ * and FCFS among equals.
  *
  * Keys are time-invariant: a term that grows with waiting time, `-w * (now - enqueuedAt)`, orders calls
  * exactly like `w * enqueuedAt` (`now` is common to all), and least-laxity ordering on `hopelessAt - now`
@@ -14,6 +15,7 @@ import type { CostModel } from "./cost-model.js";
 import { UnknownPolicyError } from "./errors.js";
 import type { AugServeWeights } from "./options.js";
 import { type EstimateView, nextCallOutputTokens, type RunState, remainingRounds } from "./run-state.js";
+import { Stage } from "./tiers.js";
 import type { PolicyName } from "./types.js";
 
 /** Everything a policy reads besides the call and its run. */
@@ -23,6 +25,8 @@ export interface ScoreContext {
   weights: AugServeWeights;
   /** Server pressure level in [0, 1] (0, 0.5 or 1; see `Scheduler.observe`). */
   pressure: number;
+  /** Overload shedding is on: the augserve policies keep their admitted runs' deadlines (see below). */
+  shed: boolean;
 }
 
 export interface Policy {
@@ -33,9 +37,11 @@ export interface Policy {
   priority(call: CallRecord, ctx: ScoreContext): number;
   /** The estimate this policy believes (the truth for the oracle). */
   view(run: RunState): EstimateView;
+  /** Whether keys read the learned rates or the pressure level (then epochs re-score the queue). */
+  readonly usesLiveState: boolean;
 }
 
-/** Priority levels per tier; hopeless calls get `1 + PRIORITY_LEVELS + bucket`. */
+/** Priority levels per tier: a call of tier t gets `1 + t * PRIORITY_LEVELS + bucket`. */
 export const PRIORITY_LEVELS = 256;
 
 /** Log-scaled bucket of a non-negative magnitude: 4 levels per doubling, capped. */
@@ -55,24 +61,26 @@ export function expectedOutputTokens(call: CallRecord, view: EstimateView): numb
 const fcfs: Policy = {
   name: "fcfs",
   view: predictedView,
+  usesLiveState: false,
   score(call) {
-    call.tier = 0;
+    call.tier = call.run.classTier + Stage.Viable;
     call.key = 0;
     call.transitionAt = Number.POSITIVE_INFINITY;
   },
-  priority: () => 1,
+  priority: (call) => 1 + call.tier * PRIORITY_LEVELS,
 };
 
 /** Shortest job first on the call's predicted output tokens; ties FCFS. */
 const sjf: Policy = {
   name: "sjf",
   view: predictedView,
+  usesLiveState: false,
   score(call) {
-    call.tier = 0;
+    call.tier = call.run.classTier + Stage.Viable;
     call.key = expectedOutputTokens(call, call.run.predicted);
     call.transitionAt = Number.POSITIVE_INFINITY;
   },
-  priority: (call) => 1 + bucket(call.key),
+  priority: (call) => 1 + call.tier * PRIORITY_LEVELS + bucket(call.key),
 };
 
 /**
@@ -83,12 +91,13 @@ const sjf: Policy = {
 const las: Policy = {
   name: "las",
   view: predictedView,
+  usesLiveState: false,
   score(call) {
-    call.tier = 0;
+    call.tier = call.run.classTier + Stage.Viable;
     call.key = call.run.attainedTokens;
     call.transitionAt = Number.POSITIVE_INFINITY;
   },
-  priority: (call) => 1 + bucket(call.key),
+  priority: (call) => 1 + call.tier * PRIORITY_LEVELS + bucket(call.key),
 };
 
 /**
@@ -144,13 +153,20 @@ export function hopelessAt(
  *       + slackWeight * hopelessAt                            least laxity first (SLO slack)
  *       + attainedWeight * attainedMs                         less attained service first
  *       - cacheBonusWeight * prefill(cached prefix)           just unparked, prefix still cached
- * Tier 1 (hopeless, latched on the run) is ranked behind every tier-0 call; within it the slack term is
- * dropped. `transitionAt` = the earlier of hopelessAt and the prefix-cache expiry.
+ * A hopeless run (latched) is in the `Hopeless` stage, behind every call of its class that can still meet its
+ * SLO; within it the slack term is dropped. `transitionAt` = the earlier of hopelessAt and the prefix-cache
+ * expiry.
+ *
+ * Under overload shedding (`ctx.shed`) the calls that can still meet their SLO are ordered by deadline
+ * (earliest `hopelessAt` first, EDF), later calls of admitted runs (`Committed`) before first calls: shedding
+ * has already chosen which runs to serve, and EDF meets every deadline of a set that can be met. A new run's
+ * predicted wait then counts what is committed ahead of it, which is what makes the prediction hold.
  */
 function augserve(name: "augserve" | "augserve-oracle", view: (run: RunState) => EstimateView): Policy {
   return {
     name,
     view,
+    usesLiveState: true,
     score(call, ctx) {
       const run = call.run;
       const w = ctx.weights;
@@ -168,7 +184,13 @@ function augserve(name: "augserve" | "augserve-oracle", view: (run: RunState) =>
         transitionAt = Math.min(transitionAt, cacheExpiresAt);
       }
 
-      call.tier = run.hopeless ? 1 : 0;
+      if (ctx.shed && !run.hopeless) {
+        call.tier = run.classTier + (run.callsStarted > 0 ? Stage.Committed : Stage.Viable);
+        call.key = deadline;
+        call.transitionAt = deadline;
+        return;
+      }
+      call.tier = run.classTier + (run.hopeless ? Stage.Hopeless : Stage.Viable);
       call.key =
         run.urgency * costMs * (1 + w.pressureWeight * ctx.pressure) +
         w.waitWeight * call.enqueuedAt +
@@ -179,7 +201,7 @@ function augserve(name: "augserve" | "augserve-oracle", view: (run: RunState) =>
     },
     priority(call, ctx) {
       const costMs = call.run.urgency * remainingCostMs(call, view(call.run), ctx.cost);
-      return 1 + (call.tier === 1 ? PRIORITY_LEVELS : 0) + bucket(costMs);
+      return 1 + call.tier * PRIORITY_LEVELS + bucket(costMs);
     },
   };
 }

@@ -2,58 +2,36 @@
  * The queue of calls waiting for admission. It owns order only (as vLLM's request queue): which call is
  * next, never whether it fits.
  *
- * Four structures, every operation O(log n) or better in queued calls:
- * - `#rank`: indexed min-heap on (tier, key, callId) of the calls not promoted (a total order, hence
- *   deterministic). The policy writes `tier` and
- *   `key`; keys are time-invariant (aging is folded in as `w * enqueuedAt`), so they change only at known
- *   moments: an estimate update, a deadline passing, a scoring epoch.
+ * Structures, every operation O(log n) or better in queued calls (T tenants add O(log T)):
+ * - `tenants`: the ranked (not promoted) calls, one indexed min-heap per tenant on (tier, key, callId) and
+ *   the fair-share choice between tenants ({@link TenantQueues}). The policy writes `tier` and `key`; keys
+ *   are time-invariant (aging is folded in as `w * enqueuedAt`), so they change only at known moments: an
+ *   estimate update, a deadline passing, a scoring epoch.
  * - `#deadlines`: indexed min-heap on `transitionAt`, the next time a call's key changes by itself (its run
  *   becomes hopeless, its cached prefix expires). {@link CallQueue.takeDue} hands those calls back to be
  *   re-scored: lazy re-scoring, no timers.
- * - `#arrivals`: an intrusive doubly linked list of the same calls in arrival order. The clock is monotonic
- *   and calls are appended on arrival, so its head is the longest-waiting call: the starvation check is O(1)
- *   per promoted call.
- * - `#promoted`: an intrusive list of calls that waited longer than the bound, in arrival order (they are
- *   promoted oldest first); served before any call of `#rank`, FCFS among themselves.
+ * - `#arrivals`: an intrusive list of the ranked calls in arrival order. The clock is monotonic and calls are
+ *   appended on arrival, so its head is the longest-waiting call: the starvation check is O(1) per promoted
+ *   call.
+ * - `#viable`: an intrusive list of the ranked calls that can still meet their SLO (not hopeless). A scoring
+ *   epoch (a learned rate drifted, the server pressure level changed) re-scores them incrementally, a few per
+ *   operation ({@link CallQueue.rescoreSome}), newest first: no operation pays for the whole queue. Hopeless
+ *   calls keep the keys they had; their order among themselves matters little and their number is what
+ *   grows under a long overload.
+ * - `#lane`: the liveness lane, calls of runs that starved (waited longer than the bound), oldest run first
+ *   (then call id), so that starving runs are finished one after another instead of all advanced a little.
  */
+import { ARRIVAL_LINKS, CallList, VIABLE_LINKS } from "./call-list.js";
 import type { CallRecord } from "./call-record.js";
 import { IndexedHeap } from "./heap.js";
+import { TenantQueues } from "./tenants.js";
+import { isViableTier } from "./tiers.js";
 
-class CallList {
-  head: CallRecord | null = null;
-  tail: CallRecord | null = null;
-  size = 0;
-
-  append(call: CallRecord): void {
-    call.prev = this.tail;
-    call.next = null;
-    if (this.tail) this.tail.next = call;
-    else this.head = call;
-    this.tail = call;
-    this.size += 1;
-  }
-
-  remove(call: CallRecord): void {
-    if (call.prev) call.prev.next = call.next;
-    else this.head = call.next;
-    if (call.next) call.next.prev = call.prev;
-    else this.tail = call.prev;
-    call.prev = null;
-    call.next = null;
-    this.size -= 1;
-  }
-}
+const viable = (call: CallRecord) => isViableTier(call.tier);
 
 export class CallQueue {
-  readonly #rank = new IndexedHeap<CallRecord>(
-    { primary: (c) => c.tier, secondary: (c) => c.key, tie: (c) => c.callId },
-    {
-      get: (c) => c.rankIndex,
-      set: (c, i) => {
-        c.rankIndex = i;
-      },
-    },
-  );
+  /** The ranked calls and the fair-share choice between tenants. */
+  readonly tenants: TenantQueues;
   readonly #deadlines = new IndexedHeap<CallRecord>(
     { primary: (c) => c.transitionAt, secondary: (c) => c.callId, tie: () => 0 },
     {
@@ -63,66 +41,120 @@ export class CallQueue {
       },
     },
   );
-  readonly #arrivals = new CallList();
-  readonly #promoted = new CallList();
+  readonly #lane = new IndexedHeap<CallRecord>(
+    { primary: (c) => c.run.arrivalAt, secondary: (c) => c.callId, tie: () => 0 },
+    {
+      get: (c) => c.laneIndex,
+      set: (c, i) => {
+        c.laneIndex = i;
+      },
+    },
+  );
+  readonly #arrivals = new CallList(ARRIVAL_LINKS);
+  readonly #viable = new CallList(VIABLE_LINKS);
+  #epoch = 0;
+  #version = 0;
+  /** The epoch the current re-scoring walk started in; the walk is done when it ends in the same epoch. */
+  #walkEpoch = 0;
+  #walking = false;
+  /** Next viable call the walk visits (it goes from the newest to the oldest). */
+  #cursor: CallRecord | null = null;
 
-  /** Queued calls, promoted or not. */
+  /** `indexed`: keep per-tenant order indexes with token sums (overload shedding). */
+  constructor(indexed: boolean) {
+    this.tenants = new TenantQueues(indexed);
+  }
+
+  /** Queued calls, ranked or in the lane. */
   get size(): number {
-    return this.#arrivals.size + this.#promoted.size;
+    return this.tenants.size + this.#lane.size;
   }
 
+  /** Ranked calls whose runs can still meet their SLO. */
+  get viableSize(): number {
+    return this.#viable.size;
+  }
+
+  /** Calls in the liveness lane. */
   get promotedSize(): number {
-    return this.#promoted.size;
+    return this.#lane.size;
   }
 
-  /** Adds a scored call (its `key`, `tier`, `transitionAt` set). O(log n). */
+  /** Current scoring epoch; a call scored in it has `scoredEpoch === epoch`. */
+  get epoch(): number {
+    return this.#epoch;
+  }
+
+  /** Bumped by every change of order or content: admission need not be retried while it stays. */
+  get version(): number {
+    return this.#version;
+  }
+
+  /** Whether an incremental re-scoring walk is pending. */
+  get rescoring(): boolean {
+    return this.#walking;
+  }
+
+  /** Adds a scored call (its `tenant`, `key`, `tier`, `transitionAt` set). O(log n). */
   add(call: CallRecord): void {
-    this.#rank.push(call);
+    this.#version += 1;
+    if (call.promoted) {
+      this.#lane.push(call);
+      return;
+    }
+    this.tenants.add(call);
     if (call.transitionAt !== Number.POSITIVE_INFINITY) this.#deadlines.push(call);
     this.#arrivals.append(call);
+    if (viable(call)) this.#viable.append(call);
   }
 
   /** Removes a queued call wherever it is. O(log n). */
   remove(call: CallRecord): void {
+    this.#version += 1;
     if (call.promoted) {
-      this.#promoted.remove(call);
+      this.#lane.remove(call);
       return;
     }
-    this.#rank.remove(call);
-    this.#deadlines.remove(call);
-    this.#arrivals.remove(call);
+    this.#unrank(call);
   }
 
-  /** The call to admit next: the oldest promoted call, else the best ranked. O(1). */
-  peek(): CallRecord | undefined {
-    return this.#promoted.head ?? this.#rank.peek();
+  /** The best call of the lane (oldest starving run), if any. O(1). */
+  peekLane(): CallRecord | undefined {
+    return this.#lane.peek();
+  }
+
+  /** The best ranked call under fair sharing of `budget` between tenants. Amortised O(log n). */
+  bestRanked(budget: number): CallRecord | undefined {
+    return this.tenants.best(budget);
   }
 
   /** Restores order after the policy re-scored `call`. O(log n). */
   rekey(call: CallRecord): void {
     if (call.promoted) return;
-    this.#rank.update(call);
+    this.#version += 1;
+    this.tenants.rekey(call);
     const inDeadlines = this.#deadlines.has(call);
     if (call.transitionAt === Number.POSITIVE_INFINITY) {
       if (inDeadlines) this.#deadlines.remove(call);
     } else if (inDeadlines) this.#deadlines.update(call);
     else this.#deadlines.push(call);
+    if (!viable(call) && this.#viable.has(call)) this.#unlinkViable(call);
   }
 
   /**
-   * Promotes every call that has waited longer than `maxWaitMs` (strictly), oldest first, and returns how
-   * many. O(log n) per promoted call, O(1) when none.
+   * Moves every ranked call that has waited longer than `maxWaitMs` (strictly) to the lane, oldest first,
+   * calling `onPromote` for each; returns how many. O(log n) per promoted call, O(1) when none.
    */
-  promoteStarved(now: number, maxWaitMs: number): number {
+  promoteStarved(now: number, maxWaitMs: number, onPromote: (call: CallRecord) => void): number {
     let count = 0;
     for (let call = this.#arrivals.head; call !== null && now - call.enqueuedAt > maxWaitMs; ) {
       const next = call.next;
-      this.#rank.remove(call);
-      this.#deadlines.remove(call);
-      this.#arrivals.remove(call);
+      this.#version += 1;
+      this.#unrank(call);
       call.promoted = true;
       call.transitionAt = Number.POSITIVE_INFINITY;
-      this.#promoted.append(call);
+      this.#lane.push(call);
+      onPromote(call);
       count += 1;
       call = next;
     }
@@ -138,19 +170,66 @@ export class CallQueue {
   }
 
   /**
-   * Re-scores every ranked call with `score` and rebuilds both heaps, for scoring epochs (a learned rate
-   * drifted, the server pressure level changed): O(n) for the rank heap, O(n log n) worst for the deadlines.
+   * Starts a scoring epoch: every viable call scored before now is stale and will be re-scored by
+   * {@link CallQueue.rescoreSome}. A walk in progress continues and goes round once more.
    */
-  rescoreAll(score: (call: CallRecord) => void): void {
-    const calls = this.#rank.toArray();
-    this.#deadlines.clear();
-    for (const call of calls) score(call);
-    this.#rank.rebuild();
-    for (const call of calls) if (call.transitionAt !== Number.POSITIVE_INFINITY) this.#deadlines.push(call);
+  startRescore(): void {
+    this.#epoch += 1;
+    if (this.#walking) return;
+    this.#walking = true;
+    this.#walkEpoch = this.#epoch;
+    this.#cursor = this.#viable.tail;
   }
 
-  /** Checks the heaps; for tests. O(n). */
+  /**
+   * Re-scores up to `limit` stale viable calls with `score` (which must set `scoredEpoch`), newest first.
+   * O(limit log n); visits skipped (already fresh) calls at O(1) each, at most `4 x limit` of them.
+   */
+  rescoreSome(limit: number, score: (call: CallRecord) => void): void {
+    let rescored = 0;
+    for (let visits = 4 * limit; this.#walking && rescored < limit && visits > 0; visits--) {
+      const call = this.#cursor;
+      if (call === null) {
+        if (this.#walkEpoch === this.#epoch) this.#walking = false;
+        else {
+          this.#walkEpoch = this.#epoch;
+          this.#cursor = this.#viable.tail;
+        }
+        continue;
+      }
+      this.#cursor = call.viablePrev;
+      if (call.scoredEpoch === this.#epoch) continue;
+      score(call);
+      this.rekey(call);
+      rescored += 1;
+    }
+  }
+
+  /** Checks every structure; for tests. O(n). */
   isValid(): boolean {
-    return this.#rank.isValid() && this.#deadlines.isValid() && this.#rank.size === this.#arrivals.size;
+    let viableCount = 0;
+    for (let c = this.#viable.head; c !== null; c = c.viableNext) {
+      if (!viable(c) || c.promoted) return false;
+      viableCount += 1;
+    }
+    return (
+      this.tenants.isValid() &&
+      this.#deadlines.isValid() &&
+      this.#lane.isValid() &&
+      this.tenants.size === this.#arrivals.size &&
+      viableCount === this.#viable.size
+    );
+  }
+
+  #unrank(call: CallRecord): void {
+    this.tenants.remove(call);
+    this.#deadlines.remove(call);
+    this.#arrivals.remove(call);
+    if (this.#viable.has(call)) this.#unlinkViable(call);
+  }
+
+  #unlinkViable(call: CallRecord): void {
+    if (this.#cursor === call) this.#cursor = call.viablePrev;
+    this.#viable.remove(call);
   }
 }

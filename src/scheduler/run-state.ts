@@ -4,7 +4,9 @@
  * read it, the scheduler alone writes it.
  */
 import type { CallRecord } from "./call-record.js";
-import type { RunEstimate, RunFeatures, Slo } from "./types.js";
+import type { AugServeOverloadedError } from "./errors.js";
+import { classTier } from "./tiers.js";
+import type { PriorityClass, RunEstimate, RunFeatures, Slo } from "./types.js";
 
 /** A run estimate with every field finite and >= 0. */
 export interface CleanEstimate {
@@ -50,12 +52,34 @@ export class RunState {
   lastContextTokens = 0;
   /** Latched: the run can no longer meet its SLO. */
   hopeless = false;
+  /** Latched: a call of the run waited longer than `maxWaitMs`; its calls go to the liveness lane. */
+  starving = false;
+  /** Whether the run's first call was submitted (only a first call may be shed). */
+  submitted = false;
+  /** Set when overload shedding refused the run; its later calls are refused with the same error. */
+  refusal: AugServeOverloadedError | null = null;
   ended = false;
+  /** Service class. */
+  readonly priorityClass: PriorityClass;
+  /** Tier offset of the class (tiers.ts): 0 for interactive, 3 for background (behind every interactive call). */
+  readonly classTier: number;
+  /** Fairness key ("" when none was given: the anonymous tenant). */
+  readonly tenantId: string;
 
-  constructor(id: string, features: RunFeatures, slo: Slo, defaultSlo: Slo, now: number) {
+  constructor(
+    id: string,
+    features: RunFeatures,
+    slo: Slo,
+    defaultSlo: Slo,
+    now: number,
+    service: { priorityClass: PriorityClass; tenant: string } = { priorityClass: "interactive", tenant: "" },
+  ) {
     this.id = id;
     this.arrivalAt = now;
     this.slo = slo;
+    this.priorityClass = service.priorityClass;
+    this.classTier = classTier(service.priorityClass);
+    this.tenantId = service.tenant;
     this.urgency = clamp(defaultSlo.normLatencyMsPerToken / slo.normLatencyMsPerToken, 0.25, 4);
     this.predicted = { estimate: cleanEstimate(features), madeAtCall: 0 };
     this.truth = features.truth ? { estimate: cleanEstimate(features.truth), madeAtCall: 0 } : null;
@@ -65,6 +89,10 @@ export class RunState {
   /** Removes a call from `queued` (order does not matter: swap with the last). */
   removeQueued(call: CallRecord): void {
     const list = this.queued;
+    if (list.length === 1 && list[0] === call) {
+      list.pop();
+      return;
+    }
     const index = list.indexOf(call);
     if (index < 0) return;
     list[index] = list[list.length - 1] as CallRecord;

@@ -1,38 +1,39 @@
 /**
  * Orchestration: the scheduler loop (DESIGN.md section 4). Order comes from a policy (policies.ts) over the
- * queue (queue.ts), capacity from a budget controller (budget.ts); this class owns the state transitions
- * of calls and runs, each in one place, and asserts the invariants where state changes.
+ * queue (queue.ts, tenants.ts), capacity from a budget controller (budget.ts) and the admission gate
+ * (admission.ts); this class owns the state transitions of calls and runs, each in one place, and asserts
+ * the invariants where state changes.
  *
  * There are no timers: every public operation first applies what time made due (`#advance`: deadlines,
- * starvation promotions, scoring epochs, budget decisions), then does its work, then admits what fits
- * (`#pump`). Admission is strict in queue order: if the next call does not fit, nothing behind it is
- * admitted (no backfilling, so a large call cannot be starved by a stream of small ones); a call larger than
- * the whole budget is admitted alone when nothing is in flight.
+ * starvation promotions, a slice of incremental re-scoring, budget decisions), then does its work, then
+ * admits what fits (`#pump`). Admission is strict in order: if the next call does not fit, nothing behind it
+ * is admitted (no backfilling, so a large call cannot be starved by a stream of small ones); a call larger
+ * than the whole budget is admitted alone when nothing is in flight.
  */
-import {
-  type BudgetContext,
-  type BudgetController,
-  type BudgetSample,
-  createBudgetController,
-} from "./budget.js";
+import { AdmissionGate } from "./admission.js";
+import { type BudgetController, createBudgetController } from "./budget.js";
 import { type CallHost, CallRecord, CallState } from "./call-record.js";
 import { CostModel } from "./cost-model.js";
 import { type BudgetDemand, emptyDemand, fleetScore } from "./demand.js";
-import { CallCancelledError, QueueFullError } from "./errors.js";
+import { AugServeOverloadedError, CallCancelledError, QueueFullError } from "./errors.js";
 import { rethrowLater, SchedulerEmitter } from "./events.js";
-import { InFlightLedger } from "./in-flight.js";
+import { Measurements } from "./measurements.js";
 import {
   parseOptions,
   parseSchedulerOptions,
   type ResolvedSchedulerOptions,
+  RunServiceSchema,
   type SchedulerOptions,
   SloSchema,
 } from "./options.js";
-import { createPolicy, expectedOutputTokens, type Policy, type ScoreContext } from "./policies.js";
+import { OverloadControl } from "./overload.js";
+import { createPolicy, type Policy, type ScoreContext } from "./policies.js";
 import { PressureGauge } from "./pressure.js";
 import { CallQueue } from "./queue.js";
 import { type RunOps, SchedulerRun } from "./run-handle.js";
 import { finiteNonNegative, RunState } from "./run-state.js";
+import { Scorer } from "./scoring.js";
+import { Stage, TIERS_PER_CLASS } from "./tiers.js";
 import type {
   BeginRunOptions,
   CallResult,
@@ -55,24 +56,27 @@ export interface SchedulerDeps {
   budget?: BudgetController;
 }
 
+const DEFAULT_SERVICE = { priorityClass: "interactive", tenant: "" } as const;
+
 export class Scheduler implements SchedulerApi {
   readonly #clock: Clock;
   readonly #options: ResolvedSchedulerOptions;
   readonly #policy: Policy;
-  readonly #queue = new CallQueue();
+  readonly #queue: CallQueue;
   readonly #cost: CostModel;
   readonly #budget: BudgetController;
   readonly #events = new SchedulerEmitter();
   readonly #ctx: ScoreContext;
-  readonly #ledger = new InFlightLedger();
+  readonly #gate: AdmissionGate;
   readonly #pressure = new PressureGauge();
+  readonly #overload = new OverloadControl();
+  readonly #scorer: Scorer;
+  readonly #shed: boolean;
   #nextCallId = 1;
   #nextRunId = 1;
   #activeRuns = 0;
   #parkedRuns = 0;
-  #pumping = false;
-  #pumpAgain = false;
-  readonly #budgetContext: BudgetContext = { inFlightTokens: 0, queuedCalls: 0 };
+  readonly #measure: Measurements;
   readonly #demand: BudgetDemand = emptyDemand();
 
   /** @throws SchedulerOptionsError naming the invalid field. */
@@ -82,19 +86,43 @@ export class Scheduler implements SchedulerApi {
     this.#policy = createPolicy(this.#options.policy);
     this.#cost = new CostModel(this.#options.costModel);
     this.#budget = deps.budget ?? createBudgetController(this.#options.budget, this.#options.slo);
-    this.#ctx = { now: deps.clock.now(), cost: this.#cost, weights: this.#options.augserve, pressure: 0 };
+    this.#shed = this.#options.overload === "shed";
+    this.#queue = new CallQueue(this.#shed);
+    this.#gate = new AdmissionGate(this.#options.promotedShare, this.#options.maxInFlightCalls);
+    this.#ctx = {
+      now: deps.clock.now(),
+      cost: this.#cost,
+      weights: this.#options.augserve,
+      pressure: 0,
+      shed: this.#shed,
+    };
+    this.#scorer = new Scorer(this.#policy, this.#ctx, this.#queue, this.#cost, this.#shed);
+    const queue = this.#queue;
+    this.#measure = new Measurements(
+      this.#cost,
+      this.#overload.gauge,
+      this.#budget,
+      this.#events,
+      this.#gate.ledger,
+      () => queue.size,
+    );
   }
 
   /**
-   * Starts a run. `features` feed Stage I; `slo` overrides the default SLO (validated).
+   * Starts a run. `features` feed Stage I; `slo` overrides the default SLO; `priorityClass` and `tenant`
+   * (validated) place it in a class and a fairness key.
    * @example const run = scheduler.beginRun({ features: { promptTokens: 800, remainingToolRounds: 3,
-   *   outputTokensPerCall: 120, finalOutputTokens: 300 } });
+   *   outputTokensPerCall: 120, finalOutputTokens: 300 }, priorityClass: "background", tenant: "acme" });
    */
   beginRun(options: BeginRunOptions): RunHandle {
     const now = this.#advance();
     const slo = options.slo ? parseOptions(SloSchema, options.slo) : this.#options.slo;
+    const service =
+      options.priorityClass === undefined && options.tenant === undefined
+        ? DEFAULT_SERVICE
+        : parseOptions(RunServiceSchema, { priorityClass: options.priorityClass, tenant: options.tenant });
     const id = options.runId ?? `run-${this.#nextRunId++}`;
-    const run = new RunState(id, options.features, slo, this.#options.slo, now);
+    const run = new RunState(id, options.features, slo, this.#options.slo, now, service);
     run.lastContextTokens = finiteNonNegative(options.features.promptTokens);
     this.#activeRuns += 1;
     return new SchedulerRun(run, this.#ops);
@@ -103,12 +131,12 @@ export class Scheduler implements SchedulerApi {
   /** Takes live server state (may be seconds stale): feeds the budget controller and the pressure level. */
   observe(signals: ServerSignals): void {
     const now = this.#advance();
-    this.#sample({ kind: "server", at: now, signals });
+    this.#measure.sample({ kind: "server", at: now, signals });
     const budget = this.#options.budget;
     const [low, high] = budget.mode === "adaptive" ? [budget.kvLowWater, budget.kvHighWater] : [0.8, 0.95];
     if (this.#pressure.update(signals, low, high)) {
       this.#ctx.pressure = this.#pressure.level;
-      this.#queue.rescoreAll((call) => this.#policy.score(call, this.#ctx));
+      this.#scorer.startEpoch();
     }
     this.#pump();
   }
@@ -123,17 +151,21 @@ export class Scheduler implements SchedulerApi {
   }
 
   snapshot(): SchedulerSnapshot {
+    const ledger = this.#gate.ledger;
     return {
       policy: this.#policy.name,
       now: this.#clock.now(),
       queued: this.#queue.size,
-      inFlightCalls: this.#ledger.calls,
-      inFlightTokens: this.#ledger.tokens,
+      inFlightCalls: ledger.calls,
+      inFlightTokens: ledger.tokens,
       budgetTokens: this.#budget.tokens,
       activeRuns: this.#activeRuns,
       parkedRuns: this.#parkedRuns,
-      counters: { ...this.#ledger.counters },
+      counters: { ...ledger.counters },
       promotedQueued: this.#queue.promotedSize,
+      promotedInFlightTokens: this.#gate.laneTokens,
+      tenantsWaiting: this.#queue.tenants.waiting,
+      viableQueued: this.#queue.viableSize,
       costModel: {
         prefillMsPerToken: this.#cost.prefillMsPerToken,
         decodeMsPerToken: this.#cost.decodeMsPerToken,
@@ -160,7 +192,7 @@ export class Scheduler implements SchedulerApi {
     updateEstimate: (run, estimate) => {
       this.#advance();
       run.updateEstimate(estimate);
-      for (const call of run.queued) this.#rescore(call);
+      for (const call of run.queued) this.#scorer.rescore(call);
       this.#pump();
     },
     park: (run) => {
@@ -178,16 +210,20 @@ export class Scheduler implements SchedulerApi {
     end: (run, outcome) => {
       const now = this.#advance();
       if (run.ended) return;
-      this.#unpark(run, now);
-      run.ended = true;
-      this.#activeRuns -= 1;
-      for (const call of [...run.queued]) {
-        this.#reject(call, new CallCancelledError("run-ended", run.id, call.callId), "run-ended");
-      }
-      this.#events.emit("runEnded", { runId: run.id, outcome });
+      this.#endRun(run, now, outcome);
       this.#pump();
     },
   };
+
+  #endRun(run: RunState, now: number, outcome: SchedulerEvents["runEnded"]["outcome"]): void {
+    this.#unpark(run, now);
+    run.ended = true;
+    this.#activeRuns -= 1;
+    for (const call of [...run.queued]) {
+      this.#reject(call, new CallCancelledError("run-ended", run.id, call.callId), "run-ended");
+    }
+    this.#events.emit("runEnded", { runId: run.id, outcome });
+  }
 
   #unpark(run: RunState, now: number): void {
     if (run.parkedAt === null) return;
@@ -214,12 +250,24 @@ export class Scheduler implements SchedulerApi {
       signal,
       now,
     );
-    if (run.ended) {
+    const first = !run.submitted;
+    run.submitted = true;
+    if (run.refusal) {
+      this.#reject(call, run.refusal, "overloaded");
+    } else if (run.ended) {
       this.#reject(call, new CallCancelledError("run-ended", run.id, call.callId), "run-ended");
     } else if (this.#queue.size >= this.#options.maxQueueLength) {
       this.#reject(call, new QueueFullError(this.#options.maxQueueLength, run.id), "queue-full");
     } else {
-      this.#policy.score(call, this.#ctx);
+      call.tenant = this.#queue.tenants.ref(run.tenantId);
+      call.promoted = run.starving;
+      if (call.promoted) this.#gate.ledger.counters.promoted += 1;
+      this.#scorer.score(call);
+      if (this.#shed && !call.promoted) {
+        if (first && this.#refuses(call, now)) return call;
+        if (call.tier % TIERS_PER_CLASS === Stage.Committed)
+          this.#overload.gauge.onCommitted(call.queuedCharge, now);
+      }
       this.#queue.add(call);
       run.queued.push(call);
       this.#pump();
@@ -227,21 +275,51 @@ export class Scheduler implements SchedulerApi {
     return call;
   }
 
+  /** Overload shedding of a run's first call: refuses the run (and ends it) when it could not start in time. */
+  #refuses(call: CallRecord, now: number): boolean {
+    const run = call.run;
+    const verdict = this.#overload.verdict(call, now, {
+      budget: this.#budget.tokens,
+      inFlightTokens: this.#gate.ledger.tokens,
+      laneBusy: this.#queue.promotedSize > 0,
+      promotedShare: this.#options.promotedShare,
+      tenantsWaiting: this.#queue.tenants.waiting,
+      cost: this.#cost,
+      policy: this.#policy,
+    });
+    if (verdict === null) return false;
+    const { predictedWaitMs, limitMs, retryAfterMs } = verdict;
+    const error = new AugServeOverloadedError(run.id, predictedWaitMs, limitMs, retryAfterMs);
+    run.refusal = error;
+    this.#gate.ledger.counters.refused += 1;
+    this.#reject(call, error, "overloaded", verdict);
+    this.#endRun(run, now, "refused");
+    return true;
+  }
+
   /** Queued (or never queued) -> rejected: the one place a call is turned away. */
-  #reject(call: CallRecord, error: unknown, reason: SchedulerEvents["rejected"]["reason"]): void {
+  #reject(
+    call: CallRecord,
+    error: unknown,
+    reason: SchedulerEvents["rejected"]["reason"],
+    overload?: { predictedWaitMs: number; limitMs: number; retryAfterMs: number },
+  ): void {
     if (call.state !== CallState.Queued) return;
-    const wasQueued = call.rankIndex >= 0 || call.promoted;
+    const wasQueued = call.rankIndex >= 0 || call.laneIndex >= 0;
     if (wasQueued) {
       this.#queue.remove(call);
       call.run.removeQueued(call);
     }
+    if (call.tenant) this.#queue.tenants.unref(call.tenant);
+    call.tenant = null;
     call.state = CallState.Rejected;
-    this.#ledger.counters.rejected += 1;
+    this.#gate.ledger.counters.rejected += 1;
     const handlers = call.handlers;
     call.handlers = null;
     if (this.#events.has("rejected")) {
       const payload: SchedulerEvents["rejected"] = { runId: call.run.id, reason };
       if (reason === "queue-full") payload.queueLimit = this.#options.maxQueueLength;
+      if (overload) Object.assign(payload, overload);
       this.#events.emit("rejected", payload);
     }
     try {
@@ -267,7 +345,8 @@ export class Scheduler implements SchedulerApi {
     run.attainedTokens += call.uncachedPromptTokens;
     run.attainedMs += this.#cost.callMs(call.uncachedPromptTokens, 0);
     run.lastContextTokens = call.promptTokens;
-    this.#ledger.charge(call.callId, charge, this.#budget.tokens);
+    this.#gate.charge(call, charge, this.#budget.tokens);
+    if (call.tenant) this.#queue.tenants.charge(call.tenant, charge);
     if (this.#events.has("admitted")) {
       this.#events.emit("admitted", {
         runId: run.id,
@@ -293,13 +372,19 @@ export class Scheduler implements SchedulerApi {
     const run = call.run;
     const final = result ?? call.result;
     if (final && Number.isFinite(final.outputTokens) && final.outputTokens > call.outputTokens) {
-      this.#addOutput(call, final.outputTokens - call.outputTokens);
+      this.#measure.addOutput(call, final.outputTokens - call.outputTokens);
     }
     run.lastContextTokens = finiteNonNegative(final?.promptTokens ?? call.promptTokens) + call.outputTokens;
     call.state = CallState.Released;
     call.handlers = null;
     run.running -= 1;
-    this.#ledger.release(call.charge, outcome);
+    this.#gate.release(call, outcome);
+    this.#measure.released(call, now, outcome);
+    if (call.tenant) {
+      this.#queue.tenants.charge(call.tenant, -call.charge);
+      this.#queue.tenants.unref(call.tenant);
+      call.tenant = null;
+    }
     if (this.#events.has("completed")) {
       this.#events.emit("completed", {
         runId: run.id,
@@ -310,7 +395,6 @@ export class Scheduler implements SchedulerApi {
         outputTokens: call.outputTokens,
       });
     }
-    if (outcome === "error") this.#sample({ kind: "error", at: now });
     this.#pump();
   }
 
@@ -335,15 +419,13 @@ export class Scheduler implements SchedulerApi {
       const run = call.run;
       call.firstTokenAt = now;
       call.lastTokenAt = now;
-      const ttft = now - call.admittedAt;
-      this.#cost.observeTtft(ttft, call.uncachedPromptTokens);
-      this.#sample({ kind: "ttft", at: now, ms: ttft });
+      this.#measure.firstToken(call, now);
       if (run.firstTokenAt === null) {
         run.firstTokenAt = now;
         // A missed TTFT target can never be met again: latch hopeless and re-rank its queued calls.
         if (now - run.arrivalAt > run.slo.ttftMs && !run.hopeless) {
           run.hopeless = true;
-          for (const queued of run.queued) this.#rescore(queued);
+          for (const queued of run.queued) this.#scorer.rescore(queued);
         }
       }
       this.#pump();
@@ -352,98 +434,61 @@ export class Scheduler implements SchedulerApi {
       if (call.state !== CallState.Running || !(count > 0) || !Number.isFinite(count)) return;
       if (call.firstTokenAt < 0) this.#host.firstToken(call);
       const now = this.#advance();
-      if (call.outputTokens > 0) {
-        const gap = now - call.lastTokenAt;
-        this.#cost.observeDecode(gap, count);
-        this.#sample({ kind: "tokenLatency", at: now, msPerToken: gap / count, tokens: count });
-      }
+      this.#measure.tokens(call, now, count);
       call.lastTokenAt = now;
-      this.#addOutput(call, count);
       this.#pump();
     },
   };
-
-  #addOutput(call: CallRecord, count: number): void {
-    call.outputTokens += count;
-    call.run.outputTokens += count;
-    call.run.attainedTokens += count;
-    call.run.attainedMs += this.#cost.callMs(0, count);
-  }
-
-  #rescore(call: CallRecord): void {
-    this.#policy.score(call, this.#ctx);
-    this.#queue.rekey(call);
-  }
-
-  #sample(sample: BudgetSample): void {
-    // One context object, refreshed per sample: the hot path allocates only the sample.
-    const context = this.#budgetContext;
-    context.inFlightTokens = this.#ledger.tokens;
-    context.queuedCalls = this.#queue.size;
-    const change = this.#budget.onSample(sample, context);
-    if (change) this.#events.emit("budgetChanged", change);
-  }
 
   /** Applies what time made due; returns now. */
   #advance(): number {
     const now = this.#clock.now();
     this.#ctx.now = now;
-    for (let call = this.#queue.takeDue(now); call; call = this.#queue.takeDue(now)) {
-      this.#policy.score(call, this.#ctx);
-      if (call.transitionAt <= now) call.transitionAt = Number.POSITIVE_INFINITY;
-      this.#queue.rekey(call);
-    }
-    this.#ledger.counters.promoted += this.#queue.promoteStarved(now, this.#options.maxWaitMs);
-    if (this.#cost.takeEpoch(now)) this.#queue.rescoreAll((call) => this.#policy.score(call, this.#ctx));
-    if (now >= this.#budget.nextDecisionAt) this.#sample({ kind: "tick", at: now });
+    this.#gate.ledger.counters.promoted += this.#scorer.maintain(now, this.#options.maxWaitMs);
+    this.#measure.tick(now);
     return now;
   }
 
-  /** Admits queued calls in order while they fit. Re-entrant calls (from `onAdmit`) fold into the loop. */
+  /** Admits what fits (see {@link AdmissionGate.pump}). */
   #pump(): void {
-    if (this.#pumping) {
-      this.#pumpAgain = true;
-      return;
-    }
-    this.#pumping = true;
-    try {
-      do {
-        this.#pumpAgain = false;
-        for (let call = this.#queue.peek(); call; call = this.#queue.peek()) {
-          const charge = Math.ceil(
-            call.uncachedPromptTokens + expectedOutputTokens(call, this.#policy.view(call.run)),
-          );
-          if (!this.#ledger.fits(charge, this.#budget.tokens)) break;
-          this.#admit(call, charge, this.#ctx.now);
-        }
-      } while (this.#pumpAgain);
-    } finally {
-      this.#pumping = false;
-    }
+    this.#gate.pump(this.#queue, this.#budget, this.#scorer.chargeFn, this.#admitFn);
     if (this.#budget.onDemand) this.#reportDemand();
   }
 
-  /** Tells a shared budget controller what the queue wants (after each admission pass). */
+  /**
+   * Tells a shared budget controller (src/fleet/) what the queue wants after an admission pass: the next call
+   * in line (the liveness lane's head, else the best ranked call), its charge and its clock-independent urgency.
+   * Reported only when the demand changed (most operations are token reports, which change none of it).
+   */
   #reportDemand(): void {
     const d = this.#demand;
-    const head = this.#queue.peek();
+    const ledger = this.#gate.ledger;
+    const head = this.#queue.peekLane() ?? this.#queue.bestRanked(this.#budget.tokens);
+    const charge = head ? this.#scorer.charge(head) : 0;
+    if (
+      d.queuedCalls === this.#queue.size &&
+      d.inFlightTokens === ledger.tokens &&
+      d.inFlightCalls === ledger.calls &&
+      d.headCharge === charge
+    ) {
+      return;
+    }
     d.at = this.#ctx.now;
-    d.inFlightTokens = this.#ledger.tokens;
-    d.inFlightCalls = this.#ledger.calls;
+    d.inFlightTokens = ledger.tokens;
+    d.inFlightCalls = ledger.calls;
     d.queuedCalls = this.#queue.size;
+    d.headCharge = charge;
     if (head) {
-      d.headCharge = Math.ceil(
-        head.uncachedPromptTokens + expectedOutputTokens(head, this.#policy.view(head.run)),
-      );
       d.headRank = head.promoted ? 0 : 1 + head.tier;
       d.headScore = head.promoted
         ? head.enqueuedAt - d.at
         : fleetScore(head, this.#policy.name, this.#options.augserve, d.at);
     } else {
-      d.headCharge = 0;
       d.headRank = Number.POSITIVE_INFINITY;
       d.headScore = 0;
     }
     this.#budget.onDemand?.(d);
   }
+
+  readonly #admitFn = (call: CallRecord, charge: number) => this.#admit(call, charge, this.#ctx.now);
 }

@@ -156,9 +156,17 @@ export interface SchedulerSnapshot {
     aborted: number;
     rejected: number;
     promoted: number;
+    /** Runs refused by overload shedding (`overload: "shed"`). */
+    refused?: number;
   };
-  /** Queued calls promoted by the starvation bound, waiting to be admitted first. */
+  /** Queued calls in the liveness lane (promoted by the starvation bound). */
   promotedQueued?: number;
+  /** Tokens in flight of calls admitted from the liveness lane. */
+  promotedInFlightTokens?: number;
+  /** Tenants (fairness keys) with ranked calls waiting. */
+  tenantsWaiting?: number;
+  /** Queued calls (not in the lane) whose runs can still meet their SLO; the rest of the ranked are hopeless. */
+  viableQueued?: number;
   /** The learned cost model (per-token prefill and decode times, ms). */
   costModel?: { prefillMsPerToken: number; decodeMsPerToken: number };
   /** Server pressure level used by Stage II: 0, 0.5 or 1. */
@@ -185,15 +193,21 @@ export interface SchedulerEvents {
   };
   /**
    * A call turned away before admission: the queue was full, it was cancelled or its signal aborted while
-   * queued, or its run ended (queued calls of an ended run are cancelled; a submit after `end` is rejected).
+   * queued, its run ended (queued calls of an ended run are cancelled; a submit after `end` is rejected), or
+   * overload shedding refused its run (`overloaded`: the run's first call, and any later call of that run).
    */
   rejected: {
     runId: string;
-    reason: "queue-full" | "aborted-while-queued" | "run-ended";
+    reason: "queue-full" | "aborted-while-queued" | "run-ended" | "overloaded";
     queueLimit?: number;
+    /** `overloaded`: the predicted wait, the limit it exceeded and the retry hint, ms. */
+    predictedWaitMs?: number;
+    limitMs?: number;
+    retryAfterMs?: number;
   };
   budgetChanged: { from: number; to: number; reason: string };
-  runEnded: { runId: string; outcome: RunOutcome };
+  /** A run ended: by `end(outcome)`, or `refused` by overload shedding (the scheduler ends it). */
+  runEnded: { runId: string; outcome: RunOutcome | "refused" };
 }
 
 export type SchedulerEventName = keyof SchedulerEvents;
@@ -213,7 +227,10 @@ export interface CallTicket extends CallContext {
 export interface SubmitHandlers {
   /** Called synchronously, inside the scheduler operation that admitted the call. */
   onAdmit(ticket: CallTicket): void;
-  /** Called if the call is rejected (queue full at submit, or cancelled while queued). */
+  /**
+   * Called if the call is rejected: queue full or run refused by overload shedding (both synchronously, inside
+   * `submit`), or cancelled while queued.
+   */
   onReject?(error: Error): void;
 }
 
@@ -229,7 +246,8 @@ export interface RunHandle {
   readonly id: string;
   /**
    * Queue a call, wait for admission, run `fn`, and release the budget exactly once when `fn` settles,
-   * throws, or the signal aborts. Rejects at once with `QueueFullError` when the queue is full.
+   * throws, or the signal aborts. Rejects at once with `QueueFullError` when the queue is full, and with
+   * `AugServeOverloadedError` when overload shedding refuses the run.
    */
   call<T>(spec: CallSpec, fn: (ctx: CallContext) => Promise<T>, options?: CallOptions): Promise<T>;
   /** Low-level form of {@link RunHandle.call} for event-driven callers. */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { ClassOraclePredictor } from "../../src/bench/predict-bench/class-oracle.js";
 import { evaluatePredictor, splitRuns, trueRemaining } from "../../src/bench/predict-bench/evaluate.js";
 import { ranks, spearman } from "../../src/bench/predict-bench/stats.js";
 import type { GeneratedRun } from "../../src/bench/workload/types.js";
@@ -59,5 +60,19 @@ describe("evaluatePredictor()", () => {
   it("scores the constant baseline worse than the oracle", () => {
     const baseline = evaluatePredictor(new MeanBaselinePredictor(), train, test);
     expect(baseline.maeTotalRounds).toBeGreaterThan(0.5);
+  });
+
+  it("ClassOraclePredictor: knows each class's distribution, not the run; between the baseline and the oracle", () => {
+    // Two classes: short runs (1-2 rounds) and long ones (5-6), told apart by class only.
+    const mixed = Array.from({ length: 60 }, (_, i) => ({
+      ...run(i, i % 2 === 0 ? 1 + (i % 4 === 0 ? 1 : 0) : 5 + (i % 4 === 1 ? 1 : 0)),
+      className: i % 2 === 0 ? "short" : "long",
+    }));
+    const split = splitRuns(mixed, 0.5);
+    const classOracle = evaluatePredictor(new ClassOraclePredictor(mixed), split.train, split.test);
+    const baseline = evaluatePredictor(new MeanBaselinePredictor(), split.train, split.test);
+    expect(classOracle.maeTotalRounds).toBeCloseTo(0.5, 1);
+    expect(classOracle.spearmanCost).toBeGreaterThan(baseline.spearmanCost);
+    expect(classOracle.spearmanCost).toBeLessThan(1);
   });
 });

@@ -270,30 +270,67 @@ describe("Scheduler properties (virtual clock, random interleavings)", () => {
   });
 });
 
-/** A synchronous driver over `submit()`: every admission is known at once, so order can be checked exactly. */
+/**
+ * A synchronous driver over `submit()`: every admission is known at once, so order can be checked exactly.
+ *
+ * Each call's enqueue time is known to the driver before `submit` returns (issue 14, defect 9): a call that
+ * `submit` admits at once is checked against the starved calls it overtakes like any other.
+ */
 function driveSync(
   options: SchedulerOptions,
   commands: { arrive: boolean; size: number; waitMs: number; cancel: number }[],
 ) {
   const { scheduler, clock } = virtualScheduler(options);
   const queuedAt = new Map<number, number>();
+  /** Enqueue time of the call whose `submit` is running (its id is not known until `submit` returns). */
+  let submittingAt: number | undefined;
   const handles: QueuedCall[] = [];
   const tickets: CallTicket[] = [];
   const log: number[] = [];
   const violations: string[] = [];
   const maxWaitMs = options.maxWaitMs ?? 300_000;
+  const share = options.promotedShare ?? 0.1;
+  const budget = (options.budget as { tokens: number }).tokens;
+  const laneCharges = new Map<number, number>();
+  let laneTokens = 0;
   scheduler.on("admitted", (e) => {
     const now = clock.t;
-    if (e.promoted !== e.waitedMs > maxWaitMs) violations.push(`promoted flag wrong for ${e.callId}`);
-    // The oldest queued call (other than this one): if it has starved, this admission must be of an
-    // older-or-equal call, i.e. promoted calls go first and FCFS among themselves.
+    const at = queuedAt.get(e.callId) ?? submittingAt;
+    if (at === undefined) {
+      violations.push(`call ${e.callId} admitted but never submitted`);
+      return;
+    }
+    if (e.promoted !== now - at > maxWaitMs) violations.push(`promoted flag wrong for ${e.callId}`);
+    // The oldest other queued call, and whether a call that has not starved waits too.
     let oldest = Number.POSITIVE_INFINITY;
-    for (const [id, at] of queuedAt) if (id !== e.callId && at < oldest) oldest = at;
-    if (now - oldest > maxWaitMs && (queuedAt.get(e.callId) ?? 0) > oldest) {
-      violations.push(`call ${e.callId} admitted while an older call starved`);
+    let rankedWaiting = false;
+    for (const [id, queued] of queuedAt) {
+      if (id === e.callId) continue;
+      oldest = Math.min(oldest, queued);
+      if (now - queued <= maxWaitMs) rankedWaiting = true;
+    }
+    if (now - oldest > maxWaitMs && at > oldest) {
+      // An older call has starved and this one goes first: only a ranked call may, and only while the lane
+      // has a call in flight (the lane always progresses).
+      if (e.promoted) violations.push(`lane not oldest first at ${e.callId}`);
+      else if (laneCharges.size === 0)
+        violations.push(
+          `call ${e.callId} admitted while an older call starved and the lane had none in flight`,
+        );
+    }
+    if (e.promoted) {
+      // Beyond its first call in flight, the lane stays within its share while ranked calls wait.
+      if (rankedWaiting && laneCharges.size > 0 && laneTokens + e.tokens > share * budget)
+        violations.push(`lane over its share at ${e.callId}`);
+      laneCharges.set(e.callId, e.tokens);
+      laneTokens += e.tokens;
     }
     queuedAt.delete(e.callId);
     log.push(e.callId);
+  });
+  scheduler.on("completed", (e) => {
+    laneTokens -= laneCharges.get(e.callId) ?? 0;
+    laneCharges.delete(e.callId);
   });
   const run = () =>
     scheduler.beginRun({
@@ -307,6 +344,7 @@ function driveSync(
     if (c.arrive) {
       let handle: QueuedCall | undefined;
       let rejectedAtSubmit = false;
+      submittingAt = clock.t;
       handle = run().submit(
         { promptTokens: c.size },
         {
@@ -317,6 +355,7 @@ function driveSync(
           },
         },
       );
+      submittingAt = undefined;
       handles.push(handle);
       if (!rejectedAtSubmit && !log.includes(handle.callId)) queuedAt.set(handle.callId, clock.t);
     } else if (c.cancel % 3 === 0) {
@@ -335,15 +374,16 @@ const syncCommands = fc.array(
 );
 
 describe("Scheduler starvation bound and determinism", () => {
-  it("a call that waited longer than maxWaitMs is promoted and admitted before any other, FCFS among promoted", () => {
+  it("a call that waited longer than maxWaitMs is promoted: the lane always progresses, within its share, oldest first", () => {
     fc.assert(
       fc.property(
         fc.constantFrom(...policies),
         fc.integer({ min: 0, max: 2000 }),
+        fc.constantFrom(0.05, 0.1, 0.5, 1),
         syncCommands,
-        (policy, maxWaitMs, commands) => {
+        (policy, maxWaitMs, promotedShare, commands) => {
           const { violations, snapshot } = driveSync(
-            { policy, maxWaitMs, budget: { mode: "fixed", tokens: 1500 } },
+            { policy, maxWaitMs, promotedShare, budget: { mode: "fixed", tokens: 1500 } },
             commands,
           );
           expect(violations).toEqual([]);

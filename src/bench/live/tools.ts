@@ -5,7 +5,7 @@
  * tool's side; the agent, the middleware and the scheduler never see it.
  */
 import { type StructuredToolInterface, tool } from "@langchain/core/tools";
-import { filler } from "../workload/prompt.js";
+import { toolResultText } from "../workload/prompt.js";
 import type { GeneratedRun, ScriptedCall } from "../workload/types.js";
 
 /** Waits `ms` wall ms; below a millisecond only yields (a timer cannot be shorter than ~1 ms). */
@@ -41,10 +41,7 @@ export class ScriptedCalls {
   }
 }
 
-/** Result text of exactly `tokens` tokens under the simulator's tokenizer (at least one word). */
-export function toolResultText(tokens: number): string {
-  return filler(Math.max(1, tokens)).trimStart();
-}
+export { toolResultText };
 
 /**
  * The run's tools as LangChain tools. Unscripted calls (a real model choosing differently) take no time and

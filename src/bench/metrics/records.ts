@@ -36,8 +36,13 @@ export interface RunRecord {
   /** Output tokens of all the run's calls. */
   outputTokens: number;
   calls: CallRecord[];
-  /** Set when the run ended in an error. */
+  /** Set when the run ended in an error (a refusal included). */
   error?: string;
+  /**
+   * Set when overload shedding refused the run (`AugServeOverloadedError`): it ended, unserved, at `endMs`.
+   * A refused run is an SLO miss in every metric.
+   */
+  refused?: boolean;
 }
 
 /** TTFT(run) = first token of the run's first call - arrival; `null` if it never came. */
@@ -57,7 +62,10 @@ export function runNormLatencyMs(run: RunRecord): number | null {
   return (e2e - run.toolTimeMs) / run.outputTokens;
 }
 
-/** A run meets its SLO iff it finished without error, TTFT <= slo.ttftMs and NormLatency <= the target. */
+/**
+ * A run meets its SLO iff it finished without error, TTFT <= slo.ttftMs and NormLatency <= the target. A refused
+ * run ended in an error: a miss.
+ */
 export function meetsSlo(run: RunRecord, slo: Slo): boolean {
   if (run.error !== undefined || run.endMs === null) return false;
   const ttft = runTtftMs(run);

@@ -11,16 +11,19 @@ import type { ServerSummary } from "./server.js";
 export interface RunSummary {
   runs: number;
   completed: number;
-  /** Runs that had not ended (or ended in an error) when the measurement stopped. */
+  /** Runs that had not ended, or ended in an error other than a refusal, when the measurement stopped. */
   unfinished: number;
+  /** Runs that ended in an error, refusals excluded. */
   errors: number;
   /** Runs meeting their SLO / arrival window, runs/s. */
   goodput: number;
   /** Runs completed without error / arrival window, runs/s. */
   completedPerS: number;
-  /** Share of runs meeting their SLO, 0..1 (unfinished runs count as misses). */
+  /** Share of runs meeting their SLO, 0..1 (unfinished and refused runs count as misses). */
   sloAttainment: number;
-  /** Run TTFT over runs that got a first token. */
+  /** Overload shedding: runs refused, how fast (arrival -> error, ms), and how the admitted runs fared. */
+  refused: RefusalSummary;
+  /** Run TTFT over runs that got a first token (refused runs never do; they are counted in `refused`). */
   ttftMs: { mean: number | null; p50: number | null; p90: number | null; p99: number | null };
   /** Run E2E over completed runs. */
   e2eMs: { p50: number | null; p99: number | null; max: number | null };
@@ -28,6 +31,15 @@ export interface RunSummary {
   /** Per-call queue wait (ready -> first served by the server), over calls that started. */
   queueWaitMs: { p50: number | null; p99: number | null };
   server: ServerSummary;
+}
+
+/** Runs refused by overload shedding. */
+export interface RefusalSummary {
+  runs: number;
+  /** Refusal latency: the refused run's arrival -> its error, ms. */
+  latencyMs: { p50: number | null; p99: number | null; max: number | null };
+  /** Share of the runs not refused that met their SLO, 0..1 (= sloAttainment when none was refused). */
+  admittedAttainment: number;
 }
 
 export interface SummarizeOptions {
@@ -46,8 +58,11 @@ export function summarize(records: readonly RunRecord[], options: SummarizeOptio
   if (!(options.windowMs > 0)) throw new RangeError(`Expected windowMs > 0, got ${options.windowMs}`);
   const windowS = options.windowMs / 1000;
   const completedRuns = records.filter((r) => r.endMs !== null && r.error === undefined);
-  const errors = records.filter((r) => r.error !== undefined).length;
+  const refused = records.filter((r) => r.refused === true);
+  const errors = records.filter((r) => r.error !== undefined).length - refused.length;
   const good = records.filter((r) => meetsSlo(r, options.slo)).length;
+  const refusalMs = sorted(refused.map(runE2eMs));
+  const admitted = records.length - refused.length;
   const ttft = sorted(records.map(runTtftMs));
   const e2e = sorted(completedRuns.map(runE2eMs));
   const norm = sorted(completedRuns.map(runNormLatencyMs));
@@ -57,11 +72,20 @@ export function summarize(records: readonly RunRecord[], options: SummarizeOptio
   return {
     runs: records.length,
     completed: completedRuns.length,
-    unfinished: records.length - completedRuns.length,
+    unfinished: records.length - completedRuns.length - refused.length,
     errors,
     goodput: good / windowS,
     completedPerS: completedRuns.length / windowS,
     sloAttainment: records.length === 0 ? 0 : good / records.length,
+    refused: {
+      runs: refused.length,
+      latencyMs: {
+        p50: percentileSorted(refusalMs, 50),
+        p99: percentileSorted(refusalMs, 99),
+        max: refusalMs.at(-1) ?? null,
+      },
+      admittedAttainment: admitted === 0 ? 0 : good / admitted,
+    },
     ttftMs: {
       mean: mean(ttft),
       p50: percentileSorted(ttft, 50),

@@ -7,8 +7,10 @@
  * `remainingCost` (src/predict/estimate.ts) with the script's true output and tool-result tokens. The
  * prediction's cost uses the same formula with the predicted rounds and tokens (tool results unknown: 0).
  */
+import { rawPromptTokens } from "../../accounting/conversation.js";
 import { remainingCost } from "../../predict/estimate.js";
 import type { PredictionContext, Predictor, RunObservation } from "../../predict/types.js";
+import { firstCallSize } from "../virtual/tokens.js";
 import type { GeneratedRun } from "../workload/types.js";
 import { meanAbsoluteError, spearman } from "./stats.js";
 
@@ -24,13 +26,17 @@ export interface PredictorScores {
   runs: number;
 }
 
+/**
+ * What a predictor is shown before call `toolRoundsDone` of a run: as in the middleware and the virtual bench,
+ * the prompts, the tools and the raw estimate of the first call's prompt tokens (not the simulator's count).
+ */
 export function contextOf(run: GeneratedRun, toolRoundsDone: number): PredictionContext {
   return {
     systemPrompt: run.systemPrompt,
     userPrompt: run.userPrompt,
     tools: run.tools,
     toolRoundsDone,
-    promptTokens: run.promptTokens,
+    promptTokens: rawPromptTokens(firstCallSize(run)),
   };
 }
 

@@ -10,24 +10,27 @@ import { runVirtual } from "../virtual/index.js";
 import type { GeneratedWorkload } from "../workload/types.js";
 
 /**
- * High-load arrival rate per workload, runs/s: twice `plain`'s sustainable rate (the highest rate with
- * >= 90% SLO attainment, docs/benchmarks.md), the "high-load rate" of issue 4's targets.
- * - infercept-mix: plain sustains 24 runs/s (commit 62f21de), so 48.
- * - heldout-infercept-trace(-bursty) (the InferCept trace files): plain sustains 24 runs/s in the coarser
- *   16/24/32 sweep (commit 67afb32), so 48.
- * - infercept-mix-bursty, toolbench-like: no sustainable rate measured; 48, the mix's figure (not
- *   necessarily twice their own: toolbench-like is far past saturation there).
+ * High-load arrival rate per workload, runs/s: twice `plain`'s sustainable rate (the highest rate with >= 90%
+ * SLO attainment over the file's 300-s window), the "high-load rate" of issue 4's targets. Measured on branch
+ * feat/workloads (the regenerated workloads, and the virtual bench rendering prompts as the simulator's server
+ * does: docs/accounting.md) with `augserve bench --mode virtual --policies plain --rates 12,16,20,24`:
+ * - infercept-mix: plain sustains 16 runs/s (100% at 16, 64.6% at 20), so 32. (It sustained 24 before the
+ *   virtual bench's prompts carried the replies' tool-call JSON and template turns: 99.4% at 24 then.)
+ * - heldout-infercept-trace(-bursty) (the InferCept trace files): plain sustains 20 runs/s (100% at 20, 64.5% at
+ *   24, measured on the Poisson file), so 40.
+ * - infercept-mix-bursty, toolbench-like: no sustainable rate measured; 32, the mix's figure (not necessarily
+ *   twice their own: toolbench-like is far past saturation there).
  */
 export const HIGH_LOAD_RATES: Readonly<Record<string, number>> = {
-  "infercept-mix": 48,
-  "infercept-mix-bursty": 48,
-  "heldout-infercept-trace": 48,
-  "heldout-infercept-trace-bursty": 48,
-  "toolbench-like": 48,
+  "infercept-mix": 32,
+  "infercept-mix-bursty": 32,
+  "heldout-infercept-trace": 40,
+  "heldout-infercept-trace-bursty": 40,
+  "toolbench-like": 32,
 };
 
 /** The rate used for a workload without an entry in {@link HIGH_LOAD_RATES}, runs/s. */
-export const DEFAULT_HIGH_LOAD_RATE = 48;
+export const DEFAULT_HIGH_LOAD_RATE = 32;
 
 /** Rate of {@link HIGH_LOAD_RATES} for a workload name, else {@link DEFAULT_HIGH_LOAD_RATE}. */
 export function highLoadRate(workloadName: string): number {

@@ -6,6 +6,14 @@
  * - `fcfs-window`: a client-side FIFO with a fixed number of calls in flight (what one builds with p-queue).
  * - the scheduler's policies: through `RunHandle.submit` / `CallTicket` of the real scheduler.
  */
+import {
+  CallAccounting,
+  type CallAccountingOptions,
+  callSpec,
+  type PlannedCall,
+  type ServerUsage,
+} from "../../accounting/call-accounting.js";
+import type { ConversationSize } from "../../accounting/conversation.js";
 import { toRunEstimate } from "../../predict/estimate.js";
 import type { PredictionContext, Predictor } from "../../predict/types.js";
 import type {
@@ -22,20 +30,28 @@ import type { GeneratedRun } from "../workload/types.js";
 export interface DispatchCall {
   /** Index of the call within its run (0 = first call). */
   readonly index: number;
+  /** Prompt tokens as the server counts them: reported as usage once the call ends, never told before. */
   readonly promptTokens: number;
   /** Scripted output tokens (read only by the oracle, for its expected output). */
   readonly outputTokens: number;
+  /** What a client sends: the conversation's text and tool schemas, measured (src/accounting). */
+  readonly conversation: ConversationSize;
+  /** Prompt tokens the server served from its prefix cache (its `cached_tokens`), once admitted. */
+  cachedTokens: number;
   ticket?: CallTicket;
 }
 
 /** A run as the dispatchers see it. */
 export interface DispatchRun {
   readonly run: GeneratedRun;
-  /** Prompt tokens of the previous call + its output + the tool results: what the server may have cached. */
-  cachedHint: number;
+  /** What a client sends on the run's next call (set before the run begins). */
+  readonly transcript?: { readonly size: ConversationSize };
   handle?: RunHandle;
   context?: PredictionContext;
 }
+
+/** The model name the virtual bench's call accounting is keyed by (one simulated model). */
+export const VIRTUAL_MODEL = "sim";
 
 export type Send = (run: DispatchRun, call: DispatchCall, priority: number) => void;
 
@@ -114,32 +130,46 @@ export function truthOf(run: GeneratedRun): RunEstimate {
 
 /**
  * The real scheduler. Predictions for every policy but the oracle come from `predictor`, which sees only
- * what a deployment sees (prompts, tool schemas, rounds done) and learns from finished runs.
+ * what a deployment sees (prompts, tool schemas, rounds done) and learns from finished runs. The token
+ * accounting of every call (prompt and cached tokens) comes from `CallAccounting`, as in the middleware:
+ * from the conversation's text and what the server reported of the run's previous call, never from the
+ * engine's exact counts.
  */
 export function schedulerDispatcher(
   send: Send,
   scheduler: SchedulerApi,
   predictor: Predictor,
-  options: { oracle: boolean; slo: Slo; onReject: (run: DispatchRun, error: Error) => void },
+  options: {
+    oracle: boolean;
+    slo: Slo;
+    onReject: (run: DispatchRun, error: Error) => void;
+    /** @default the middleware's defaults (4 characters per token, EWMA weight 0.2) */
+    accounting?: CallAccountingOptions;
+  },
 ): Dispatcher {
   const rounds = new WeakMap<DispatchRun, number>();
   const outputs = new WeakMap<DispatchRun, number[]>();
+  const accounting = new CallAccounting(options.accounting);
+  const planned = new WeakMap<DispatchCall, PlannedCall>();
   return {
     beginRun(run) {
       const r = run.run;
+      // The middleware's run-level estimate: the raw estimate of the first call's text.
+      const promptTokens =
+        run.transcript === undefined ? r.promptTokens : accounting.runPromptTokens(run.transcript.size);
       run.context = {
         systemPrompt: r.systemPrompt,
         userPrompt: r.userPrompt,
         tools: r.tools,
         toolRoundsDone: 0,
-        promptTokens: r.promptTokens,
+        promptTokens,
       };
       const prediction = toRunEstimate(predictor.predict(run.context));
       run.handle = scheduler.beginRun({
         runId: r.id,
         features: {
           ...prediction,
-          promptTokens: r.promptTokens,
+          promptTokens,
           ...(options.oracle ? { truth: truthOf(r) } : {}),
         },
         slo: options.slo,
@@ -148,9 +178,10 @@ export function schedulerDispatcher(
       outputs.set(run, []);
     },
     submit(run, call) {
+      const plan = accounting.plan(run, VIRTUAL_MODEL, call.conversation);
+      planned.set(call, plan);
       const spec = {
-        promptTokens: call.promptTokens,
-        ...(call.index > 0 ? { cachedPromptTokens: run.cachedHint } : {}),
+        ...callSpec(plan),
         ...(options.oracle ? { expectedOutputTokens: call.outputTokens } : {}),
       };
       run.handle?.submit(spec, {
@@ -165,7 +196,15 @@ export function schedulerDispatcher(
     tokens: (call, count) => call.ticket?.onTokens(count),
     finished(run, call, outputTokens) {
       outputs.get(run)?.push(outputTokens);
-      call.ticket?.complete({ outputTokens, promptTokens: call.promptTokens });
+      // What the server reports in `usage` (the simulator reports cached_tokens).
+      const usage: Required<ServerUsage> = {
+        promptTokens: call.promptTokens,
+        outputTokens,
+        cachedPromptTokens: call.cachedTokens,
+      };
+      const plan = planned.get(call);
+      if (plan !== undefined) accounting.settle(run, plan, usage);
+      call.ticket?.complete(usage);
     },
     park(run, tools) {
       const expected = run.context ? predictor.predict(run.context).toolLatencyMs : undefined;

@@ -6,6 +6,7 @@
  * each step advancing the clock by its modelled duration (tokens of a step arrive at its end).
  */
 import type { Predictor } from "../../predict/types.js";
+import { AugServeOverloadedError } from "../../scheduler/errors.js";
 import type { CallRecord, RunRecord } from "../metrics/records.js";
 import { ServerMetrics } from "../metrics/server.js";
 import { type RunSummary, summarize } from "../metrics/summary.js";
@@ -20,7 +21,7 @@ import {
 import type { EngineFactory, SchedulerFactory } from "./engine-port.js";
 import { EventQueue } from "./event-queue.js";
 import { type BenchPolicy, resolveRunOptions, type VirtualRunOptions } from "./options.js";
-import { firstPromptIds, syntheticIds } from "./tokens.js";
+import { type Reply, type RunTranscript, Transcripts } from "./tokens.js";
 
 /** The result of one policy on one workload. */
 export interface VirtualResult {
@@ -44,7 +45,10 @@ export interface TimelinePoint {
 type Event =
   | { kind: "arrive"; run: number }
   | { kind: "toolsDone"; run: number }
-  | { kind: "stepDone"; emitted: Array<{ id: string; tokens: number; first: boolean; finished: boolean }> }
+  | {
+      kind: "stepDone";
+      emitted: Array<{ id: string; tokens: number; first: boolean; finished: boolean; cachedTokens: number }>;
+    }
   | { kind: "observe" }
   | { kind: "serverAdd"; call: DispatchCall; priority: number };
 
@@ -53,6 +57,7 @@ interface LiveCall extends DispatchCall {
   readonly run: RunState;
   readonly prompt: number[];
   readonly output: number[];
+  readonly reply: Reply;
   readonly record: CallRecord;
   tokens: number;
 }
@@ -60,8 +65,8 @@ interface LiveCall extends DispatchCall {
 interface RunState extends DispatchRun {
   readonly index: number;
   readonly record: RunRecord;
-  /** Token ids of the run's context so far (the next call's prompt). */
-  tokenIds: number[];
+  /** The run's conversation so far: the next call's prompt ids, and what a client sees of it. */
+  transcript?: RunTranscript;
   round: number;
   toolStartMs: number;
   done: boolean;
@@ -112,11 +117,10 @@ export function runVirtual(options: VirtualRunOptions): VirtualResult {
     (run, error) => failRun(run as unknown as RunState, error),
   );
 
+  const transcripts = new Transcripts(workload.runs);
   const runs: RunState[] = workload.runs.map((run, index) => ({
     run,
     index,
-    cachedHint: 0,
-    tokenIds: [],
     round: 0,
     toolStartMs: 0,
     done: false,
@@ -138,6 +142,8 @@ export function runVirtual(options: VirtualRunOptions): VirtualResult {
     const script = state.run.script;
     const isFinal = state.round >= script.rounds.length;
     const outputTokens = isFinal ? script.finalOutputTokens : (script.rounds[state.round]?.outputTokens ?? 1);
+    const transcript = state.transcript!;
+    const reply = transcript.reply(isFinal);
     const index = state.record.calls.length;
     const record: CallRecord = {
       submitMs: now,
@@ -151,10 +157,13 @@ export function runVirtual(options: VirtualRunOptions): VirtualResult {
       id: `${state.run.id}#${index}`,
       index,
       run: state,
-      promptTokens: state.tokenIds.length,
+      promptTokens: transcript.promptIds.length,
       outputTokens,
-      prompt: state.tokenIds.slice(),
-      output: syntheticIds(`${state.run.id}:out:${index}`, outputTokens),
+      conversation: transcript.size,
+      cachedTokens: 0,
+      prompt: transcript.promptIds.slice(),
+      output: reply.outputIds,
+      reply,
       record,
       tokens: 0,
     };
@@ -175,12 +184,7 @@ export function runVirtual(options: VirtualRunOptions): VirtualResult {
       return;
     }
     const round = script.rounds[state.round]!;
-    const resultTokens = round.calls.reduce((sum, c) => sum + c.resultTokens, 0);
-    state.tokenIds.push(
-      ...call.output,
-      ...syntheticIds(`${state.run.id}:tools:${state.round}`, resultTokens),
-    );
-    state.cachedHint = call.promptTokens + call.tokens;
+    state.transcript!.appendRound(call.reply, round);
     state.toolStartMs = now;
     dispatcher.park(
       state,
@@ -203,6 +207,8 @@ export function runVirtual(options: VirtualRunOptions): VirtualResult {
   function failRun(state: RunState, error: Error): void {
     if (state.done) return;
     state.record.error = error.message;
+    // Overload shedding refused the run (its first call): a miss, counted apart from errors.
+    if (error instanceof AugServeOverloadedError) state.record.refused = true;
     for (const [id, call] of live)
       if (call.run === state) {
         engine.abort(id);
@@ -226,6 +232,7 @@ export function runVirtual(options: VirtualRunOptions): VirtualResult {
           tokens: e.tokens,
           first: e.first,
           finished: e.finished,
+          cachedTokens: e.cachedTokens ?? 0,
         }));
         for (const e of emitted) {
           const call = live.get(e.id);
@@ -243,7 +250,7 @@ export function runVirtual(options: VirtualRunOptions): VirtualResult {
     switch (event.kind) {
       case "arrive": {
         const state = runs[event.run]!;
-        state.tokenIds = firstPromptIds(state.run);
+        state.transcript = transcripts.begin(state.run);
         dispatcher.beginRun(state);
         startCall(state);
         break;
@@ -266,6 +273,7 @@ export function runVirtual(options: VirtualRunOptions): VirtualResult {
         for (const e of event.emitted) {
           const call = live.get(e.id);
           if (call === undefined) continue;
+          call.cachedTokens = e.cachedTokens;
           if (e.first && call.record.firstTokenMs === null) {
             call.record.firstTokenMs = now;
             if (call.index === 0) call.run.record.firstTokenMs = now;

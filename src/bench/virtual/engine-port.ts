@@ -13,6 +13,8 @@ export interface EngineEmission {
   tokens: number;
   first: boolean;
   finished: boolean;
+  /** Prompt tokens served from the prefix cache when the request was admitted (the server's `cached_tokens`). */
+  cachedTokens?: number;
 }
 
 /** The engine gauges the driver reads (a subset of the simulator's `EngineStats`). */

@@ -1,8 +1,10 @@
 /**
  * A sweep: every policy over the identical runs at each rate (a fresh engine, scheduler and predictor each).
  */
+import { readFileSync } from "node:fs";
 import { runTtftMs } from "../metrics/records.js";
 import { type BenchReport, type BenchResultRow, resultRow } from "../results.js";
+import { WorkloadFileError } from "../workload/errors.js";
 import { loadWorkload } from "../workload/load.js";
 import type { GeneratedWorkload } from "../workload/types.js";
 import { runVirtual } from "./driver.js";
@@ -16,6 +18,8 @@ export interface SweepOptions extends Omit<VirtualRunOptions, "workload" | "poli
   rates?: readonly number[];
   /** Overrides the file's seed. */
   seed?: number;
+  /** Overrides the file's arrival window, s (a sustained overload lasts as long as the window). */
+  durationS?: number;
   /** Called as runs end: (runs ended since last call, label). */
   onProgress?: (delta: number, label: string) => void;
   /** Called once the workloads are generated, with the total number of runs to simulate. */
@@ -32,9 +36,28 @@ function fileRate(workload: GeneratedWorkload): number {
   return Math.round(observedRate(workload) * 100) / 100;
 }
 
+/**
+ * The workload file with its arrival window replaced (`durationS`, which both synthetic files and traces with
+ * an `arrival` process read); the file is validated as usual afterwards.
+ */
+export function withDuration(source: string | object, durationS: number): object {
+  let json: unknown = source;
+  if (typeof source === "string") {
+    try {
+      json = JSON.parse(readFileSync(source, "utf8"));
+    } catch (error) {
+      throw new WorkloadFileError(source, (error as Error).message, error);
+    }
+  }
+  if (json === null || typeof json !== "object" || Array.isArray(json))
+    throw new WorkloadFileError(String(source), `expected a JSON object, got ${JSON.stringify(json)}`);
+  return { ...json, durationS };
+}
+
 /** Runs the sweep and returns the report. */
 export function runSweep(options: SweepOptions): BenchReport {
-  const { workload: source, policies, rates, seed, onProgress, onTotal, ...rest } = options;
+  const { workload: file, policies, rates, seed, durationS, onProgress, onTotal, ...rest } = options;
+  const source = durationS === undefined ? file : withDuration(file, durationS);
   const points: Array<{ rate: number; workload: GeneratedWorkload }> = (rates ?? [undefined]).map((rate) => {
     const workload = loadWorkload(source, {
       ...(seed === undefined ? {} : { seed }),
@@ -65,7 +88,7 @@ export function runSweep(options: SweepOptions): BenchReport {
         .map(runTtftMs)
         .filter((t): t is number => t !== null)
         .sort((a, b) => a - b);
-      results.push(resultRow(policy, rate, result.summary, ttfts));
+      results.push(resultRow(policy, rate, result.summary, ttfts, workload.durationMs));
       if (result.timeline.length > 0) timelines.push({ policy, ratePerS: rate, points: result.timeline });
     }
   }

@@ -93,12 +93,13 @@ export function sample(d: Distribution, rng: Rng): number {
 }
 
 /**
- * A count (tool rounds, tokens): an integer >= 0. `uniform` draws an integer in [min, max] inclusive; other
- * distributions are rounded to the nearest integer.
+ * A count (tool rounds, tokens): an integer in [0, `cap`]. `uniform` draws an integer in [min, max]
+ * inclusive; other distributions are rounded to the nearest integer. `cap` (a bound of bounds.ts) clamps
+ * the rare draw of an unbounded tail.
  */
-export function sampleCount(d: Distribution, rng: Rng): number {
+export function sampleCount(d: Distribution, rng: Rng, cap = Number.POSITIVE_INFINITY): number {
   const x = d.dist === "uniform" ? rng.int(d.min, d.max) : Math.round(sample(d, rng));
-  return Math.max(0, x);
+  return Math.min(cap, Math.max(0, x));
 }
 
 /** The largest value `d` can draw, or `Infinity` (for validation of counts). */

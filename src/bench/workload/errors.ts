@@ -46,3 +46,34 @@ export class WorkloadFileError extends Error {
     this.path = path;
   }
 }
+
+/**
+ * Generating the workload would exceed one of the size bounds of `WORKLOAD_LIMITS` (bounds.ts). Thrown
+ * before anything is allocated when the expected size is over the bound, and during generation when the
+ * drawn size passes it.
+ */
+export class WorkloadTooLargeError extends Error {
+  override readonly name = "WorkloadTooLargeError";
+  readonly source: string;
+  /** What is too large: `"runs"`, `"run context tokens"`, `"workload tokens"` or `"workload tool calls"`. */
+  readonly quantity: string;
+  /** The bound. */
+  readonly limit: number;
+  /** The expected (or drawn) size. */
+  readonly value: number;
+  /** JSON paths of the fields that set the size, e.g. `["$.arrival.ratePerS", "$.durationS"]`. */
+  readonly paths: string[];
+
+  constructor(source: string, quantity: string, value: number, limit: number, paths: string[], advice = "") {
+    const v = Number.isFinite(value) ? Math.round(value).toLocaleString("en-US") : String(value);
+    super(
+      `Workload ${source} would have ${v} ${quantity} (from ${paths.join(", ")}), above the bound of ` +
+        `${limit.toLocaleString("en-US")}${advice ? `: ${advice}` : ""}`,
+    );
+    this.source = source;
+    this.quantity = quantity;
+    this.limit = limit;
+    this.value = value;
+    this.paths = paths;
+  }
+}

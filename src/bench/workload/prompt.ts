@@ -1,40 +1,10 @@
 /**
- * Prompt text of generated runs: templates with `{n}` and `{items}`, neutral filler to reach a token count,
- * and the per-run reference that makes every user prompt unique (the simulator finds a run's script by its
- * first user message).
+ * Prompt text of generated runs: neutral filler to reach a token count, the per-run reference that makes
+ * every user prompt unique (the simulator finds a run's script by its first user message), and the text of
+ * a scripted tool result. Templates are rendered by hint.ts.
  */
 import type { ToolSchema } from "../../predict/types.js";
-import { countTokens, renderConversation } from "../../sim/tokenizer.js";
-import type { Rng } from "./rng.js";
-
-const NUMBER_WORDS = [
-  "zero",
-  "one",
-  "two",
-  "three",
-  "four",
-  "five",
-  "six",
-  "seven",
-  "eight",
-  "nine",
-  "ten",
-  "eleven",
-  "twelve",
-  "thirteen",
-  "fourteen",
-  "fifteen",
-  "sixteen",
-  "seventeen",
-  "eighteen",
-  "nineteen",
-  "twenty",
-];
-
-/** `n` as a word when there is one (0-20), else as a numeral. */
-export function numberWord(n: number): string {
-  return NUMBER_WORDS[n] ?? String(n);
-}
+import { countTokens, renderConversation, type TemplateMessage } from "../../sim/tokenizer.js";
 
 /**
  * Neutral filler: words of at most 5 letters (one token each with their leading space) and full stops (one
@@ -56,22 +26,12 @@ export function filler(tokens: number): string {
 }
 
 /**
- * Renders a template: `{n}` as numeral or word (a coin flip), `{items}` as `max(1, n)` items drawn without
- * replacement (cycling through a fresh shuffle when more are needed than there are).
+ * The text a scripted tool call returns: exactly `tokens` tokens under the simulator's tokenizer (at least
+ * one word). The live bench's tools return it, and the virtual bench shows it to the call accounting, so
+ * both modes see the same conversation.
  */
-export function renderTemplate(template: string, n: number, items: readonly string[], rng: Rng): string {
-  const asWord = rng.next() < 0.5;
-  let drawn = "";
-  if (template.includes("{items}")) {
-    const chosen: string[] = [];
-    let deck: string[] = [];
-    for (let i = 0; i < Math.max(1, n); i++) {
-      if (deck.length === 0) deck = [...items];
-      chosen.push(deck.splice(Math.floor(rng.next() * deck.length), 1)[0] as string);
-    }
-    drawn = chosen.join("; ");
-  }
-  return template.replaceAll("{n}", asWord ? numberWord(n) : String(n)).replaceAll("{items}", drawn);
+export function toolResultText(tokens: number): string {
+  return filler(Math.max(1, tokens)).trimStart();
 }
 
 /** A system prompt padded with filler to `tokens` tokens (unchanged when already that long). */
@@ -81,9 +41,30 @@ export function padSystemPrompt(systemPrompt: string, tokens: number | undefined
   return missing > 0 ? systemPrompt + filler(missing) : systemPrompt;
 }
 
-/** The JSON the chat template renders the bound tools as (the simulator renders `JSON.stringify(tools)`). */
+/**
+ * The JSON the chat template renders the bound tools as: the request's `tools` as an OpenAI client sends them
+ * (`[{ "type": "function", "function": { name, description, parameters } }]`, what LangChain's ChatOpenAI
+ * sends and the simulator renders).
+ */
 export function toolsJson(tools: readonly ToolSchema[]): string | undefined {
-  return tools.length === 0 ? undefined : JSON.stringify(tools);
+  return tools.length === 0
+    ? undefined
+    : JSON.stringify(tools.map((tool) => ({ type: "function", function: tool })));
+}
+
+/** The first call's messages as a client sends them: no system message when the system prompt is empty. */
+export function firstCallMessages(systemPrompt: string, userPrompt: string): TemplateMessage[] {
+  const user = { role: "user", content: userPrompt };
+  return systemPrompt === "" ? [user] : [{ role: "system", content: systemPrompt }, user];
+}
+
+/** Token ids of a run's first call, as the simulator's server renders it. */
+export function firstCallIds(
+  systemPrompt: string,
+  userPrompt: string,
+  tools: readonly ToolSchema[],
+): number[] {
+  return renderConversation(firstCallMessages(systemPrompt, userPrompt), toolsJson(tools));
 }
 
 /** Prompt tokens of a run's first call, as the simulator counts them. */
@@ -92,13 +73,7 @@ export function firstCallTokens(
   userPrompt: string,
   tools: readonly ToolSchema[],
 ): number {
-  return renderConversation(
-    [
-      { role: "system", content: systemPrompt },
-      { role: "user", content: userPrompt },
-    ],
-    toolsJson(tools),
-  ).length;
+  return firstCallIds(systemPrompt, userPrompt, tools).length;
 }
 
 /**

@@ -5,9 +5,24 @@
  * bad file is rejected once with the JSON path of every problem.
  */
 import { z } from "zod";
-import { DistributionSchema, upperBound } from "./distribution.js";
+import {
+  boundedDistribution,
+  CallsPerRoundSchema,
+  LatencySchema,
+  TokenCount,
+  TokensSchema,
+  ToolRoundsSchema,
+  WORKLOAD_LIMITS,
+} from "./bounds.js";
+import { upperBound } from "./distribution.js";
+import { CountHintSchema } from "./hint.js";
 
 const finite = z.number().finite();
+const L = WORKLOAD_LIMITS;
+/** A rate within the bound of bounds.ts. */
+const Rate = finite.positive().max(L.ratePerS);
+/** A time in seconds within the window bound. */
+const Seconds = finite.positive().max(L.durationS);
 /** OpenAI function names: letters, digits, `_` and `-`, at most 64 characters. */
 const ToolName = z
   .string()
@@ -21,22 +36,28 @@ export const SloSchema = z.strictObject({
 });
 
 export const ArrivalSchema = z.discriminatedUnion("process", [
-  z.strictObject({ process: z.literal("poisson"), ratePerS: finite.positive() }),
+  z.strictObject({ process: z.literal("poisson"), ratePerS: Rate }),
   z
     .strictObject({
       process: z.literal("bursty"),
       /** Mean rate over the whole window, runs/s. */
-      ratePerS: finite.positive(),
-      /** Rate inside a burst divided by the rate outside it (>= 1). */
-      burstFactor: finite.min(1),
-      burstPeriodS: finite.positive(),
-      burstDurationS: finite.positive(),
+      ratePerS: Rate,
+      /**
+       * Rate inside a burst divided by the rate outside it, in [1, 100] (arrivals are drawn by thinning at
+       * the peak rate, so the bound also bounds the draws: at most 100 per arrival).
+       */
+      burstFactor: finite.min(1).max(100),
+      burstPeriodS: Seconds,
+      burstDurationS: Seconds,
     })
     .refine((a) => a.burstDurationS <= a.burstPeriodS, {
       path: ["burstDurationS"],
       message: "expected burstDurationS <= burstPeriodS",
     }),
-  z.strictObject({ process: z.literal("trace"), offsetsS: z.array(finite.nonnegative()).min(1) }),
+  z.strictObject({
+    process: z.literal("trace"),
+    offsetsS: z.array(finite.nonnegative().max(L.durationS)).min(1).max(L.runs),
+  }),
 ]);
 
 /** JSON schema of a tool's arguments: an object schema, as OpenAI function tools require. */
@@ -47,15 +68,23 @@ export const ToolDefSchema = z.strictObject({
   description: z.string().default(""),
   parameters: ParametersSchema.default({ type: "object", properties: {} }),
   /** Latency of one call of the tool, ms. */
-  latencyMs: DistributionSchema,
+  latencyMs: LatencySchema,
   /** Tokens of the tool's result. @default { dist: "const", value: 20 } */
-  resultTokens: DistributionSchema.default({ dist: "const", value: 20 }),
+  resultTokens: TokensSchema.default({ dist: "const", value: 20 }),
 });
 
 export const PromptTemplateSchema = z.strictObject({
-  /** Text with optional `{n}` (true tool rounds, as numeral or word) and `{items}` placeholders. */
+  /**
+   * Text with optional `{n}` (the stated count of the class's `countHint`: a number, sometimes wrong, or a
+   * vague word; `{n|a few|some}` names the vague alternatives) and `{items}` placeholders (see hint.ts).
+   */
   template: z.string().min(1),
   items: z.array(z.string().min(1)).default([]),
+  /**
+   * How many items `{items}` lists, drawn independently of the run's length, at most `items.length`.
+   * @default uniform from 1 to min(3, items.length)
+   */
+  itemCount: boundedDistribution(1_000, "items").optional(),
 });
 
 export const ClassSchema = z.strictObject({
@@ -65,14 +94,16 @@ export const ClassSchema = z.strictObject({
   tools: z.array(ToolName),
   systemPrompt: z.string(),
   /** Pads the class's system prompt with neutral filler to this many tokens (shared by every run). */
-  systemPromptTokens: z.number().int().nonnegative().optional(),
+  systemPromptTokens: TokenCount.optional(),
   prompts: z.array(PromptTemplateSchema).min(1),
-  toolRounds: DistributionSchema,
-  toolCallsPerRound: DistributionSchema.default({ dist: "const", value: 1 }),
+  /** What `{n}` states and how reliably (hint.ts). @default { of: "rounds", stated: 0.5, exact: 0.3 } */
+  countHint: CountHintSchema.optional(),
+  toolRounds: ToolRoundsSchema,
+  toolCallsPerRound: CallsPerRoundSchema.default({ dist: "const", value: 1 }),
   /** Target prompt tokens of the first call (system + user + tool schemas); the user prompt is padded. */
-  promptTokens: DistributionSchema,
-  outputTokensPerCall: DistributionSchema,
-  finalOutputTokens: DistributionSchema,
+  promptTokens: TokensSchema,
+  outputTokensPerCall: TokensSchema,
+  finalOutputTokens: TokensSchema,
 });
 
 export const WorkloadFileSchema = z
@@ -80,8 +111,8 @@ export const WorkloadFileSchema = z
     name: z.string().min(1),
     description: z.string().optional(),
     seed: z.number().int().default(0),
-    /** Arrival window, s. */
-    durationS: finite.positive(),
+    /** Arrival window, s (at most one day). */
+    durationS: Seconds,
     arrival: ArrivalSchema,
     slo: SloSchema,
     tools: z.array(ToolDefSchema),
@@ -128,7 +159,20 @@ export const WorkloadFileSchema = z
             path: ["classes", i, "prompts", j, "items"],
             message: "template uses {items} but no items are given",
           });
+        if (p.itemCount !== undefined && upperBound(p.itemCount) > p.items.length)
+          ctx.addIssue({
+            code: "custom",
+            path: ["classes", i, "prompts", j, "itemCount"],
+            message: `expected at most ${p.items.length} items (the template's items), got up to ${upperBound(p.itemCount)}`,
+          });
       });
+      const of = cls.countHint?.of;
+      if (of !== undefined && of !== "rounds" && of !== "calls" && !cls.tools.includes(of))
+        ctx.addIssue({
+          code: "custom",
+          path: ["classes", i, "countHint", "of"],
+          message: `expected "rounds", "calls" or a tool of the class (${cls.tools.join(", ") || "none"}), got "${of}"`,
+        });
     });
     if (file.arrival.process === "trace" && file.arrival.offsetsS.some((t) => t > file.durationS))
       ctx.addIssue({
@@ -140,26 +184,29 @@ export const WorkloadFileSchema = z
 
 const SegmentSchema = z.strictObject({
   /** Context the segment starts from, tokens. */
-  promptTokens: z.number().int().nonnegative(),
+  promptTokens: TokenCount,
   /** Tokens generated before the next interception (or the final answer). */
-  outputTokens: z.number().int().nonnegative(),
+  outputTokens: TokenCount,
   tool: ToolName.optional(),
-  toolLatencyMs: finite.nonnegative().optional(),
-  toolResultTokens: z.number().int().nonnegative().optional(),
+  toolLatencyMs: finite.nonnegative().max(L.latencyMs).optional(),
+  toolResultTokens: TokenCount.optional(),
 });
 
 const TraceRunSchema = z.strictObject({
   id: z.union([z.string().min(1), z.number()]).transform(String),
-  arrivalS: finite.nonnegative().optional(),
+  arrivalS: finite.nonnegative().max(L.durationS).optional(),
   class: z.string().min(1).optional(),
   systemPrompt: z.string().optional(),
   userPrompt: z.string().optional(),
   tools: z.array(ToolName).optional(),
-  segments: z.array(SegmentSchema).min(1),
+  segments: z
+    .array(SegmentSchema)
+    .min(1)
+    .max(L.toolRounds + 1),
 });
 
 /** A trace-level tool definition: like a workload tool, latency optional (the trace carries latencies). */
-const TraceToolSchema = ToolDefSchema.extend({ latencyMs: DistributionSchema.optional() });
+const TraceToolSchema = ToolDefSchema.extend({ latencyMs: LatencySchema.optional() });
 
 export const TraceFileSchema = z
   .strictObject({
@@ -167,11 +214,11 @@ export const TraceFileSchema = z
     name: z.string().min(1).default("trace"),
     description: z.string().optional(),
     seed: z.number().int().default(0),
-    durationS: finite.positive().optional(),
+    durationS: Seconds.optional(),
     arrival: ArrivalSchema.optional(),
     slo: SloSchema,
     tools: z.array(TraceToolSchema).default([]),
-    runs: z.array(TraceRunSchema).min(1),
+    runs: z.array(TraceRunSchema).min(1).max(L.runs),
   })
   .superRefine((file, ctx) => {
     if (file.arrival !== undefined && file.arrival.process !== "trace" && file.durationS === undefined)

@@ -17,10 +17,11 @@
 import type { ToolSchema } from "../../predict/types.js";
 import { generateArguments } from "./arguments.js";
 import { arrivalTimes } from "./arrivals.js";
-import { type GenerateOptions, runId, toolSchema } from "./generate.js";
+import { type GenerateOptions, parseGenerateOptions, runId, toolSchema } from "./generate.js";
 import { padSystemPrompt } from "./prompt.js";
 import { hashString, Rng } from "./rng.js";
 import type { Arrival, TraceFile } from "./schema.js";
+import { checkExpectedRuns, SizeMeter } from "./size.js";
 import type { GeneratedRun, GeneratedWorkload, ScriptRound } from "./types.js";
 
 type TraceRun = TraceFile["runs"][number];
@@ -58,12 +59,13 @@ function classSystemPrompts(file: TraceFile): Map<string, string> {
 function convertRun(
   file: TraceFile,
   run: TraceRun,
-  id: string,
+  index: number,
   arrivalMs: number,
   systemPrompts: Map<string, string>,
   defined: Map<string, ToolSchema>,
 ): GeneratedRun {
   const cls = run.class ?? "default";
+  const id = `${runId(index)}-${run.id}`;
   const toolNames = run.tools ?? [
     ...new Set(run.segments.slice(0, -1).map((s) => s.tool ?? `${sanitize(cls)}_tool`)),
   ];
@@ -95,7 +97,9 @@ function convertRun(
     arrivalMs,
     className: cls,
     systemPrompt: run.systemPrompt ?? systemPrompts.get(cls) ?? "",
-    userPrompt: `${task} (Request ${id}.)`,
+    // The reference makes the prompt unique (the simulator keys scripts by it) without naming the recorded
+    // run: a run drawn twice must not tell a predictor "this is recorded run X again".
+    userPrompt: `${task} (Request ${runId(index)}.)`,
     tools,
     promptTokens: segments[0]!.promptTokens,
     script: { rounds, finalOutputTokens: Math.max(1, segments[segments.length - 1]!.outputTokens) },
@@ -104,31 +108,40 @@ function convertRun(
 
 /** Concrete runs of a validated trace file. Deterministic in the seed. */
 export function convertTrace(file: TraceFile, options: GenerateOptions = {}): GeneratedWorkload {
-  const seed = options.seed ?? file.seed;
+  const o = parseGenerateOptions(options);
+  const seed = o.seed ?? file.seed;
   const systemPrompts = classSystemPrompts(file);
   const defined = new Map(file.tools.map((t) => [t.name, toolSchema(t)]));
   const lastArrival = Math.max(0, ...file.runs.map((r) => r.arrivalS ?? 0));
   const durationS = file.durationS ?? Math.max(1, Math.ceil(lastArrival));
   let arrival: Arrival | undefined = file.arrival;
-  if (options.ratePerS !== undefined)
+  if (o.ratePerS !== undefined)
     arrival =
       arrival === undefined || arrival.process === "trace"
-        ? { process: "poisson", ratePerS: options.ratePerS }
-        : { ...arrival, ratePerS: options.ratePerS };
+        ? { process: "poisson", ratePerS: o.ratePerS }
+        : { ...arrival, ratePerS: o.ratePerS };
+  const meter = new SizeMeter(file.name);
+  const metered = (run: GeneratedRun, i: number) => {
+    meter.add(run, [`$.runs[${i}].segments`]);
+    return run;
+  };
 
   if (arrival === undefined) {
-    const ordered = [...file.runs].sort((a, b) => (a.arrivalS ?? 0) - (b.arrivalS ?? 0));
-    const runs = ordered.map((run, i) =>
-      convertRun(file, run, `${runId(i)}-${run.id}`, (run.arrivalS ?? 0) * 1000, systemPrompts, defined),
-    );
+    const arrivalOf = (at: number) => file.runs[at]!.arrivalS ?? 0;
+    const ordered = file.runs.map((_, at) => at).sort((a, b) => arrivalOf(a) - arrivalOf(b));
+    const runs = ordered.map((at, i) => {
+      return metered(convertRun(file, file.runs[at]!, i, arrivalOf(at) * 1000, systemPrompts, defined), at);
+    });
     return { name: file.name, seed, durationMs: durationS * 1000, slo: file.slo, runs };
   }
+  checkExpectedRuns(file.name, arrival, durationS);
   const rng = new Rng(seed);
   const times = arrivalTimes(arrival, durationS, rng);
   const picks = new Rng(hashString(`picks:${seed}`));
   const runs = times.map((t, i) => {
-    const run = picks.pick(file.runs);
-    return convertRun(file, run, `${runId(i)}-${run.id}`, t * 1000, systemPrompts, defined);
+    const at = Math.floor(picks.next() * file.runs.length);
+    const run = file.runs[at]!;
+    return metered(convertRun(file, run, i, t * 1000, systemPrompts, defined), at);
   });
   return { name: file.name, seed, durationMs: durationS * 1000, slo: file.slo, runs };
 }
