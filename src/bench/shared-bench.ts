@@ -32,9 +32,9 @@ type Arm = (typeof ARMS)[number];
 
 const OptionsSchema = z.strictObject({
   workload: z.string().default("workloads/infercept-mix.json"),
-  /** The 70B profile: plain's sustainable rate there is 8 runs/s (docs/live.md), 2x = 16, which 2 cores carry. */
+  /** The 70B profile: plain sustains 10 runs/s there (virtual sweep, docs/shared.md), 2x = 20, which 2 cores carry. */
   profile: z.string().default("llama3-70b-h100x4"),
-  rate: z.number().positive().default(16),
+  rate: z.number().positive().default(20),
   durationS: z.number().positive().default(60),
   timeScale: z.number().positive().max(100).default(2),
   processes: z.number().int().min(2).max(16).default(4),

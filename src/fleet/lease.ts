@@ -7,13 +7,13 @@
  * When to sync (one `SYNC_LUA` round trip; at most one in flight, later requests folded into the next):
  * - blocked: calls queue and the head does not fit in the lease: at once, then with a backoff (retryMs,
  *   doubling to 16x) while nothing is granted, and at once on a `freed` or `budget` notice;
- * - others wait (the last reply said so): every `rebalanceMs`, to yield to more urgent work (I3);
+ * - more urgent work waits elsewhere (the last reply said so): every `rebalanceMs`, to yield (I3);
  * - a `wanted` notice while this process holds tokens beyond its need: to give them back;
  * - it holds more than one chunk beyond what it wants, or has been idle for `idleReturnMs`: to return them;
  * - renewal: at least every `renewIntervalMs` (the lease's TTL runs on Redis time);
  * - samples for the fleet's controller are pending: at least every budget decision interval.
  *
- * While a sync that may shrink the lease is in flight (it returns tokens, or others wait and it may yield), the
+ * While a sync that may shrink the lease is in flight (it returns tokens, or more urgent work waits and it yields), the
  * local budget is capped at the tokens in flight it reported: the reply never grants less than that floor, so
  * what a process has in flight stays within what Redis granted it, and the fleet's tokens in flight within the
  * global budget (docs/shared.md, "Budget safety", lists the exceptions: a cut, a rejoin, the fallback).
@@ -94,7 +94,7 @@ export class SharedBudget implements BudgetController {
   #budget: number;
   #live = 1;
   #leader = false;
-  #waiters = 0;
+  #moreUrgent = 0;
   #syncing = false;
   #dirty = false;
   /** While a sync meant to shrink the lease is in flight, the local budget is capped at the floor it sent. */
@@ -299,7 +299,7 @@ export class SharedBudget implements BudgetController {
     // what Redis has granted.
     let floor = d.inFlightTokens;
     if (this.#mode === "joined") {
-      if (want < this.#held || this.#waiters > 0) this.#cap = d.inFlightTokens;
+      if (want < this.#held || this.#moreUrgent > 0) this.#cap = d.inFlightTokens;
       else floor = Math.max(floor, this.#held);
     }
     const taken = this.#samples.take();
@@ -341,11 +341,15 @@ export class SharedBudget implements BudgetController {
     this.#held = reply.held;
     this.#budget = reply.budget;
     this.#live = Math.max(1, reply.live);
-    this.#waiters = reply.waiters;
+    this.#moreUrgent = reply.moreUrgent;
     this.#lastSyncAt = performance.now();
-    if (stillBlocked && reply.held <= before) {
+    // Still blocked: the next blocked sync waits for a notice (tokens freed, a new budget) or a backoff, retryMs
+    // after a grant, doubling up to 16x while nothing is granted, so that a blocked process does not spin.
+    if (stillBlocked) {
       this.#backoff =
-        this.#backoff === 0 ? this.#o.retryMs : Math.min(this.#backoff * 2, 16 * this.#o.retryMs);
+        reply.held > before || this.#backoff === 0
+          ? this.#o.retryMs
+          : Math.min(this.#backoff * 2, 16 * this.#o.retryMs);
       this.#blockedRetryAt = this.#lastSyncAt + this.#backoff;
     } else {
       this.#backoff = 0;
@@ -413,7 +417,7 @@ export class SharedBudget implements BudgetController {
       at = now + Math.min(this.#o.renewIntervalMs, 250);
     } else {
       at = this.#lastSyncAt + this.#o.renewIntervalMs;
-      if (this.#waiters > 0) at = Math.min(at, this.#lastSyncAt + this.#o.rebalanceMs);
+      if (this.#moreUrgent > 0) at = Math.min(at, this.#lastSyncAt + this.#o.rebalanceMs);
       if (!this.#samples.empty) at = Math.min(at, this.#lastSyncAt + this.#decisionWallMs / 2);
       if (this.#demand.queuedCalls > 0) at = Math.min(at, Math.max(now, this.#blockedRetryAt));
       else if (this.#demand.inFlightCalls === 0 && this.#held > this.#demand.inFlightTokens)

@@ -36,6 +36,8 @@ export interface SyncReply {
   redisNowMs: number;
   waiters: number;
   leader: boolean;
+  /** Blocked processes more urgent than this one: while any, this process yields what it does not use. */
+  moreUrgent: number;
 }
 
 export interface TakeReply {
@@ -182,7 +184,7 @@ export class FleetRedis {
       this.#keys.channel,
       Math.ceil(r.inFlight),
     ]);
-    if (!Array.isArray(reply) || reply.length !== 7) throw new FleetReplyError("malformed sync reply");
+    if (!Array.isArray(reply) || reply.length !== 8) throw new FleetReplyError("malformed sync reply");
     return {
       held: num(reply[0], "held"),
       budget: num(reply[1], "budget"),
@@ -191,6 +193,7 @@ export class FleetRedis {
       redisNowMs: num(reply[4], "time"),
       waiters: num(reply[5], "waiters"),
       leader: reply[6] === 1,
+      moreUrgent: num(reply[7], "moreUrgent"),
     };
   }
 

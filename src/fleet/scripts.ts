@@ -101,7 +101,8 @@ end
  * it keeps only its floor (yields); else it is the most urgent blocked process and accumulates `room` toward
  * its need (a call larger than what is free gathers tokens as others return them). Never below `floor` (I2).
  *
- * Returns {held, budget, leased, live processes, Redis now ms, blocked others, leader (1/0)}.
+ * Returns {held, budget, leased, live processes, Redis now ms, blocked others, leader (1/0), blocked others more
+ * urgent than this process}.
  */
 export const SYNC_LUA = `${PRELUDE}
 local e = check_types(); if e then return e end
@@ -122,7 +123,7 @@ local need = math.max(floor_, math.min(tonumber(ARGV[4]), budget))
 local want = math.max(need, math.min(tonumber(ARGV[5]), math.max(budget, floor_)))
 local rank, score = tonumber(ARGV[6]), tonumber(ARGV[7])
 
-local reserved, waiters = 0, 0
+local reserved, waiters, above = 0, 0, 0
 local all = redis.call('HGETALL', KEYS[3])
 for i = 1, #all, 2 do
   if all[i] ~= pid then
@@ -130,7 +131,10 @@ for i = 1, #all, 2 do
     if r == nil then return fail('malformed', KEYS[3] .. '#' .. all[i], all[i + 1]) end
     if r[2] > r[1] then
       waiters = waiters + 1
-      if r[3] < rank or (r[3] == rank and r[4] < score) then reserved = reserved + (r[2] - r[1]) end
+      if r[3] < rank or (r[3] == rank and r[4] < score) then
+        reserved = reserved + (r[2] - r[1])
+        above = above + 1
+      end
     end
   end
 end
@@ -166,7 +170,7 @@ if not leader and ARGV[16] == '1' then
 end
 if new < held and waiters > 0 then redis.call('PUBLISH', ARGV[17], 'freed ' .. pid)
 elseif new < need then redis.call('PUBLISH', ARGV[17], 'wanted ' .. pid) end
-return { new, budget, leased, redis.call('ZCARD', KEYS[2]), now, waiters, leader == pid and 1 or 0 }
+return { new, budget, leased, redis.call('ZCARD', KEYS[2]), now, waiters, leader == pid and 1 or 0, above }
 `;
 
 /**
