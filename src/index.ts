@@ -5,6 +5,7 @@
 
 export * from "./backend/index.js";
 export * from "./fleet/index.js";
+export * from "./gateway/index.js";
 export * from "./langchain/index.js";
 export * from "./predict/index.js";
 export {

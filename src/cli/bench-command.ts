@@ -10,6 +10,7 @@ import { z } from "zod";
 import { runLiveBench } from "../bench/live/cli.js";
 import { writeBenchOutputs } from "../bench/output.js";
 import { createProgress } from "../bench/progress.js";
+import { ReplicaFlagsShape, runReplicaBench } from "../bench/replicas/cli.js";
 import { renderReport } from "../bench/table.js";
 import { BENCH_POLICIES } from "../bench/virtual/options.js";
 import { runSweep } from "../bench/virtual/sweep.js";
@@ -77,7 +78,11 @@ export const BenchFlagsSchema = z.object({
   quiet: z.boolean().default(false),
   // Live mode (docs/live.md): the server, its metrics, the time scale, the served model, repeats per point.
   backend: z
-    .union([z.literal("sim"), z.url({ error: 'expected "sim" or a URL like http://host:port/v1' })])
+    .union([
+      z.literal("sim"),
+      z.literal("gateway"),
+      z.url({ error: 'expected "sim", "gateway" or a URL like http://host:port/v1' }),
+    ])
     .default("sim"),
   serverMetrics: z.url({ error: "expected a URL like http://host:port/metrics" }).optional(),
   timeScale: number("a time scale").pipe(z.number().positive("expected --time-scale > 0")).optional(),
@@ -85,6 +90,8 @@ export const BenchFlagsSchema = z.object({
   repeat: number("an integer repeat count")
     .pipe(z.number().int("expected an integer repeat count").min(1, "expected --repeat >= 1"))
     .default(1),
+  // Multi-replica mode (docs/gateway.md): --replicas N, --placement list (with --duration, --overload).
+  ...ReplicaFlagsShape,
 });
 export type BenchFlags = z.output<typeof BenchFlagsSchema>;
 
@@ -117,6 +124,14 @@ export async function runBench(flags: BenchFlags): Promise<string> {
   if (flags.mode === "live") {
     if (flags.duration !== undefined) throw new BenchFlagsError("--duration is for --mode virtual");
     return runLiveBench(schedulerOptions === undefined ? flags : { ...flags, schedulerOptions });
+  }
+  if (flags.replicas !== undefined) {
+    return runReplicaBench({
+      ...flags,
+      replicas: flags.replicas,
+      ...(flags.duration === undefined ? {} : { durationS: flags.duration }),
+      ...(schedulerOptions === undefined ? {} : { schedulerOptions }),
+    });
   }
   let progress = createProgress(0, { quiet: true });
   const report = runSweep({
@@ -161,11 +176,17 @@ export function registerBenchCommand(program: Command): void {
     .option("--json <out>", "write the JSON report to a file, or - for standard output only")
     .option("--html <out>", "also write the HTML report there")
     .option("--quiet", "no progress bar")
-    .option("--backend <sim|url>", "live: sim (in-process simulator) or an OpenAI-compatible base URL", "sim")
+    .option(
+      "--backend <sim|gateway|url>",
+      "live: sim (in-process simulator), gateway (sim replicas behind the gateway) or a base URL",
+      "sim",
+    )
     .option("--server-metrics <url>", "live: the remote server's /metrics")
     .option("--time-scale <x>", "live: wall time runs x times faster (default 4 with sim, 1 otherwise)")
     .option("--model <name>", "live: served model name", "sim")
     .option("--repeat <k>", "live: run each point k times with seeds seed..seed+k-1", "1")
+    .option("--replicas <n>", "virtual: N replicas behind the gateway's placement (docs/gateway.md)")
+    .option("--placement <list>", "with --replicas: among round-robin,least-loaded,augserve")
     .action(async (raw: Record<string, unknown>) => {
       try {
         process.stdout.write(await runBench(parseBenchFlags(raw)));

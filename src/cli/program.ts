@@ -6,6 +6,7 @@ import { Command } from "commander";
 import { registerBenchCommand } from "./bench-command.js";
 import { registerDemoCommand } from "./demo-command.js";
 import { registerEngineCommand } from "./engine-command.js";
+import { registerGatewayCommand } from "./gateway-command.js";
 import { registerMakeModelCommand } from "./make-model-command.js";
 import { registerReportCommand } from "./report-command.js";
 import { registerSimCommand } from "./sim-command.js";
@@ -22,5 +23,6 @@ export function buildProgram(): Command {
   registerSimCommand(program);
   registerMakeModelCommand(program);
   registerEngineCommand(program);
+  registerGatewayCommand(program);
   return program;
 }

@@ -2,8 +2,16 @@
  * Errors of the OpenAI wire layer and the JSON error body every server of the project answers with.
  */
 
-/** OpenAI's error `type` values that the project's servers use. */
-export type WireErrorType = "invalid_request_error" | "not_found_error" | "internal_error";
+/**
+ * OpenAI's error `type` values that the project's servers use (`rate_limit_error` and `server_error` are
+ * the gateway's 429 and 503).
+ */
+export type WireErrorType =
+  | "invalid_request_error"
+  | "not_found_error"
+  | "internal_error"
+  | "rate_limit_error"
+  | "server_error";
 
 /** The OpenAI error body: `{ error: { message, type, param, code } }`. */
 export interface WireErrorBody {
@@ -26,24 +34,32 @@ export function errorBody(
  */
 export class WireRequestError extends Error {
   override readonly name = "WireRequestError";
-  /** HTTP status, 4xx. */
+  /** HTTP status: 4xx, or 503 when a proxy has nowhere to send the request. */
   readonly status: number;
   /** The request field at fault (`messages`, `tools.0.function.parameters`), or null. */
   readonly param: string | null;
   /** Machine-readable reason: `body_too_large`, `json_too_deep`, `invalid_json`, `invalid_value`, ... */
   readonly code: string;
   readonly type: WireErrorType;
+  /** Extra response headers (e.g. `retry-after` of a 429). */
+  readonly headers: Readonly<Record<string, string>>;
 
   constructor(
     status: number,
     message: string,
-    fields: { param?: string | null; code: string; type?: WireErrorType },
+    fields: {
+      param?: string | null;
+      code: string;
+      type?: WireErrorType;
+      headers?: Readonly<Record<string, string>>;
+    },
   ) {
     super(message);
     this.status = status;
     this.param = fields.param ?? null;
     this.code = fields.code;
     this.type = fields.type ?? "invalid_request_error";
+    this.headers = fields.headers ?? {};
   }
 
   /** The JSON body of the response. */

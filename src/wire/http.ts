@@ -17,8 +17,13 @@ import type { ChatCompletionBody, chatCompletionBodySchema } from "./schema.js";
 /** A route: synchronous or asynchronous; whatever it throws is answered by the listener. */
 export type Route = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Readonly<Record<string, string>> = {},
+): void {
+  res.writeHead(status, { ...headers, "content-type": "application/json" }).end(JSON.stringify(body));
 }
 
 /** Receives errors that are bugs (not a client's bad request). */
@@ -52,7 +57,7 @@ export function answerError(
     }
     // A request answered before its body was read: close the connection rather than drain an upload.
     if (!req.complete) res.setHeader("connection", "close");
-    if (known) sendJson(res, error.status, error.toBody());
+    if (known) sendJson(res, error.status, error.toBody(), error.headers);
     else sendJson(res, 500, errorBody("Internal server error", null, "internal_error", "internal_error"));
   } catch {
     res.destroy();

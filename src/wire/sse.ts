@@ -27,7 +27,11 @@ export class SseSplitter {
     // Bytes already scanned without finding an event end are not scanned again (a blank line is at most
     // 4 bytes, so the last 3 held bytes may begin one).
     const from = Math.max(0, this.#held.length - 3);
-    const data = this.#held.length === 0 ? Buffer.from(bytes) : Buffer.concat([this.#held, bytes]);
+    // No copy when nothing is held: the events are views of the bytes given.
+    const data =
+      this.#held.length === 0
+        ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+        : Buffer.concat([this.#held, bytes]);
     const events: Buffer[] = [];
     let start = 0;
     for (let i = from; i < data.length; i++) {

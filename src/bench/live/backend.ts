@@ -10,6 +10,7 @@ import type { ServerSignals } from "../../scheduler/types.js";
 import { type Engine, scriptsFromRuns, startSimServer } from "../../sim/index.js";
 import { ServerMetrics, type ServerSummary } from "../metrics/server.js";
 import type { GeneratedWorkload } from "../workload/types.js";
+import { openGatewayBackend } from "./gateway-backend.js";
 import type { ResolvedLiveScalarOptions } from "./options.js";
 
 /** What the summary's `server` field holds in live mode (`null` where the backend cannot tell). */
@@ -98,6 +99,7 @@ export async function openBackend(
       },
     };
   }
+  if (o.backend === "gateway") return openGatewayBackend(workload, o);
   return openRemote(o);
 }
 

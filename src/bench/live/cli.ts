@@ -27,6 +27,9 @@ export interface LiveBenchFlags {
   model: string;
   repeat: number;
   schedulerOptions?: Record<string, unknown> | undefined;
+  /** `--backend gateway`: the replicas behind it (`--replicas`) and its placement (the first `--placement`). */
+  replicas?: number | undefined;
+  placement?: readonly ("augserve" | "least-loaded" | "round-robin")[] | undefined;
 }
 
 /** The warning printed when a point was CPU-bound. */
@@ -51,7 +54,8 @@ export async function runLiveBench(flags: LiveBenchFlags): Promise<string> {
     );
   let progress = createProgress(0, { quiet: true });
   const warnings: string[] = [];
-  const timeScale = flags.timeScale ?? (flags.backend === "sim" ? DEFAULT_TIME_SCALE : 1);
+  const simulated = flags.backend === "sim" || flags.backend === "gateway";
+  const timeScale = flags.timeScale ?? (simulated ? DEFAULT_TIME_SCALE : 1);
   const report: LiveBenchReport = await runLiveSweep({
     workload: flags.workload,
     policies: flags.policies as LivePolicy[],
@@ -62,6 +66,8 @@ export async function runLiveBench(flags: LiveBenchFlags): Promise<string> {
     ...(flags.serverMetrics === undefined ? {} : { serverMetricsUrl: flags.serverMetrics }),
     ...(flags.timeScale === undefined ? {} : { timeScale: flags.timeScale }),
     model: flags.model,
+    ...(flags.replicas === undefined ? {} : { gatewayReplicas: flags.replicas }),
+    ...(flags.placement?.[0] === undefined ? {} : { gatewayPlacement: flags.placement[0] }),
     profile: flags.profile,
     window: flags.window,
     ...(flags.schedulerOptions === undefined
@@ -76,7 +82,11 @@ export async function runLiveBench(flags: LiveBenchFlags): Promise<string> {
     },
   }).finally(() => progress.stop());
   const where =
-    flags.backend === "sim" ? `backend sim (profile ${flags.profile})` : `backend ${flags.backend}`;
+    flags.backend === "sim"
+      ? `backend sim (profile ${flags.profile})`
+      : flags.backend === "gateway"
+        ? `backend gateway over ${flags.replicas ?? 2} sim replicas (profile ${flags.profile}, placement ${flags.placement?.[0] ?? "augserve"})`
+        : `backend ${flags.backend}`;
   const text =
     `workload ${report.workload}, mode live, ${where}, time scale ${report.live.timeScale} ` +
     `(durations in unscaled ms)${flags.repeat > 1 ? `, mean of ${flags.repeat} repeats` : ""}\n\n` +

@@ -100,7 +100,8 @@ export async function runLive(options: LiveRunOptions): Promise<LiveResult> {
   let aug: ReturnType<typeof createAugServe> | undefined;
   const policyMiddleware: AgentMiddleware[] = [];
   if (o.policy === "fcfs-window") policyMiddleware.push(windowMiddleware(new CallWindow(o.window)));
-  else if (o.policy !== "plain") {
+  // With the gateway backend the gateway schedules: the agents stay plain.
+  else if (o.policy !== "plain" && o.backend !== "gateway") {
     scheduler = createScheduler(
       { ...schedulerOptions, policy: o.policy, slo: workload.slo },
       { clock: scaledClock(T) },

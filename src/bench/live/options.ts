@@ -24,8 +24,16 @@ export const LiveScalarOptionsSchema = z.strictObject({
    * or the base URL of an OpenAI-compatible server, e.g. `http://127.0.0.1:8000/v1`. @default "sim"
    */
   backend: z
-    .union([z.literal("sim"), z.url({ error: 'expected "sim" or a URL like http://host:port/v1' })])
+    .union([
+      z.literal("sim"),
+      z.literal("gateway"),
+      z.url({ error: 'expected "sim", "gateway" or a URL like http://host:port/v1' }),
+    ])
     .default("sim"),
+  /** `backend: "gateway"`: simulator replicas behind the gateway (docs/gateway.md). 1..16. @default 2 */
+  gatewayReplicas: z.number().int().min(1).max(16).default(2),
+  /** `backend: "gateway"`: the gateway's placement. @default "augserve" */
+  gatewayPlacement: z.enum(["augserve", "least-loaded", "round-robin"]).default("augserve"),
   /** The server's Prometheus endpoint (remote backends; the simulator's own is used with `sim`). */
   serverMetricsUrl: z.url().optional(),
   /** Served model name sent to a remote backend. @default "sim" */
@@ -72,7 +80,8 @@ export function parseLiveOptions(raw: LiveScalarOptions): ResolvedLiveScalarOpti
     throw new LiveOptionsError(`Invalid live bench options:\n${lines.join("\n")}`, parsed.error);
   }
   const o = parsed.data;
-  return { ...o, timeScale: o.timeScale ?? (o.backend === "sim" ? DEFAULT_TIME_SCALE : 1) };
+  const simulated = o.backend === "sim" || o.backend === "gateway";
+  return { ...o, timeScale: o.timeScale ?? (simulated ? DEFAULT_TIME_SCALE : 1) };
 }
 
 function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {

@@ -1,0 +1,258 @@
+/**
+ * `startGateway()`: the AugServe scheduler behind an OpenAI-compatible endpoint in front of several replicas
+ * (DESIGN.md section 9, issue 15). Routes: `POST /v1/chat/completions`, `GET /v1/models` (the union of the
+ * healthy replicas'), `GET /health`, `GET /metrics`; anything else a JSON 404. Every route answers errors
+ * as JSON and never lets one escape (the wire layer's boundary).
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { Registry } from "prom-client";
+import { createPredictor } from "../predict/predictor.js";
+import type { Predictor } from "../predict/types.js";
+import { WireRequestError } from "../wire/errors.js";
+import { answerError, listen, reportInternalError, sendJson } from "../wire/http.js";
+import { chatCompletionBodySchema } from "../wire/schema.js";
+import { CompletionHandler } from "./completion.js";
+import { ClientAuth } from "./hints.js";
+import { GatewayMetrics } from "./metrics.js";
+import {
+  type GatewayOptions,
+  normaliseBase,
+  parseGatewayOptions,
+  type ResolvedGatewayOptions,
+} from "./options.js";
+import { Placer } from "./placement/placer.js";
+import { Replica } from "./replica.js";
+import { type GatewayRun, type GatewayRunOutcome, RunRegistry } from "./runs.js";
+import { PromptTokenEstimator } from "./tokens.js";
+
+/** The gateway's view of one replica, for `/health` and tests (no URL: it may carry credentials). */
+export interface ReplicaStatus {
+  index: number;
+  healthy: boolean;
+  queued: number;
+  inFlightCalls: number;
+  inFlightTokens: number;
+  budgetTokens: number;
+  activeRuns: number;
+  parkedRuns: number;
+}
+
+/** A running gateway. */
+export interface Gateway {
+  /** `http://host:port` */
+  url: string;
+  /** `http://host:port/v1`: what OpenAI clients take as base URL. */
+  baseURL: string;
+  metricsUrl: string;
+  port: number;
+  readonly options: ResolvedGatewayOptions;
+  readonly predictor: Predictor;
+  readonly registry: Registry;
+  /** Each replica's state now. */
+  replicas(): ReplicaStatus[];
+  /** Runs tracked now (running or parked). */
+  readonly activeRuns: number;
+  /** Abandons runs idle past `runIdleTimeoutMs` now (the gateway also does it on a timer). */
+  sweepIdleRuns(): number;
+  /** Subscribes to ended runs (tests, custom metrics). Returns the unsubscribe function. */
+  onRunEnded(listener: (run: GatewayRun, outcome: GatewayRunOutcome) => void): () => void;
+  /** Stops listening, aborts open requests, ends tracked runs, closes the upstream pools. */
+  close(): Promise<void>;
+}
+
+/** Answer of `/v1/models`: the union (by id) of the healthy replicas' lists. */
+async function modelUnion(replicas: readonly Replica[]): Promise<unknown[]> {
+  const lists = await Promise.allSettled(
+    replicas
+      .filter((r) => r.healthy)
+      .map(async (r) => {
+        const { statusCode, body } = await r.pool.request({
+          path: `${r.pathPrefix}/v1/models`,
+          method: "GET",
+          headersTimeout: 5000,
+          bodyTimeout: 5000,
+        });
+        const json = (await body.json()) as { data?: unknown };
+        return statusCode === 200 && Array.isArray(json.data) ? json.data : [];
+      }),
+  );
+  const byId = new Map<string, unknown>();
+  for (const list of lists) {
+    if (list.status !== "fulfilled") continue;
+    for (const model of list.value) {
+      const id = (model as { id?: unknown } | null)?.id;
+      if (typeof id === "string" && !byId.has(id)) byId.set(id, model);
+    }
+  }
+  return [...byId.values()];
+}
+
+/**
+ * Starts the gateway.
+ * @throws GatewayOptionsError naming the first bad option.
+ * @example
+ * ```ts
+ * const gateway = await startGateway({ upstreams: ["http://127.0.0.1:8000/v1", "http://127.0.0.1:8001/v1"] });
+ * const client = new OpenAI({ baseURL: gateway.baseURL, apiKey: "unused" });
+ * ```
+ */
+export async function startGateway(input: GatewayOptions): Promise<Gateway> {
+  const options = parseGatewayOptions(input);
+  const predictor = options.predictor ?? createPredictor();
+  const logger = { warn: (message: string) => process.stderr.write(`${message}\n`) };
+  const listeners = new Set<(run: GatewayRun, outcome: GatewayRunOutcome) => void>();
+  let metrics: GatewayMetrics | undefined;
+  const replicas = options.upstreams.map(
+    (url, index) =>
+      new Replica({
+        index,
+        base: normaliseBase(url),
+        scheduler: { ...options.scheduler, policy: options.policy, slo: options.slo },
+        ...(options.budgetFor === undefined
+          ? {}
+          : { budget: options.budgetFor({ index, url: normaliseBase(url) }) }),
+        connections: options.connectionsPerUpstream,
+        metricsPollIntervalMs: options.metricsPollIntervalMs,
+        healthProbeIntervalMs: options.healthProbeIntervalMs,
+        ejectAfterFailures: options.ejectAfterFailures,
+        pollMetrics: options.placement !== "none",
+        logger,
+        onEject: (replica, reason) => {
+          metrics?.ejections.inc({ replica: String(replica.index) });
+          logger.warn(`augserve gateway: replica ${replica.index} ejected (${reason}); probing its /health`);
+        },
+      }),
+  );
+  const runs = new RunRegistry({
+    predictor,
+    schedulers: replicas.map((r) => r.scheduler),
+    slo: options.slo,
+    idleTimeoutMs: options.runIdleTimeoutMs,
+    maxRuns: options.maxRuns,
+    now: () => performance.now(),
+    onRunEnded: (run, outcome) => {
+      metrics?.runs.inc({ outcome });
+      for (const listener of listeners) listener(run, outcome);
+    },
+  });
+  metrics = new GatewayMetrics(
+    replicas,
+    (r) => r.load(runs.parkedTokens[r.index]),
+    () => runs.size,
+    options.registry,
+  );
+  const completions = new CompletionHandler({
+    options,
+    limits: {
+      maxBodyBytes: options.maxBodyBytes,
+      maxJsonDepth: options.maxJsonDepth,
+      // The replicas judge max_tokens against their model length; the gateway only checks the type.
+      schema: chatCompletionBodySchema(2 ** 31 - 1),
+    },
+    auth: new ClientAuth(options.apiKeys),
+    replicas,
+    placer: options.placement === "none" ? undefined : new Placer({ policy: options.placement }),
+    runs,
+    tokens: new PromptTokenEstimator(),
+    metrics,
+  });
+  const auth = new ClientAuth(options.apiKeys);
+  const registry = metrics.registry;
+
+  const dispatch = (req: IncomingMessage, res: ServerResponse): void | Promise<void> => {
+    const path = (req.url ?? "/").split("?")[0];
+    if (req.method === "POST" && path === "/v1/chat/completions") return completions.route(req, res);
+    if (req.method === "GET" && path === "/health") {
+      req.resume();
+      const healthy = replicas.filter((r) => r.healthy).length;
+      return sendJson(res, healthy > 0 ? 200 : 503, {
+        status: healthy > 0 ? "ok" : "no_healthy_upstream",
+        replicas: replicas.map((r) => ({ index: r.index, healthy: r.healthy })),
+      });
+    }
+    if (req.method === "GET" && path === "/metrics") {
+      req.resume();
+      return registry
+        .metrics()
+        .then((text) => void res.writeHead(200, { "content-type": registry.contentType }).end(text));
+    }
+    if (req.method === "GET" && path === "/v1/models") {
+      req.resume();
+      auth.check(req.headers);
+      return modelUnion(replicas).then((data) => sendJson(res, 200, { object: "list", data }));
+    }
+    req.resume();
+    throw new WireRequestError(404, `No route ${req.method} ${path}`, {
+      code: "not_found",
+      type: "not_found_error",
+    });
+  };
+  const onInternalError = (error: unknown, req: IncomingMessage) =>
+    reportInternalError(error, `gateway ${req.method} ${(req.url ?? "/").split("?")[0]}`);
+  const server = createServer((req, res) => {
+    const fail = (error: unknown) => answerError(req, res, error, onInternalError);
+    try {
+      const pending = dispatch(req, res);
+      if (pending !== undefined) pending.catch(fail);
+    } catch (error) {
+      fail(error);
+    }
+  });
+  server.keepAliveTimeout = 30_000;
+  server.headersTimeout = 60_000;
+  // Receiving a request (headers and body) is bounded; answers (streams) are not: they may last long.
+  server.requestTimeout = 120_000;
+
+  const sweepEvery = Math.min(options.runIdleTimeoutMs, 10_000);
+  const sweeper = setInterval(() => runs.sweep(), sweepEvery);
+  sweeper.unref();
+
+  let bound: { port: number; url: string };
+  try {
+    bound = await listen(server, options.port, options.host);
+  } catch (error) {
+    clearInterval(sweeper);
+    await Promise.all(replicas.map((r) => r.close()));
+    throw error;
+  }
+  return {
+    url: bound.url,
+    baseURL: `${bound.url}/v1`,
+    metricsUrl: `${bound.url}/metrics`,
+    port: bound.port,
+    options,
+    predictor,
+    registry,
+    replicas: () =>
+      replicas.map((r) => {
+        const s = r.scheduler.snapshot();
+        return {
+          index: r.index,
+          healthy: r.healthy,
+          queued: s.queued,
+          inFlightCalls: s.inFlightCalls,
+          inFlightTokens: s.inFlightTokens,
+          budgetTokens: s.budgetTokens,
+          activeRuns: s.activeRuns,
+          parkedRuns: s.parkedRuns,
+        };
+      }),
+    get activeRuns() {
+      return runs.size;
+    },
+    sweepIdleRuns: () => runs.sweep(),
+    onRunEnded(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    close: async () => {
+      clearInterval(sweeper);
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      runs.closeAll();
+      await Promise.all(replicas.map((r) => r.close()));
+    },
+  };
+}
