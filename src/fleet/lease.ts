@@ -73,7 +73,7 @@ export class SharedBudget implements BudgetController {
   readonly #o: ResolvedSharedOptions;
   readonly #pid: string;
   readonly #redis: FleetRedis;
-  readonly #metrics: FleetMetrics | null;
+  #metrics: FleetMetrics | null;
   readonly #initialBudget: number;
   readonly #controller: FleetController | null;
   readonly #decisionWallMs: number;
@@ -131,6 +131,13 @@ export class SharedBudget implements BudgetController {
     this.#decisionWallMs = Math.max(10, interval * (deps.wallPerClockMs ?? 1));
     this.#budget = this.#initialBudget;
     this.#unregister = this.#metrics?.add(this) ?? null;
+  }
+
+  /** Moves this member's metrics to `metrics` (e.g. the gateway's own registry, created after the schedulers). */
+  useMetrics(metrics: FleetMetrics | null): void {
+    this.#unregister?.();
+    this.#metrics = metrics;
+    this.#unregister = metrics?.add(this) ?? null;
   }
 
   get replica(): string {
