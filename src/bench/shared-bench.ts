@@ -126,6 +126,8 @@ interface ArmResult {
     overBudget: number;
     overBound: number;
     maxExcess: number;
+    overRecentBudget: number;
+    maxExcessRecent: number;
   };
 }
 
@@ -182,14 +184,15 @@ async function runArm(
   const start = Date.now() + 500;
   for (const c of children) c.child.stdin?.write(`${start}\n`);
   const k = fleetKeys(key, "default");
-  const samples: { server: number; budget: number }[] = [];
+  const samples: { at: number; server: number; budget: number }[] = [];
   let sampling = true;
   const sampler = (async () => {
     while (sampling) {
       const budgetNow = shared
         ? Number((await admin.hget(k.state, "budget").catch(() => null)) ?? Number.NaN)
         : Number.NaN;
-      if (Date.now() >= start) samples.push({ server: proxy.inFlightTokens, budget: budgetNow });
+      if (Date.now() >= start)
+        samples.push({ at: Date.now(), server: proxy.inFlightTokens, budget: budgetNow });
       await new Promise((r) => setTimeout(r, 20));
     }
   })();
@@ -207,6 +210,14 @@ async function runArm(
   const waits = results.flatMap((r) => r.counters.admitWaitsMs);
   const withBudget = samples.filter((s) => Number.isFinite(s.budget));
   const bound = (s: { budget: number }) => s.budget + n * o.chunk;
+  // A cut never recalls running calls: against the highest budget of the last 5 s (wall), what was admitted
+  // under an earlier, larger budget is not counted as an excess.
+  const recent = withBudget.map((s, i) => {
+    let max = s.budget;
+    for (let j = i; j >= 0 && (withBudget[j] as { at: number }).at >= s.at - 5_000; j--)
+      max = Math.max(max, (withBudget[j] as { budget: number }).budget);
+    return max;
+  });
   return {
     arm,
     processes: n,
@@ -225,6 +236,11 @@ async function runArm(
       overBudget: withBudget.filter((s) => s.server > s.budget).length,
       overBound: withBudget.filter((s) => s.server > bound(s)).length,
       maxExcess: Math.max(Number.NEGATIVE_INFINITY, ...withBudget.map((s) => s.server - s.budget)),
+      overRecentBudget: withBudget.filter((s, i) => s.server > (recent[i] as number)).length,
+      maxExcessRecent: Math.max(
+        Number.NEGATIVE_INFINITY,
+        ...withBudget.map((s, i) => s.server - (recent[i] as number)),
+      ),
     },
   };
 }
@@ -247,7 +263,8 @@ function print(results: ArmResult[], o: Options): void {
     const s = fleet.safety;
     console.log(
       `budget safety (fleet, server side, ${s.samples} samples every 20 ms): max ${s.maxServerTokens} tokens in flight, budget up to ${s.maxBudget}; ` +
-        `above the budget in ${s.overBudget} samples (max excess ${f(s.maxExcess, 0)}), above budget + ${o.processes} x ${o.chunk} in ${s.overBound}`,
+        `above the budget in ${s.overBudget} samples (max excess ${f(s.maxExcess, 0)}), above budget + ${o.processes} x ${o.chunk} in ${s.overBound}; ` +
+        `above the highest budget of the last 5 s in ${s.overRecentBudget} (max excess ${f(s.maxExcessRecent, 0)})`,
     );
   }
   const local = results.find((r) => r.arm === "cost-local");

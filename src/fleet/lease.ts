@@ -95,6 +95,8 @@ export class SharedBudget implements BudgetController {
   #live = 1;
   #leader = false;
   #moreUrgent = 0;
+  /** Until then, other processes are known to wait for tokens (a reply or a `wanted` notice said so). */
+  #othersWaitUntil = 0;
   #syncing = false;
   #dirty = false;
   /** While a sync meant to shrink the lease is in flight, the local budget is capped at the floor it sent. */
@@ -176,7 +178,9 @@ export class SharedBudget implements BudgetController {
 
   /** Starts joining: subscribes to the notices and sends the first sync. */
   start(): this {
-    void this.#redis.subscribe((kind) => this.#onNotice(kind));
+    void this.#redis.subscribe((kind, from) => {
+      if (from !== this.#pid) this.#onNotice(kind);
+    });
     this.#joinTimer = setTimeout(() => {
       this.#joinTimer = null;
       if (this.#mode === "joining") this.#fallBack(new Error(`no lease within ${this.#o.joinTimeoutMs} ms`));
@@ -210,11 +214,15 @@ export class SharedBudget implements BudgetController {
     d.headScore = demand.headScore;
     if (demand.queuedCalls > 0 || demand.inFlightCalls > 0) this.#idleSince = performance.now();
     if (this.#mode !== "joined") return;
-    if (demand.queuedCalls > 0) {
-      // After an admission pass, anything still queued is blocked by the lease.
+    if (demand.queuedCalls > 0 && demand.inFlightTokens + demand.headCharge > this.tokens) {
+      // Blocked by the lease (not by another limit such as maxInFlightCalls).
       if (!this.#syncing && performance.now() >= this.#blockedRetryAt) this.#requestSync();
       else this.#arm();
-    } else if (this.#held > this.#want() + this.#o.chunkTokens && !this.#syncing) {
+    } else if (
+      demand.queuedCalls === 0 &&
+      !this.#syncing &&
+      this.#held > this.#want() + this.#returnSlack()
+    ) {
       this.#requestSync();
     }
   }
@@ -259,12 +267,22 @@ export class SharedBudget implements BudgetController {
 
   // ---- syncing ---------------------------------------------------------------------------------------
 
-  /** What this process would like to hold: its in-flight tokens plus a chunk (or its head) while it has work. */
+  /**
+   * What this process would like to hold: its in-flight tokens plus a chunk (or its head) while it has work;
+   * with nothing queued, one chunk of prefetch only while no other process waits for tokens (idle slack held
+   * here while others are blocked is budget nobody uses), and none once idle for `idleReturnMs`.
+   */
   #want(): number {
     const d = this.#demand;
     if (d.queuedCalls > 0) return d.inFlightTokens + Math.max(this.#o.chunkTokens, d.headCharge);
-    const idle = d.inFlightCalls === 0 && performance.now() - this.#idleSince >= this.#o.idleReturnMs;
-    return idle ? d.inFlightTokens : d.inFlightTokens + this.#o.chunkTokens;
+    const now = performance.now();
+    const idle = d.inFlightCalls === 0 && now - this.#idleSince >= this.#o.idleReturnMs;
+    return idle || now < this.#othersWaitUntil ? d.inFlightTokens : d.inFlightTokens + this.#o.chunkTokens;
+  }
+
+  /** Slack beyond `want` kept before a return sync: a chunk of hysteresis, none while others wait. */
+  #returnSlack(): number {
+    return performance.now() < this.#othersWaitUntil ? 0 : this.#o.chunkTokens;
   }
 
   #requestSync(): void {
@@ -349,6 +367,7 @@ export class SharedBudget implements BudgetController {
     this.#budget = reply.budget;
     this.#live = Math.max(1, reply.live);
     this.#moreUrgent = reply.moreUrgent;
+    if (reply.waiters > 0) this.#othersWaitUntil = performance.now() + this.#o.renewIntervalMs;
     this.#lastSyncAt = performance.now();
     // Still blocked: the next blocked sync waits for a notice (tokens freed, a new budget) or a backoff, retryMs
     // after a grant, doubling up to 16x while nothing is granted, so that a blocked process does not spin.
@@ -446,8 +465,9 @@ export class SharedBudget implements BudgetController {
     if (kind === "budget" || (kind === "freed" && blocked)) {
       this.#blockedRetryAt = 0;
       this.#requestSync();
-    } else if (kind === "wanted" && this.#held > this.#want()) {
-      this.#requestSync();
+    } else if (kind === "wanted") {
+      this.#othersWaitUntil = performance.now() + this.#o.renewIntervalMs;
+      if (this.#held > this.#want()) this.#requestSync();
     }
   }
 
