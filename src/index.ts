@@ -4,6 +4,7 @@
  */
 
 export * from "./backend/index.js";
+export * from "./fleet/index.js";
 export * from "./gateway/index.js";
 export * from "./langchain/index.js";
 export * from "./predict/index.js";
@@ -14,7 +15,6 @@ export {
   type BudgetController,
   type BudgetSample,
   CallCancelledError,
-  createScheduler,
   FixedBudget,
   QueueFullError,
   Scheduler,

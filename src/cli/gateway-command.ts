@@ -3,7 +3,7 @@
  *
  *   augserve gateway --upstream URL [--upstream URL ...] [--port 8080] [--host 127.0.0.1] [--policy augserve]
  *                    [--placement augserve|least-loaded|round-robin|none] [--api-key KEY ...]
- *                    [--scheduler-options JSON] [--run-idle-timeout-ms N]
+ *                    [--scheduler-options JSON] [--run-idle-timeout-ms N] [--redis URL [--redis-key KEY]]
  *
  * Keys can also come from the environment (`AUGSERVE_API_KEYS`, comma-separated, and
  * `AUGSERVE_UPSTREAM_API_KEY`), which keeps them out of the process list. Keys are never printed.
@@ -22,6 +22,8 @@ interface GatewayCliOptions {
   apiKey?: string[];
   schedulerOptions?: string;
   runIdleTimeoutMs?: string;
+  redis?: string;
+  redisKey?: string;
 }
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
@@ -58,6 +60,10 @@ export function gatewayOptionsFromFlags(flags: GatewayCliOptions, env: NodeJS.Pr
     ...(flags.runIdleTimeoutMs === undefined
       ? {}
       : { runIdleTimeoutMs: numberFlag(flags.runIdleTimeoutMs) as number }),
+    // Each replica's budget shared with the other gateways and apps through Redis (docs/shared.md).
+    ...(flags.redis === undefined
+      ? {}
+      : { shared: { redis: flags.redis, ...(flags.redisKey === undefined ? {} : { key: flags.redisKey }) } }),
   };
 }
 
@@ -77,6 +83,8 @@ export function registerGatewayCommand(program: Command): void {
     .option("--api-key <key>", "a bearer key clients must send (repeat; or AUGSERVE_API_KEYS)", collect)
     .option("--scheduler-options <json>", "each replica's scheduler options, e.g. '{\"maxWaitMs\":60000}'")
     .option("--run-idle-timeout-ms <ms>", "end a run with no call for this long as abandoned", undefined)
+    .option("--redis <url>", "share each replica's budget with other gateways and apps through this Redis")
+    .option("--redis-key <key>", "the fleet's key prefix in Redis (default: augserve)")
     .action(async (flags: GatewayCliOptions) => {
       try {
         const gateway = await startGateway(gatewayOptionsFromFlags(flags, process.env));

@@ -3,6 +3,7 @@
  */
 import type { Registry } from "prom-client";
 import { z } from "zod";
+import type { SharedOptions } from "../fleet/options.js";
 import type { Predictor } from "../predict/types.js";
 import type { BudgetController } from "../scheduler/budget.js";
 import type { SchedulerOptions } from "../scheduler/options.js";
@@ -96,6 +97,18 @@ export const GatewayOptionsSchema = z.strictObject({
   budgetFor: z
     .custom<(replica: { index: number; url: string }) => BudgetController>((v) => typeof v === "function")
     .optional(),
+  /**
+   * Share each replica's budget with other gateways and app processes through Redis (docs/shared.md): each
+   * replica's scheduler leases that replica's global budget, `replica` being the upstream's base URL (so every
+   * gateway that names the same upstream shares one budget). Validated by the fleet (`FleetOptionsError`);
+   * its metrics go to the gateway's registry. Excludes `budgetFor`.
+   * @example { redis: "redis://127.0.0.1:6379", key: "augserve:prod" }
+   */
+  shared: z
+    .custom<Omit<SharedOptions, "replica">>((v) => typeof v === "object" && v !== null, {
+      message: "expected shared options ({ redis, key, ... })",
+    })
+    .optional(),
   /** Prometheus registry of `/metrics`. @default a registry of the gateway's own */
   registry: z.custom<Registry>((v) => typeof (v as Registry | undefined)?.metrics === "function").optional(),
 });
@@ -114,8 +127,11 @@ export function normaliseBase(url: string): string {
 
 /** @throws GatewayOptionsError naming the first bad field and the value given. */
 export function parseGatewayOptions(input: unknown): ResolvedGatewayOptions {
-  return parseWith(GatewayOptionsSchema, input ?? {}, (issues, cause) => {
+  const options = parseWith(GatewayOptionsSchema, input ?? {}, (issues, cause) => {
     const first = issues[0] ?? { path: "", message: "invalid" };
     return new GatewayOptionsError(first.path, first.message, cause);
   });
+  if (options.shared !== undefined && options.budgetFor !== undefined)
+    throw new GatewayOptionsError("shared", "expected either `shared` or `budgetFor`, not both");
+  return options;
 }

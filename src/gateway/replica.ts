@@ -9,6 +9,8 @@
  */
 import { Pool } from "undici";
 import { type Logger, MetricsPoller } from "../backend/poller.js";
+import type { SharedOptions } from "../fleet/options.js";
+import { createScheduler as createSharedScheduler, SharedScheduler } from "../fleet/shared-scheduler.js";
 import type { BudgetController } from "../scheduler/budget.js";
 import { createScheduler } from "../scheduler/create-scheduler.js";
 import type { SchedulerOptions } from "../scheduler/options.js";
@@ -26,6 +28,8 @@ export interface ReplicaOptions {
   base: string;
   scheduler: SchedulerOptions;
   budget?: BudgetController;
+  /** Lease this replica's budget from Redis (replica = `base`). */
+  shared?: Omit<SharedOptions, "replica">;
   connections: number;
   metricsPollIntervalMs: number;
   healthProbeIntervalMs: number;
@@ -66,7 +70,10 @@ export class Replica {
       keepAliveTimeout: 30_000,
       // Headers and body time-outs are set per request.
     });
-    this.scheduler = createScheduler(o.scheduler, o.budget === undefined ? {} : { budget: o.budget });
+    this.scheduler =
+      o.shared === undefined
+        ? createScheduler(o.scheduler, o.budget === undefined ? {} : { budget: o.budget })
+        : createSharedScheduler({ ...o.scheduler, shared: { registry: null, ...o.shared, replica: o.base } });
     if (o.pollMetrics) {
       this.#poller = new MetricsPoller({
         url: `${o.base}/metrics`,
@@ -155,6 +162,7 @@ export class Replica {
     this.#closed = true;
     if (this.#probe !== undefined) clearTimeout(this.#probe);
     this.#poller?.stop();
+    if (this.scheduler instanceof SharedScheduler) await this.scheduler.close();
     await this.pool.destroy().catch(() => {});
   }
 }

@@ -6,6 +6,8 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Registry } from "prom-client";
+import { fleetMetrics } from "../fleet/metrics.js";
+import { SharedScheduler } from "../fleet/shared-scheduler.js";
 import { createPredictor } from "../predict/predictor.js";
 import type { Predictor } from "../predict/types.js";
 import { WireRequestError } from "../wire/errors.js";
@@ -111,6 +113,7 @@ export async function startGateway(input: GatewayOptions): Promise<Gateway> {
         ...(options.budgetFor === undefined
           ? {}
           : { budget: options.budgetFor({ index, url: normaliseBase(url) }) }),
+        ...(options.shared === undefined ? {} : { shared: options.shared }),
         connections: options.connectionsPerUpstream,
         metricsPollIntervalMs: options.metricsPollIntervalMs,
         healthProbeIntervalMs: options.healthProbeIntervalMs,
@@ -158,6 +161,11 @@ export async function startGateway(input: GatewayOptions): Promise<Gateway> {
   });
   const auth = new ClientAuth(options.apiKeys);
   const registry = metrics.registry;
+  // The fleet's metrics (shared budgets) on the gateway's /metrics, unless the caller named a registry for them.
+  if (options.shared !== undefined && options.shared.registry === undefined) {
+    for (const r of replicas)
+      if (r.scheduler instanceof SharedScheduler) r.scheduler.fleet.useMetrics(fleetMetrics(registry));
+  }
 
   const dispatch = (req: IncomingMessage, res: ServerResponse): void | Promise<void> => {
     const path = (req.url ?? "/").split("?")[0];

@@ -1,6 +1,7 @@
 import type { BaseMessage } from "@langchain/core/messages";
 import { CallAccounting, callSpec } from "../accounting/index.js";
 import { MetricsPoller } from "../backend/poller.js";
+import { createScheduler as createSharedScheduler, type SharedScheduler } from "../fleet/shared-scheduler.js";
 import type { Predictor } from "../predict/types.js";
 import type { CallContext, RunHandle, SchedulerApi } from "../scheduler/types.js";
 import { armOf, treatmentsOf } from "./ab.js";
@@ -8,7 +9,12 @@ import type { ActiveCall, InvokableModel } from "./call-model.js";
 import { ActiveModelCall, CallDeadlines } from "./call-state.js";
 import { AugServeChatModel } from "./chat-model.js";
 import { defaultPredictor, defaultScheduler } from "./defaults.js";
-import { AugServeDrainingError, AugServeIncompleteResponseError, AugServeTimeoutError } from "./errors.js";
+import {
+  AugServeDrainingError,
+  AugServeIncompleteResponseError,
+  AugServeOptionsError,
+  AugServeTimeoutError,
+} from "./errors.js";
 import { type AugServeMetrics, metricsFor } from "./metrics.js";
 import { type AugServeMiddleware, buildMiddleware } from "./middleware.js";
 import { CallObserver, readUsage } from "./observer.js";
@@ -71,11 +77,18 @@ export class AugServe {
    */
   readonly #runSlo: { slo?: ResolvedAugServeOptions["slo"] };
   #middleware: AugServeMiddleware | undefined;
+  /** The scheduler this instance created for `shared` (closed by `close()`). */
+  readonly #shared: SharedScheduler | undefined;
 
   constructor(options?: AugServeOptions) {
     this.options = parseAugServeOptions(options);
     this.#runSlo = options?.slo === undefined ? {} : { slo: this.options.slo };
-    this.scheduler = this.options.scheduler ?? defaultScheduler();
+    if (this.options.shared !== undefined) {
+      if (this.options.scheduler !== undefined)
+        throw new AugServeOptionsError(["shared: give either `scheduler` or `shared`, not both"], null);
+      this.#shared = createSharedScheduler({ slo: this.options.slo, shared: this.options.shared });
+    }
+    this.scheduler = this.options.scheduler ?? this.#shared ?? defaultScheduler();
     this.predictor = this.options.predictor ?? defaultPredictor();
     this.#accounting = new CallAccounting({
       charsPerToken: this.options.charsPerToken,
@@ -400,14 +413,16 @@ export class AugServe {
   }
 
   /**
-   * Stops the metrics poller and the sweep timer and removes this instance's scheduler from the gauges.
-   * Running runs go on (use `drain()` first to wait for them).
+   * Stops the metrics poller and the sweep timer and removes this instance's scheduler from the gauges; with
+   * `shared`, returns the lease to the fleet and closes the Redis connections. Running runs go on (use
+   * `drain()` first to wait for them).
    */
-  close(): void {
+  close(): Promise<void> {
     this.#poller?.stop();
     this.#untrack?.();
     this.#book.stop();
     this.#deadlines.stop();
+    return this.#shared?.close() ?? Promise.resolve();
   }
 
   #parkHandle(run: TrackedRun): void {

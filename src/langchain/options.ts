@@ -4,6 +4,7 @@
 import type { Registry } from "prom-client";
 import { z } from "zod";
 import type { Logger } from "../backend/poller.js";
+import type { SharedOptions } from "../fleet/options.js";
 import type { Predictor } from "../predict/types.js";
 import type { SchedulerApi } from "../scheduler/types.js";
 import { MAX_TIMER_MS, parseWith } from "../scheduler/validate.js";
@@ -51,6 +52,15 @@ export const AugServeOptionsSchema = z.strictObject({
     .custom<SchedulerApi>(isObjectWith("beginRun", "observe", "snapshot", "on"), {
       message: "expected a SchedulerApi (beginRun, observe, snapshot, on)",
     })
+    .optional(),
+  /**
+   * Share the replica's budget with other processes through Redis: the instance creates its own scheduler
+   * (`createScheduler({ slo, shared })`, docs/shared.md) and closes it in `close()`. Excludes `scheduler`.
+   * Validated by `parseSharedOptions` (FleetOptionsError naming the field).
+   * @example augserve({ shared: { redis: "redis://127.0.0.1:6379", key: "augserve:prod" } })
+   */
+  shared: z
+    .custom<SharedOptions>((v) => v !== null && typeof v === "object", { message: "expected shared options" })
     .optional(),
   /** Stage I predictor; default: the process-wide one. */
   predictor: z

@@ -6,6 +6,8 @@
  * {@link AdaptiveBudget} runs the control law of {@link adaptiveBudgetStep}, a pure function of its state,
  * so tests feed synthetic traces and assert on the budget.
  */
+
+import type { BudgetDemand } from "./demand.js";
 import {
   type AdaptiveBudgetOptions,
   AdaptiveBudgetSchema,
@@ -61,6 +63,13 @@ export interface BudgetController {
    * objects between calls (its hot path allocates none): copy what must outlive the call.
    */
   onSample(sample: BudgetSample, context: BudgetContext): BudgetChange | null;
+  /**
+   * Optional, for a controller shared with other schedulers (src/fleet/): told the queue's demand after each
+   * admission pass. Called synchronously on the scheduler's hot path with one reused object: read it, do not
+   * keep it, do nothing slow. A controller whose `tokens` grows later (a lease granted asynchronously) calls
+   * the scheduler's `tick()` so that the queue is admitted against it.
+   */
+  onDemand?(demand: Readonly<BudgetDemand>): void;
 }
 
 /** A budget that never moves. */

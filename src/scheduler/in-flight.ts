@@ -2,7 +2,8 @@
  * The admission ledger: tokens and calls in flight, and the outcome counters. Charging and releasing happen
  * here and only here, with the invariants asserted at each change:
  * - at each admission, in-flight tokens <= budget, unless the call is the only one in flight (a call larger
- *   than the whole budget runs alone rather than deadlock);
+ *   than the whole budget runs alone rather than deadlock); a budget of 0 admits nothing (a shared budget
+ *   holds 0 tokens until its lease is granted);
  * - in-flight tokens and calls never go negative, and no tokens are in flight when no call is.
  */
 import { invariant, SchedulerInvariantError } from "./errors.js";
@@ -24,7 +25,7 @@ export class InFlightLedger {
 
   /** Whether a call charged `charge` may start under `budget`: it fits, or nothing else is in flight. */
   fits(charge: number, budget: number): boolean {
-    return this.calls === 0 || this.tokens + charge <= budget;
+    return (this.calls === 0 && budget > 0) || this.tokens + charge <= budget;
   }
 
   /** Charges an admitted call. `charge` is a non-negative integer. */

@@ -18,6 +18,7 @@ export {
   resolveAdaptiveTargets,
 } from "./budget.js";
 export { createScheduler } from "./create-scheduler.js";
+export { type BudgetDemand, emptyDemand } from "./demand.js";
 export {
   AugServeOverloadedError,
   CallCancelledError,

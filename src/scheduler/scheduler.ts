@@ -14,6 +14,7 @@ import { AdmissionGate } from "./admission.js";
 import { type BudgetController, createBudgetController } from "./budget.js";
 import { type CallHost, CallRecord, CallState } from "./call-record.js";
 import { CostModel } from "./cost-model.js";
+import { type BudgetDemand, emptyDemand, fleetScore } from "./demand.js";
 import { AugServeOverloadedError, CallCancelledError, QueueFullError } from "./errors.js";
 import { rethrowLater, SchedulerEmitter } from "./events.js";
 import { Measurements } from "./measurements.js";
@@ -76,6 +77,7 @@ export class Scheduler implements SchedulerApi {
   #activeRuns = 0;
   #parkedRuns = 0;
   readonly #measure: Measurements;
+  readonly #demand: BudgetDemand = emptyDemand();
 
   /** @throws SchedulerOptionsError naming the invalid field. */
   constructor(options: SchedulerOptions | undefined, deps: SchedulerDeps) {
@@ -450,6 +452,42 @@ export class Scheduler implements SchedulerApi {
   /** Admits what fits (see {@link AdmissionGate.pump}). */
   #pump(): void {
     this.#gate.pump(this.#queue, this.#budget, this.#scorer.chargeFn, this.#admitFn);
+    if (this.#budget.onDemand) this.#reportDemand();
+  }
+
+  /**
+   * Tells a shared budget controller (src/fleet/) what the queue wants after an admission pass: the next call
+   * in line (the liveness lane's head, else the best ranked call), its charge and its clock-independent urgency.
+   * Reported only when the demand changed (most operations are token reports, which change none of it).
+   */
+  #reportDemand(): void {
+    const d = this.#demand;
+    const ledger = this.#gate.ledger;
+    const head = this.#queue.peekLane() ?? this.#queue.bestRanked(this.#budget.tokens);
+    const charge = head ? this.#scorer.charge(head) : 0;
+    if (
+      d.queuedCalls === this.#queue.size &&
+      d.inFlightTokens === ledger.tokens &&
+      d.inFlightCalls === ledger.calls &&
+      d.headCharge === charge
+    ) {
+      return;
+    }
+    d.at = this.#ctx.now;
+    d.inFlightTokens = ledger.tokens;
+    d.inFlightCalls = ledger.calls;
+    d.queuedCalls = this.#queue.size;
+    d.headCharge = charge;
+    if (head) {
+      d.headRank = head.promoted ? 0 : 1 + head.tier;
+      d.headScore = head.promoted
+        ? head.enqueuedAt - d.at
+        : fleetScore(head, this.#policy.name, this.#options.augserve, d.at);
+    } else {
+      d.headRank = Number.POSITIVE_INFINITY;
+      d.headScore = 0;
+    }
+    this.#budget.onDemand?.(d);
   }
 
   readonly #admitFn = (call: CallRecord, charge: number) => this.#admit(call, charge, this.#ctx.now);

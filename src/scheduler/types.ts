@@ -100,6 +100,8 @@ export interface CallContext {
    * An integer >= 0.
    */
   readonly priority: number;
+  /** Tokens of the budget this call holds while it runs (uncached prompt + expected output). */
+  readonly charge?: number;
   /** Aborted when the caller's signal aborts; pass it to the HTTP request. */
   readonly signal: AbortSignal;
   /** Call when the first output token arrives. Idempotent. */

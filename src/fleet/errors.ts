@@ -1,0 +1,52 @@
+/** Errors of the fleet (a budget shared through Redis): named classes with typed fields, for `instanceof`. */
+
+/** The `shared` options failed validation. */
+export class FleetOptionsError extends Error {
+  override readonly name = "FleetOptionsError";
+  /** Dotted path of the first bad field (e.g. `shared.leaseTtlMs`). */
+  readonly field: string;
+  /** Each problem as `path: message`. */
+  readonly issues: readonly string[];
+
+  constructor(field: string, issues: readonly string[], cause: unknown) {
+    super(`Invalid shared (fleet) options: ${issues.join("; ")}`, { cause });
+    this.field = field;
+    this.issues = issues;
+  }
+}
+
+/**
+ * A Redis key of the fleet holds something that is not the fleet's: another program's value under the same
+ * name (`foreign`), or a fleet value that does not parse (`malformed`). Never a crash: the process keeps
+ * scheduling on its local fallback share and reports this error (`fleet.lastError`, `fleet.ready()`, the log).
+ */
+export class FleetKeyError extends Error {
+  override readonly name = "FleetKeyError";
+  /** The Redis key (with the field, when the problem is one field of a hash). */
+  readonly key: string;
+  readonly kind: "foreign" | "malformed";
+  /** What was found, in words. */
+  readonly found: string;
+
+  constructor(key: string, kind: "foreign" | "malformed", found: string) {
+    super(
+      `Redis key ${key} ${kind === "foreign" ? "holds a value that is not AugServe's fleet state" : "holds a malformed fleet value"}: ${found}. ` +
+        "Use another `shared.key`, or delete the key if nothing else owns it.",
+    );
+    this.key = key;
+    this.kind = kind;
+    this.found = found;
+  }
+}
+
+/** Parses a script's error reply `AUGSERVE_KEY <foreign|malformed> <key> <found...>` into a {@link FleetKeyError}. */
+export function keyErrorFromReply(error: unknown): FleetKeyError | null {
+  const message = error instanceof Error ? error.message : String(error);
+  const match = /AUGSERVE_KEY (foreign|malformed) (\S+) (.*)$/s.exec(message);
+  if (!match) return null;
+  return new FleetKeyError(
+    match[2] as string,
+    match[1] as "foreign" | "malformed",
+    (match[3] as string).trim(),
+  );
+}

@@ -1,0 +1,21 @@
+/**
+ * Many processes, one budget: a replica's token budget shared through Redis (docs/shared.md).
+ */
+export { FleetController } from "./controller.js";
+export { FleetKeyError, FleetOptionsError } from "./errors.js";
+export { type FleetMode, type FleetStats, SharedBudget, type SharedBudgetDeps } from "./lease.js";
+export { FleetMetrics, fleetMetrics } from "./metrics.js";
+export {
+  parseSharedOptions,
+  type ResolvedSharedOptions,
+  type SharedOptions,
+  SharedOptionsSchema,
+} from "./options.js";
+export { FleetRedis, FleetReplyError, type SyncReply, type SyncRequest, type TakeReply } from "./redis.js";
+export { type FleetKeys, fleetKeys } from "./scripts.js";
+export {
+  createScheduler,
+  SharedScheduler,
+  type SharedSchedulerDeps,
+  type SharedSchedulerOptions,
+} from "./shared-scheduler.js";
