@@ -39,6 +39,11 @@ export type BudgetSample =
 export interface BudgetContext {
   inFlightTokens: number;
   queuedCalls: number;
+  /**
+   * Calls in flight when the sample was taken (the sample's own call included). A latency measured with one
+   * call in flight is a lone request's: the controller's no-load latency. Unknown when absent.
+   */
+  inFlightCalls?: number;
 }
 
 export interface BudgetChange {
@@ -102,8 +107,27 @@ export interface AdaptiveState {
    */
   ttftMs: number | null;
   tokenLatencyMs: number | null;
-  /** Samples since the last decision: sums and weights of TTFT and per-token latency. */
-  interval: { ttftSum: number; ttftCount: number; tokenMsSum: number; tokens: number };
+  /**
+   * The lowest interval means of samples taken with one call in flight (TTFT ms, per-token ms/token): the
+   * server's no-load latency, as TCP Vegas's base RTT or concurrency-limits' minimum RTT; `null` until a lone
+   * call was measured.
+   */
+  minTtftMs: number | null;
+  minTokenLatencyMs: number | null;
+  /**
+   * Samples since the last decision: sums and weights of TTFT and per-token latency, and the same of the
+   * samples taken with one call in flight (`lone*`).
+   */
+  interval: {
+    ttftSum: number;
+    ttftCount: number;
+    tokenMsSum: number;
+    tokens: number;
+    loneTtftSum: number;
+    loneTtftCount: number;
+    loneTokenMsSum: number;
+    loneTokens: number;
+  };
   /** Errors since the last decision. */
   errors: number;
   /** Latest server signals and when they came. */
@@ -124,6 +148,12 @@ export interface AdaptiveState {
 export type ResolvedAdaptiveOptions = AdaptiveBudgetOptions & {
   targetTokenLatencyMs: number;
   targetTtftMs: number;
+  /**
+   * The SLO a derived target comes from (ms/token, ms), or `null` for a target given explicitly: a derived
+   * target is lifted to `noLoadTolerance x` the no-load latency, up to the SLO itself (see `effectiveTargets`).
+   */
+  sloTokenLatencyMs: number | null;
+  sloTtftMs: number | null;
 };
 
 /**
@@ -137,6 +167,28 @@ export function resolveAdaptiveTargets(options: AdaptiveBudgetOptions, slo: Slo)
     targetTokenLatencyMs:
       options.targetTokenLatencyMs ?? options.tokenLatencySloFraction * slo.normLatencyMsPerToken,
     targetTtftMs: options.targetTtftMs ?? options.ttftSloFraction * slo.ttftMs,
+    sloTokenLatencyMs: options.targetTokenLatencyMs === undefined ? slo.normLatencyMsPerToken : null,
+    sloTtftMs: options.targetTtftMs === undefined ? slo.ttftMs : null,
+  };
+}
+
+/**
+ * The latency targets a decision uses. An explicit target is used as given. A target derived from the SLO
+ * (`fraction x SLO`) may lie below what the hardware does for a lone request (Llama-3-8B on an L4 decodes at
+ * ~70 ms/token, half of a 140-ms SLO): the law would then cut at any load, down to `minTokens`, and serve
+ * fewer runs than no budget at all. So a derived target is at least `noLoadTolerance x` the lowest interval
+ * mean seen (the no-load latency, as concurrency-limits' Gradient2 tolerates 1.5x its minimum RTT), and never
+ * above the SLO itself (beyond it no budget helps).
+ */
+export function effectiveTargets(
+  state: Pick<AdaptiveState, "minTokenLatencyMs" | "minTtftMs">,
+  o: ResolvedAdaptiveOptions,
+): { tokenLatencyMs: number; ttftMs: number } {
+  const lift = (target: number, slo: number | null, floor: number | null) =>
+    slo === null || floor === null ? target : Math.min(slo, Math.max(target, o.noLoadTolerance * floor));
+  return {
+    tokenLatencyMs: lift(o.targetTokenLatencyMs, o.sloTokenLatencyMs, state.minTokenLatencyMs),
+    ttftMs: lift(o.targetTtftMs, o.sloTtftMs, state.minTtftMs),
   };
 }
 
@@ -145,7 +197,18 @@ export function initialAdaptiveState(options: AdaptiveBudgetOptions): AdaptiveSt
     tokens: options.initialTokens,
     ttftMs: null,
     tokenLatencyMs: null,
-    interval: { ttftSum: 0, ttftCount: 0, tokenMsSum: 0, tokens: 0 },
+    minTtftMs: null,
+    minTokenLatencyMs: null,
+    interval: {
+      ttftSum: 0,
+      ttftCount: 0,
+      tokenMsSum: 0,
+      tokens: 0,
+      loneTtftSum: 0,
+      loneTtftCount: 0,
+      loneTokenMsSum: 0,
+      loneTokens: 0,
+    },
     errors: 0,
     server: {
       at: Number.NEGATIVE_INFINITY,
@@ -205,7 +268,7 @@ function stepInPlace(
   context: BudgetContext,
   options: ResolvedAdaptiveOptions,
 ): BudgetChange | null {
-  foldSample(state, sample);
+  foldSample(state, sample, context.inFlightCalls === 1);
   const now = sample.at;
   if (now - state.lastDecisionAt < options.intervalMs) return null;
   state.lastDecisionAt = now;
@@ -231,28 +294,45 @@ function foldInterval(state: AdaptiveState, options: AdaptiveBudgetOptions): voi
   const i = state.interval;
   const ewma = (old: number | null, value: number) =>
     old === null ? value : old + options.smoothing * (value - old);
+  const lowest = (old: number | null, value: number) => (old === null || value < old ? value : old);
   if (i.ttftCount > 0) state.ttftMs = ewma(state.ttftMs, i.ttftSum / i.ttftCount);
   if (i.tokens > 0) state.tokenLatencyMs = ewma(state.tokenLatencyMs, i.tokenMsSum / i.tokens);
+  if (i.loneTtftCount > 0) state.minTtftMs = lowest(state.minTtftMs, i.loneTtftSum / i.loneTtftCount);
+  if (i.loneTokens > 0)
+    state.minTokenLatencyMs = lowest(state.minTokenLatencyMs, i.loneTokenMsSum / i.loneTokens);
   i.ttftSum = 0;
   i.ttftCount = 0;
   i.tokenMsSum = 0;
   i.tokens = 0;
+  i.loneTtftSum = 0;
+  i.loneTtftCount = 0;
+  i.loneTokenMsSum = 0;
+  i.loneTokens = 0;
 }
 
 /** Folds one sample into `next` (in place). */
-function foldSample(next: AdaptiveState, sample: BudgetSample): void {
+function foldSample(next: AdaptiveState, sample: BudgetSample, lone: boolean): void {
+  const i = next.interval;
   switch (sample.kind) {
     case "ttft":
       if (Number.isFinite(sample.ms) && sample.ms >= 0) {
-        next.interval.ttftSum += sample.ms;
-        next.interval.ttftCount += 1;
+        i.ttftSum += sample.ms;
+        i.ttftCount += 1;
+        if (lone) {
+          i.loneTtftSum += sample.ms;
+          i.loneTtftCount += 1;
+        }
       }
       break;
     case "tokenLatency": {
       const weight = sample.tokens !== undefined && sample.tokens > 0 ? sample.tokens : 1;
       if (Number.isFinite(sample.msPerToken) && sample.msPerToken >= 0 && Number.isFinite(weight)) {
-        next.interval.tokenMsSum += sample.msPerToken * weight;
-        next.interval.tokens += weight;
+        i.tokenMsSum += sample.msPerToken * weight;
+        i.tokens += weight;
+        if (lone) {
+          i.loneTokenMsSum += sample.msPerToken * weight;
+          i.loneTokens += weight;
+        }
       }
       break;
     }
@@ -294,14 +374,15 @@ function decide(
   const serverFresh = now - state.server.at <= o.serverStaleMs;
 
   const md = tokens * o.decreaseFactor;
+  const targets = effectiveTargets(state, o);
   if (canCut) {
     if (state.errors > 0) return { target: md, reason: "errors" };
-    if (over(state.tokenLatencyMs, o.targetTokenLatencyMs)) {
-      const gradient = o.targetTokenLatencyMs / (state.tokenLatencyMs as number);
+    if (over(state.tokenLatencyMs, targets.tokenLatencyMs)) {
+      const gradient = targets.tokenLatencyMs / (state.tokenLatencyMs as number);
       return { target: tokens * Math.max(o.decreaseFactor, gradient), reason: "token-latency" };
     }
-    if (over(state.ttftMs, o.targetTtftMs)) {
-      const gradient = o.targetTtftMs / (state.ttftMs as number);
+    if (over(state.ttftMs, targets.ttftMs)) {
+      const gradient = targets.ttftMs / (state.ttftMs as number);
       return { target: tokens * Math.max(o.decreaseFactor, gradient), reason: "ttft" };
     }
     if (state.preemptions > 0) return { target: md, reason: "preemptions" };
@@ -318,8 +399,8 @@ function decide(
     state.preemptions === 0 &&
     serverCalm &&
     binding &&
-    underTarget(state.tokenLatencyMs, o.targetTokenLatencyMs) &&
-    underTarget(state.ttftMs, o.targetTtftMs)
+    underTarget(state.tokenLatencyMs, targets.tokenLatencyMs) &&
+    underTarget(state.ttftMs, targets.ttftMs)
   ) {
     return { target: tokens + o.increaseTokens, reason: "underused" };
   }
@@ -358,9 +439,9 @@ export class AdaptiveBudget implements BudgetController {
     return copyState(this.#state);
   }
 
-  /** The latency targets in force, ms (explicit or derived from the SLO). */
+  /** The latency targets in force, ms (explicit, or derived from the SLO and lifted by the no-load latency). */
   get targets(): { tokenLatencyMs: number; ttftMs: number } {
-    return { tokenLatencyMs: this.#options.targetTokenLatencyMs, ttftMs: this.#options.targetTtftMs };
+    return effectiveTargets(this.#state, this.#options);
   }
 
   onSample(sample: BudgetSample, context: BudgetContext): BudgetChange | null {

@@ -12,6 +12,7 @@ export {
   type BudgetController,
   type BudgetSample,
   createBudgetController,
+  effectiveTargets,
   FixedBudget,
   initialAdaptiveState,
   type ResolvedAdaptiveOptions,

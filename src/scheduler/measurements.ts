@@ -18,7 +18,7 @@ export class Measurements {
   readonly #events: SchedulerEmitter;
   readonly #ledger: InFlightLedger;
   readonly #queued: () => number;
-  readonly #context: BudgetContext = { inFlightTokens: 0, queuedCalls: 0 };
+  readonly #context: BudgetContext = { inFlightTokens: 0, queuedCalls: 0, inFlightCalls: 0 };
   readonly #ttft = { kind: "ttft" as const, at: 0, ms: 0 };
   readonly #tokens = { kind: "tokenLatency" as const, at: 0, msPerToken: 0, tokens: 0 };
   readonly #tick = { kind: "tick" as const, at: 0 };
@@ -43,6 +43,7 @@ export class Measurements {
   sample(sample: BudgetSample): void {
     const context = this.#context;
     context.inFlightTokens = this.#ledger.tokens;
+    context.inFlightCalls = this.#ledger.calls;
     context.queuedCalls = this.#queued();
     const change = this.#budget.onSample(sample, context);
     if (change) this.#events.emit("budgetChanged", change);

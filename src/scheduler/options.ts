@@ -74,6 +74,11 @@ export const AdaptiveBudgetSchema = z
      * waiting requests are normal; a queue comparable to the batch is not. >= 0. @default 0.25
      */
     serverQueueFraction: nonNegative().default(0.25),
+    /**
+     * A latency target derived from the SLO is at least this multiple of the lowest latency seen (the server's
+     * no-load latency; Gradient2's RTT tolerance), capped at the SLO. >= 1. @default 1.5
+     */
+    noLoadTolerance: z.number().gte(1).max(100).default(1.5),
     /** Dead band above each latency target where the budget holds (hysteresis), as a fraction. @default 0.2 */
     tolerance: nonNegative().max(10).default(0.2),
     /** KV-cache use at or above which the budget is cut, 0..1. @default 0.95 */

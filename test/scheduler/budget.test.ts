@@ -134,6 +134,39 @@ describe("AdaptiveBudget", () => {
     expect(explicit.targets).toEqual({ tokenLatencyMs: 30, ttftMs: 300 });
   });
 
+  it("lifts a derived target above the no-load latency (slow hardware), up to the SLO; explicit targets stay", () => {
+    // An L4-like server: a lone request decodes at 70 ms/token, the SLO allows 140 (derived target 70).
+    const slo = { ttftMs: 2_000, normLatencyMsPerToken: 140 };
+    // The first two intervals have one call in flight (a lone request), the rest a batch.
+    const feed = (budget: AdaptiveBudget, msPerToken: (i: number) => number) => {
+      for (let i = 1; i <= 40; i++) {
+        const context = i <= 2 ? { ...busy, inFlightCalls: 1 } : { ...busy, inFlightCalls: 12 };
+        budget.onSample({ kind: "tokenLatency", at: i * 500, msPerToken: msPerToken(i) }, context);
+      }
+    };
+    const derived = new AdaptiveBudget({ initialTokens: 32_000, minTokens: 4_000, cooldownMs: 0 }, slo);
+    // First alone (70 ms), then batched at 95 ms/token: within 1.5 x the no-load 70, so the budget rises.
+    feed(derived, (i) => (i <= 2 ? 70 : 95));
+    expect(derived.targets.tokenLatencyMs).toBe(105);
+    expect(derived.tokens).toBeGreaterThan(32_000);
+    // The same trace with the target fixed at 70 ms cuts to the floor: the collapse the lift prevents.
+    const explicit = new AdaptiveBudget(
+      { initialTokens: 32_000, minTokens: 4_000, cooldownMs: 0, targetTokenLatencyMs: 70 },
+      slo,
+    );
+    feed(explicit, (i) => (i <= 2 ? 70 : 95));
+    expect(explicit.targets.tokenLatencyMs).toBe(70);
+    expect(explicit.tokens).toBe(4_000);
+    // Never above the SLO: a server that cannot meet it even alone gets the SLO as its target.
+    const hopeless = new AdaptiveBudget({ cooldownMs: 0 }, slo);
+    feed(hopeless, () => 120);
+    expect(hopeless.targets.tokenLatencyMs).toBe(140);
+    // No lift before a lone call was measured: a process that starts under load keeps the derived target.
+    const loaded = new AdaptiveBudget({ cooldownMs: 0 }, slo);
+    for (let i = 1; i <= 5; i++) loaded.onSample({ kind: "tokenLatency", at: i * 500, msPerToken: 95 }, busy);
+    expect(loaded.targets.tokenLatencyMs).toBe(70);
+  });
+
   it("averages per-token latency over the interval, weighted by tokens: one long prefill step does not cut", () => {
     const budget = controller({ smoothing: 1 });
     // 400 streams report 20 ms/token, then one step of 180 ms over 400 tokens: the interval mean is ~33 ms.
