@@ -173,22 +173,32 @@ export function resolveAdaptiveTargets(options: AdaptiveBudgetOptions, slo: Slo)
 }
 
 /**
- * The latency targets a decision uses. An explicit target is used as given. A target derived from the SLO
- * (`fraction x SLO`) may lie below what the hardware does for a lone request (Llama-3-8B on an L4 decodes at
- * ~70 ms/token, half of a 140-ms SLO): the law would then cut at any load, down to `minTokens`, and serve
- * fewer runs than no budget at all. So a derived target is at least `noLoadTolerance x` the lowest interval
- * mean seen (the no-load latency, as concurrency-limits' Gradient2 tolerates 1.5x its minimum RTT), and never
- * above the SLO itself (beyond it no budget helps).
+ * The latency targets a decision uses. An explicit target is used as given. A target derived from the SLO is
+ * `fraction x SLO` until a lone call was measured; then it is the no-load latency L plus that fraction of the
+ * headroom the SLO leaves above it, `L + fraction x (SLO - L)`: "over target" means batching is eating more
+ * than its share of the headroom. With L near 0 (an H100 decodes at ~7 ms/token against 100) this is the
+ * plain fraction; on slow hardware it keeps the target above what a lone request does (Llama-3-8B on an L4
+ * decodes at ~71 ms/token, where half of a 100-ms SLO, 50 ms, made the law cut at any load down to
+ * `minTokens`). When even a lone request misses the SLO (L >= SLO), no budget can meet it and the target is
+ * `noLoadTolerance x L` (concurrency-limits' Gradient2 tolerates 1.5x its minimum RTT): throughput first.
  */
 export function effectiveTargets(
   state: Pick<AdaptiveState, "minTokenLatencyMs" | "minTtftMs">,
   o: ResolvedAdaptiveOptions,
 ): { tokenLatencyMs: number; ttftMs: number } {
-  const lift = (target: number, slo: number | null, floor: number | null) =>
-    slo === null || floor === null ? target : Math.min(slo, Math.max(target, o.noLoadTolerance * floor));
+  const lift = (target: number, slo: number | null, fraction: number, lone: number | null) => {
+    if (slo === null || lone === null) return target;
+    if (lone >= slo) return o.noLoadTolerance * lone;
+    return Math.max(target, lone + fraction * (slo - lone));
+  };
   return {
-    tokenLatencyMs: lift(o.targetTokenLatencyMs, o.sloTokenLatencyMs, state.minTokenLatencyMs),
-    ttftMs: lift(o.targetTtftMs, o.sloTtftMs, state.minTtftMs),
+    tokenLatencyMs: lift(
+      o.targetTokenLatencyMs,
+      o.sloTokenLatencyMs,
+      o.tokenLatencySloFraction,
+      state.minTokenLatencyMs,
+    ),
+    ttftMs: lift(o.targetTtftMs, o.sloTtftMs, o.ttftSloFraction, state.minTtftMs),
   };
 }
 

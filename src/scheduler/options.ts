@@ -75,8 +75,8 @@ export const AdaptiveBudgetSchema = z
      */
     serverQueueFraction: nonNegative().default(0.25),
     /**
-     * A latency target derived from the SLO is at least this multiple of the lowest latency seen (the server's
-     * no-load latency; Gradient2's RTT tolerance), capped at the SLO. >= 1. @default 1.5
+     * When even a lone request misses the SLO, a derived latency target is this multiple of the lone latency
+     * (Gradient2's RTT tolerance; see `effectiveTargets`). >= 1. @default 1.5
      */
     noLoadTolerance: z.number().gte(1).max(100).default(1.5),
     /** Dead band above each latency target where the budget holds (hysteresis), as a fraction. @default 0.2 */
