@@ -104,6 +104,8 @@ export async function runDemo(flags: DemoFlags): Promise<string> {
     rates: [flags.rate],
     profile: flags.profile,
     timeScale: flags.timeScale,
+    // Runs still open when no run can meet its SLO any more are misses either way: not waited for.
+    stopAtSloHorizon: true,
     onTotal: (total) => {
       progress = createProgress(total, { quiet: flags.quiet });
     },

@@ -180,7 +180,9 @@ export async function runLive(options: LiveRunOptions): Promise<LiveResult> {
     onRunEnded?.(ended, recorders.length);
   };
 
-  const safety = setTimeout(() => abort.abort(), o.maxWallMs);
+  const stopAt =
+    o.stopAfterMs === undefined ? o.maxWallMs : Math.min(o.maxWallMs, LEAD_IN_MS + o.stopAfterMs / T);
+  const safety = setTimeout(() => abort.abort(), stopAt);
   try {
     await Promise.all(recorders.map(runOne));
   } finally {

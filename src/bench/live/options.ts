@@ -70,6 +70,12 @@ export const LiveScalarOptionsSchema = z.strictObject({
   maxLagMs: z.number().positive().default(100),
   /** Safety stop per point, wall ms; runs still open then are reported unfinished. @default 900_000 */
   maxWallMs: z.number().positive().default(900_000),
+  /**
+   * Workload ms after the window's start at which runs still open are aborted (reported unfinished, i.e. SLO
+   * misses). With {@link sloHorizonMs} no run that could still meet its SLO is cut, so goodput is unchanged
+   * and the drain of a backlog that can only miss is not waited for. @default none
+   */
+  stopAfterMs: z.number().positive().optional(),
 });
 export type LiveScalarOptions = z.input<typeof LiveScalarOptionsSchema>;
 export type ResolvedLiveScalarOptions = z.output<typeof LiveScalarOptionsSchema> & { timeScale: number };

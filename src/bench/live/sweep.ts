@@ -12,6 +12,7 @@ import type { GeneratedWorkload } from "../workload/types.js";
 import { aggregateRows } from "./aggregate.js";
 import { type LiveRunOptions, runLive } from "./driver.js";
 import { compressWorkloadTime } from "./engine-backend.js";
+import { sloHorizonMs } from "./horizon.js";
 import type { LoadReport } from "./lag.js";
 import { type LivePolicy, parseLiveOptions } from "./options.js";
 
@@ -25,6 +26,12 @@ export interface LiveSweepOptions extends Omit<LiveRunOptions, "workload" | "pol
   seed?: number;
   /** Runs of each point, with seeds seed, seed + 1, ... Integer >= 1. @default 1 */
   repeat?: number;
+  /**
+   * Stop each point at its workload's SLO horizon ({@link sloHorizonMs}): runs still open then can only miss
+   * their SLO, so goodput and attainment are unchanged and the backlog's drain is not waited for.
+   * @default false
+   */
+  stopAtSloHorizon?: boolean;
   /** Called as runs end: (runs ended since last call, label). */
   onProgress?: (delta: number, label: string) => void;
   /** Called once the workloads are generated, with the total number of runs to play. */
@@ -67,6 +74,7 @@ export async function runLiveSweep(options: LiveSweepOptions): Promise<LiveBench
     rates,
     seed,
     repeat = 1,
+    stopAtSloHorizon = false,
     onProgress,
     onTotal,
     onPoint,
@@ -119,6 +127,7 @@ export async function runLiveSweep(options: LiveSweepOptions): Promise<LiveBench
         let reported = 0;
         const result = await runLive({
           ...rest,
+          ...(stopAtSloHorizon ? { stopAfterMs: sloHorizonMs(workload) } : {}),
           workload,
           policy,
           onRunEnded: (ended) => {
