@@ -82,6 +82,22 @@ const L4_GIB = 23_034 / 1024;
  */
 const SMALL_GPU_NON_KV_OVERHEAD_GIB = 1.0;
 
+/** Mistral-7B (v0.1-v0.3): 32 layers x 8 KV heads x 128 x 2 (K, V) x 2 bytes = 128 KiB per token, as Llama-3-8B. */
+const MISTRAL_7B_KV_BYTES = 2 * 32 * 8 * 128 * 2;
+/** Mistral-7B-Instruct-v0.3: 7,248,023,552 parameters x 2 bytes (bf16) = 13.50 GiB. */
+const MISTRAL_7B_WEIGHTS_GIB = (7_248_023_552 * 2) / GiB;
+/** GeForce RTX 4090 as the driver reports it (24,564 MiB of its 24 GB GDDR6X). */
+const RTX4090_GIB = 24_564 / 1024;
+/** Fitted to the published sweep (docs/simulator.md, "mistral7b-rtx4090"). */
+const RTX4090_MISTRAL7B_COST: CostModel = {
+  c0: 17.5,
+  kToken: 0.15,
+  cPrefill: 0,
+  cSeq: 0.015,
+  cCtx: 1.73e-4,
+  cAttn: 3.2e-6,
+};
+
 /** The shipped profiles, by name. */
 export const SIM_PROFILES = Object.freeze({
   "llama3-8b-h100": profile({
@@ -154,6 +170,26 @@ export const SIM_PROFILES = Object.freeze({
     serverOverheadMs: 8,
     ...V1_SMALL_GPU_LIMITS,
     // vLLM refuses to start with the model's 131,072 (more than the KV cache holds); 32k is what L4 users set.
+    maxModelLen: 32_768,
+  }),
+  "mistral7b-rtx4090": profile({
+    name: "mistral7b-rtx4090",
+    modelName: "mistralai/Mistral-7B-Instruct-v0.3",
+    description:
+      "Mistral-7B-Instruct-v0.3 bf16 on 1x GeForce RTX 4090 (24 GB, 1,008 GB/s), vLLM V1 defaults for that GPU",
+    // Fitted to mushfiqrahman.dev's vLLM concurrency sweep on that card (docs/simulator.md, "mistral7b-rtx4090").
+    cost: RTX4090_MISTRAL7B_COST,
+    kv: {
+      gpuMemoryGiB: RTX4090_GIB,
+      gpus: 1,
+      gpuMemoryUtilization: 0.9,
+      weightsGiB: MISTRAL_7B_WEIGHTS_GIB,
+      nonKvOverheadGiB: SMALL_GPU_NON_KV_OVERHEAD_GIB,
+      kvBytesPerToken: MISTRAL_7B_KV_BYTES,
+    },
+    serverOverheadMs: 8,
+    ...V1_SMALL_GPU_LIMITS,
+    // The model's own 32,768 (max_position_embeddings): the KV cache holds more, so vLLM starts with it.
     maxModelLen: 32_768,
   }),
 } satisfies Record<string, SimProfile>);
