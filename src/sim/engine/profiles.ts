@@ -98,6 +98,31 @@ const RTX4090_MISTRAL7B_COST: CostModel = {
   cAttn: 3.2e-6,
 };
 
+/** NVIDIA A10G (AWS g5) as the driver reports it: 23,028 MiB of its 24 GB GDDR6. */
+const A10G_GIB = 23_028 / 1024;
+/**
+ * Non-KV memory of 8B under vLLM 0.4.3 on a 24-GB card: its profiling run prefills max_num_batched_tokens =
+ * 8,192 tokens at once (no chunked prefill), ~1.0 GiB of activations over the weights (16x the 0.06 GiB vLLM's
+ * profiler measured for 512-token chunks on a 24-GB RTX 3090, vllm-project/vllm#10517), plus the 0.35 GiB of
+ * non-torch memory (CUDA context, cuBLAS workspace) measured there. 0.4.3 captures its CUDA graphs after the KV
+ * cache is allocated, outside the 0.9, so they take nothing from it.
+ */
+const V043_SMALL_GPU_NON_KV_OVERHEAD_GIB = 1.35;
+/**
+ * vLLM 0.4.3's defaults (`EngineArgs`/`SchedulerConfig`): 256 sequences; without chunked prefill (off by default
+ * in 0.4.3) `max_num_batched_tokens` = max(max_model_len, 2048) = 8,192 for Llama-3-8B.
+ */
+const V043_LIMITS = { maxNumSeqs: 256, maxNumBatchedTokens: 8192 } as const;
+/** Fitted to the published llmperf sweep on that card (docs/simulator.md, "llama3-8b-a10g"). */
+const A10G_LLAMA3_8B_COST: CostModel = {
+  c0: 30.4,
+  kToken: 0.225,
+  cPrefill: 0,
+  cSeq: 0.015,
+  cCtx: 2.9e-4,
+  cAttn: 7.5e-6,
+};
+
 /** The shipped profiles, by name. */
 export const SIM_PROFILES = Object.freeze({
   "llama3-8b-h100": profile({
@@ -191,6 +216,26 @@ export const SIM_PROFILES = Object.freeze({
     ...V1_SMALL_GPU_LIMITS,
     // The model's own 32,768 (max_position_embeddings): the KV cache holds more, so vLLM starts with it.
     maxModelLen: 32_768,
+  }),
+  "llama3-8b-a10g": profile({
+    name: "llama3-8b-a10g",
+    modelName: "meta-llama/Meta-Llama-3-8B-Instruct",
+    description:
+      "Meta-Llama-3-8B-Instruct bf16 on 1x NVIDIA A10G (AWS g5, 24 GB, 600 GB/s), vLLM 0.4.3 defaults for that GPU",
+    // Fitted to an llmperf concurrency sweep of vLLM 0.4.3 on a g5.2xlarge (docs/simulator.md, "llama3-8b-a10g").
+    cost: A10G_LLAMA3_8B_COST,
+    kv: {
+      gpuMemoryGiB: A10G_GIB,
+      gpus: 1,
+      gpuMemoryUtilization: 0.9,
+      weightsGiB: LLAMA3_8B_WEIGHTS_GIB,
+      nonKvOverheadGiB: V043_SMALL_GPU_NON_KV_OVERHEAD_GIB,
+      kvBytesPerToken: LLAMA3_8B_KV_BYTES,
+    },
+    serverOverheadMs: 8,
+    ...V043_LIMITS,
+    // Llama-3-8B's own 8,192 (max_position_embeddings); the KV cache holds more, so vLLM starts with it.
+    maxModelLen: 8192,
   }),
 } satisfies Record<string, SimProfile>);
 
