@@ -5,6 +5,7 @@
  */
 
 import { mulberry32 } from "../util/prng.js";
+import { type ClosedLoopResult, closedLoopRun } from "./closed-loop.js";
 import { Engine } from "./engine/engine.js";
 import type { EngineOptions } from "./engine/options.js";
 import { getProfile } from "./engine/profiles.js";
@@ -140,6 +141,176 @@ export const EXTRAPOLATED_PROFILES: Readonly<Record<string, string>> = Object.fr
     "datasheet (docs/simulator.md, llama3-8b-l4)",
 });
 
+/**
+ * mushfiqrahman.dev's sweep of Mistral-7B-Instruct-v0.3 on one RTX 4090 (vLLM, `--max-concurrency` C,
+ * `--request-rate inf`, 300 prompts of 256 random tokens, up to 128 output tokens): C, req/s, output tok/s,
+ * mean TTFT, median TTFT (ms), as published.
+ */
+export const RTX4090_MISTRAL7B_SWEEP = [
+  [4, 2.09, 210, 63, 53],
+  [8, 3.78, 377, 79, 55],
+  [16, 6.44, 644, 155, 97],
+  [32, 9.73, 975, 362, 277],
+  [48, 11.87, 1190, 667, 840],
+] as const;
+
+/**
+ * Per-token latency of a closed loop by Little's law: C requests always in flight for a mean E2E of C / req/s,
+ * minus the mean TTFT, over the tokens after the first (output tok/s / req/s - 1). The sweep publishes no TPOT,
+ * so it is derived this way from its figures, and the simulated run goes through the same formula.
+ */
+export function closedLoopTpotMs(c: number, rps: number, tokensPerS: number, meanTtftMs: number): number {
+  return ((c / rps) * 1000 - meanTtftMs) / (tokensPerS / rps - 1);
+}
+
+/**
+ * The sweep's setup on the engine. Output lengths: uniform 72-128 tokens, seeded. The page gives only the cap
+ * (128, without --ignore-eos) and, through output tok/s / req/s, the mean (99.7-100.5 at every C); the spread
+ * is an assumption (a fixed 100 would finish every wave together, which no real run does).
+ */
+function rtx4090SweepRun(concurrency: number): ClosedLoopResult {
+  const random = mulberry32(5);
+  return closedLoopRun(
+    { profile: "mistral7b-rtx4090" },
+    {
+      concurrency,
+      count: 300,
+      promptTokens: 256,
+      outputTokens: () => 72 + Math.floor(random() * 57),
+    },
+  );
+}
+
+function rtx4090Cases(): FidelityCase[] {
+  const source = "mushfiqrahman.dev, Mistral-7B on RTX 4090, vLLM concurrency sweep (256 in / <=128 out)";
+  const runs = new Map<number, ClosedLoopResult>();
+  const run = (c: number): ClosedLoopResult => {
+    const cached = runs.get(c);
+    if (cached !== undefined) return cached;
+    const fresh = rtx4090SweepRun(c);
+    runs.set(c, fresh);
+    return fresh;
+  };
+  const cases: FidelityCase[] = [];
+  for (const [c, rps, tokensPerS, meanTtft, medianTtft] of RTX4090_MISTRAL7B_SWEEP) {
+    const profile = "mistral7b-rtx4090";
+    cases.push({
+      profile,
+      metric: "ttft",
+      setup: `closed loop, concurrency ${c}, median TTFT`,
+      published: medianTtft,
+      source,
+      // Above 8 in flight the published TTFT grows far faster than any batch of 256-token prefills explains
+      // (docs/simulator.md): shown, not held.
+      informational: c > 8,
+      run: () => run(c).medianTtftMs,
+    });
+    if (c === 4 || c === 16 || c === 48) {
+      cases.push({
+        profile,
+        metric: "itl",
+        setup: `closed loop, concurrency ${c}, TPOT derived by Little's law`,
+        published: closedLoopTpotMs(c, rps, tokensPerS, meanTtft),
+        source,
+        run: () => {
+          const r = run(c);
+          return closedLoopTpotMs(c, r.requestsPerS, r.outputTokensPerS, r.meanTtftMs);
+        },
+      });
+      cases.push({
+        profile,
+        metric: "throughput",
+        setup: `closed loop, concurrency ${c} (output tok/s)`,
+        published: tokensPerS,
+        source,
+        run: () => run(c).outputTokensPerS,
+      });
+    }
+  }
+  return cases;
+}
+
+/**
+ * An llmperf sweep of Meta-Llama-3-8B-Instruct on one A10G (AWS g5.2xlarge), vLLM 0.4.3 with its defaults, ~550
+ * input / ~150 output tokens, client and server on the same machine: C, mean TTFT (ms), ITL (ms/token), output
+ * tok/s, as published (the README "Benchmark: Llama 3 8b Instruct on NVIDIA A10G"; docs/simulator.md).
+ */
+export const A10G_LLAMA3_8B_SWEEP = [
+  [1, 137.29, 30.65, 31.92],
+  [4, 171.4, 33.89, 110.95],
+  [16, 302.75, 42.67, 289.87],
+  [64, 1080.42, 61.73, 301.19],
+] as const;
+
+/** llmperf's inter-token latency: (E2E - TTFT) / output tokens, averaged; here from the closed loop's means. */
+function llmperfItlMs(c: number, r: ClosedLoopResult): number {
+  return ((c / r.requestsPerS) * 1000 - r.meanTtftMs) / (r.outputTokensPerS / r.requestsPerS);
+}
+
+/**
+ * The sweep's setup on the engine: C clients, 10 requests each (at least 80 in all; the README does not give the
+ * count), 550 prompt tokens, outputs uniform 140-160 (llmperf's mean 150; the spread is an assumption).
+ */
+function a10gSweepRun(concurrency: number): ClosedLoopResult {
+  const random = mulberry32(5);
+  return closedLoopRun(
+    { profile: "llama3-8b-a10g" },
+    {
+      concurrency,
+      count: 10 * Math.max(8, concurrency),
+      promptTokens: 550,
+      outputTokens: () => 140 + Math.floor(random() * 21),
+    },
+  );
+}
+
+function a10gCases(): FidelityCase[] {
+  const source = "llmperf README, Llama 3 8b Instruct on A10G (g5.2xlarge), vLLM 0.4.3 (550 in / 150 out)";
+  const profile = "llama3-8b-a10g";
+  const runs = new Map<number, ClosedLoopResult>();
+  const run = (c: number): ClosedLoopResult => {
+    const fresh = runs.get(c) ?? a10gSweepRun(c);
+    runs.set(c, fresh);
+    return fresh;
+  };
+  const cases: FidelityCase[] = [];
+  for (const [c, ttft, itl, tokensPerS] of A10G_LLAMA3_8B_SWEEP) {
+    cases.push({
+      profile,
+      metric: "ttft",
+      setup: `closed loop, concurrency ${c}, mean TTFT`,
+      published: ttft,
+      source,
+      // From 16 in flight the mean is set by the first wave (C prompts at once), so by the unpublished request
+      // count; at 64 the run is also client-limited (below): shown, not held.
+      informational: c >= 16,
+      run: () => run(c).meanTtftMs,
+    });
+    cases.push({
+      profile,
+      metric: "itl",
+      setup: `closed loop, concurrency ${c}, llmperf ITL`,
+      published: itl,
+      source,
+      // At 64 the published throughput is a third of what 64 streams at its ITL would give: not a 64-stream run.
+      informational: c === 64,
+      run: () => llmperfItlMs(c, run(c)),
+    });
+    cases.push({
+      profile,
+      metric: "throughput",
+      setup: `closed loop, concurrency ${c} (output tok/s)`,
+      published: tokensPerS,
+      source,
+      // At 16 and 64 the published tok/s is below what its own TTFT and ITL give by Little's law (358 and 930):
+      // time spent outside the server (the client's gaps between requests), shown, not held.
+      informational: c >= 16,
+      run: () => run(c).outputTokensPerS,
+    });
+  }
+  return cases;
+}
+
 /** The published figures each profile is held to. */
 export function fidelityCases(): FidelityCase[] {
   const lambda = "LambdaLabsML/vllm-benchmark (v0.6-era, max-num-seqs 256)";
@@ -226,6 +397,8 @@ export function fidelityCases(): FidelityCase[] {
       source: "sgl-project/sglang benchmark_vllm_060 (vLLM 0.6.0 multi-step)",
       run: () => saturatedThroughput({ profile: "llama3-70b-h100x4", ...v06 }, 5000),
     },
+    ...rtx4090Cases(),
+    ...a10gCases(),
   ];
 }
 

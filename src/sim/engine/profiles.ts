@@ -82,6 +82,47 @@ const L4_GIB = 23_034 / 1024;
  */
 const SMALL_GPU_NON_KV_OVERHEAD_GIB = 1.0;
 
+/** Mistral-7B (v0.1-v0.3): 32 layers x 8 KV heads x 128 x 2 (K, V) x 2 bytes = 128 KiB per token, as Llama-3-8B. */
+const MISTRAL_7B_KV_BYTES = 2 * 32 * 8 * 128 * 2;
+/** Mistral-7B-Instruct-v0.3: 7,248,023,552 parameters x 2 bytes (bf16) = 13.50 GiB. */
+const MISTRAL_7B_WEIGHTS_GIB = (7_248_023_552 * 2) / GiB;
+/** GeForce RTX 4090 as the driver reports it (24,564 MiB of its 24 GB GDDR6X). */
+const RTX4090_GIB = 24_564 / 1024;
+/** Fitted to the published sweep (docs/simulator.md, "mistral7b-rtx4090"). */
+const RTX4090_MISTRAL7B_COST: CostModel = {
+  c0: 17.5,
+  kToken: 0.15,
+  cPrefill: 0,
+  cSeq: 0.015,
+  cCtx: 1.73e-4,
+  cAttn: 3.2e-6,
+};
+
+/** NVIDIA A10G (AWS g5) as the driver reports it: 23,028 MiB of its 24 GB GDDR6. */
+const A10G_GIB = 23_028 / 1024;
+/**
+ * Non-KV memory of 8B under vLLM 0.4.3 on a 24-GB card: its profiling run prefills max_num_batched_tokens =
+ * 8,192 tokens at once (no chunked prefill), ~1.0 GiB of activations over the weights (16x the 0.06 GiB vLLM's
+ * profiler measured for 512-token chunks on a 24-GB RTX 3090, vllm-project/vllm#10517), plus the 0.35 GiB of
+ * non-torch memory (CUDA context, cuBLAS workspace) measured there. 0.4.3 captures its CUDA graphs after the KV
+ * cache is allocated, outside the 0.9, so they take nothing from it.
+ */
+const V043_SMALL_GPU_NON_KV_OVERHEAD_GIB = 1.35;
+/**
+ * vLLM 0.4.3's defaults (`EngineArgs`/`SchedulerConfig`): 256 sequences; without chunked prefill (off by default
+ * in 0.4.3) `max_num_batched_tokens` = max(max_model_len, 2048) = 8,192 for Llama-3-8B.
+ */
+const V043_LIMITS = { maxNumSeqs: 256, maxNumBatchedTokens: 8192 } as const;
+/** Fitted to the published llmperf sweep on that card (docs/simulator.md, "llama3-8b-a10g"). */
+const A10G_LLAMA3_8B_COST: CostModel = {
+  c0: 30.4,
+  kToken: 0.225,
+  cPrefill: 0,
+  cSeq: 0.015,
+  cCtx: 2.9e-4,
+  cAttn: 7.5e-6,
+};
+
 /** The shipped profiles, by name. */
 export const SIM_PROFILES = Object.freeze({
   "llama3-8b-h100": profile({
@@ -155,6 +196,46 @@ export const SIM_PROFILES = Object.freeze({
     ...V1_SMALL_GPU_LIMITS,
     // vLLM refuses to start with the model's 131,072 (more than the KV cache holds); 32k is what L4 users set.
     maxModelLen: 32_768,
+  }),
+  "mistral7b-rtx4090": profile({
+    name: "mistral7b-rtx4090",
+    modelName: "mistralai/Mistral-7B-Instruct-v0.3",
+    description:
+      "Mistral-7B-Instruct-v0.3 bf16 on 1x GeForce RTX 4090 (24 GB, 1,008 GB/s), vLLM V1 defaults for that GPU",
+    // Fitted to mushfiqrahman.dev's vLLM concurrency sweep on that card (docs/simulator.md, "mistral7b-rtx4090").
+    cost: RTX4090_MISTRAL7B_COST,
+    kv: {
+      gpuMemoryGiB: RTX4090_GIB,
+      gpus: 1,
+      gpuMemoryUtilization: 0.9,
+      weightsGiB: MISTRAL_7B_WEIGHTS_GIB,
+      nonKvOverheadGiB: SMALL_GPU_NON_KV_OVERHEAD_GIB,
+      kvBytesPerToken: MISTRAL_7B_KV_BYTES,
+    },
+    serverOverheadMs: 8,
+    ...V1_SMALL_GPU_LIMITS,
+    // The model's own 32,768 (max_position_embeddings): the KV cache holds more, so vLLM starts with it.
+    maxModelLen: 32_768,
+  }),
+  "llama3-8b-a10g": profile({
+    name: "llama3-8b-a10g",
+    modelName: "meta-llama/Meta-Llama-3-8B-Instruct",
+    description:
+      "Meta-Llama-3-8B-Instruct bf16 on 1x NVIDIA A10G (AWS g5, 24 GB, 600 GB/s), vLLM 0.4.3 defaults for that GPU",
+    // Fitted to an llmperf concurrency sweep of vLLM 0.4.3 on a g5.2xlarge (docs/simulator.md, "llama3-8b-a10g").
+    cost: A10G_LLAMA3_8B_COST,
+    kv: {
+      gpuMemoryGiB: A10G_GIB,
+      gpus: 1,
+      gpuMemoryUtilization: 0.9,
+      weightsGiB: LLAMA3_8B_WEIGHTS_GIB,
+      nonKvOverheadGiB: V043_SMALL_GPU_NON_KV_OVERHEAD_GIB,
+      kvBytesPerToken: LLAMA3_8B_KV_BYTES,
+    },
+    serverOverheadMs: 8,
+    ...V043_LIMITS,
+    // Llama-3-8B's own 8,192 (max_position_embeddings); the KV cache holds more, so vLLM starts with it.
+    maxModelLen: 8192,
   }),
 } satisfies Record<string, SimProfile>);
 
