@@ -23,6 +23,7 @@ import { type RunSummary, summarize } from "../metrics/summary.js";
 import type { TimelinePoint } from "../virtual/driver.js";
 import type { GeneratedWorkload } from "../workload/types.js";
 import { type LiveServerSummary, openBackend } from "./backend.js";
+import { sloDeadlineMs } from "./horizon.js";
 import { LoadMonitor, type LoadReport } from "./lag.js";
 import { type LivePolicy, type LiveScalarOptions, parseLiveOptions } from "./options.js";
 import { RecorderCallbacks, RunRecorder, recorderMiddleware } from "./recorder.js";
@@ -183,10 +184,23 @@ export async function runLive(options: LiveRunOptions): Promise<LiveResult> {
   const stopAt =
     o.stopAfterMs === undefined ? o.maxWallMs : Math.min(o.maxWallMs, LEAD_IN_MS + o.stopAfterMs / T);
   const safety = setTimeout(() => abort.abort(), stopAt);
+  // Every run still open is past its SLO deadline: nothing is left to decide, so stop (see horizon.ts).
+  const lastArrivalMs = Math.max(0, ...workload.runs.map((r) => r.arrivalMs));
+  const deadlines = o.stopWhenSloDecided ? recorders.map((r) => sloDeadlineMs(r.run, workload.slo)) : [];
+  const decided = o.stopWhenSloDecided
+    ? setInterval(() => {
+        const t = (performance.now() - origin) * T;
+        if (t <= lastArrivalMs) return;
+        for (const [i, recorder] of recorders.entries())
+          if (recorder.end === null && t <= (deadlines[i] as number)) return;
+        abort.abort();
+      }, 100)
+    : undefined;
   try {
     await Promise.all(recorders.map(runOne));
   } finally {
     clearTimeout(safety);
+    if (decided !== undefined) clearInterval(decided);
     if (sampler !== undefined) clearInterval(sampler);
     aug?.close();
   }

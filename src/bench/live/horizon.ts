@@ -3,28 +3,34 @@
  * meets it only if NormLatency = (E2E - tool time) / output tokens <= `slo.normLatencyMsPerToken`, so run i
  * can no longer meet it once `arrival_i + tool time_i + slo x tokens_i` has passed. Stopping a live bench at
  * the horizon changes no run's SLO outcome (every run still open then is a miss either way), and spares the
- * wait for a backlog that can only miss. The live recorder measures tool time as the gap between a call's end
+ * wait for a backlog that can only miss. Sooner and as exact: stop once every run still open is past its own
+ * deadline ({@link sloDeadlineMs}); no run is cut before that, so the load the others saw is unchanged. The live recorder measures tool time as the gap between a call's end
  * and the next call's start, which includes the client's own lag: tool latencies are summed (not the slowest
  * of a round) and the bound gets `HORIZON_SLACK` on top, so that lag cannot make a cut run one that met it.
  */
 
+import type { GeneratedWorkload } from "../workload/types.js";
+
 /** Relative slack on each run's bound (client lag inside measured tool time). */
 export const HORIZON_SLACK = 0.1;
 
-import type { GeneratedWorkload } from "../workload/types.js";
+/**
+ * The latest time (workload ms from the window's start) at which `run` could still meet `slo`: its arrival
+ * plus its tool latencies and `slo.normLatencyMsPerToken` x its output tokens, with {@link HORIZON_SLACK}.
+ */
+export function sloDeadlineMs(run: GeneratedWorkload["runs"][number], slo: GeneratedWorkload["slo"]): number {
+  let toolMs = 0;
+  let tokens = run.script.finalOutputTokens;
+  for (const round of run.script.rounds) {
+    for (const call of round.calls) toolMs += call.latencyMs;
+    tokens += round.outputTokens;
+  }
+  return run.arrivalMs + (1 + HORIZON_SLACK) * (toolMs + slo.normLatencyMsPerToken * tokens);
+}
 
 /** Workload ms from the window's start after which no run of `workload` can meet `workload.slo`. */
 export function sloHorizonMs(workload: GeneratedWorkload): number {
-  const perToken = workload.slo.normLatencyMsPerToken;
   let horizon = workload.durationMs;
-  for (const run of workload.runs) {
-    let toolMs = 0;
-    let tokens = run.script.finalOutputTokens;
-    for (const round of run.script.rounds) {
-      for (const call of round.calls) toolMs += call.latencyMs;
-      tokens += round.outputTokens;
-    }
-    horizon = Math.max(horizon, run.arrivalMs + (1 + HORIZON_SLACK) * (toolMs + perToken * tokens));
-  }
+  for (const run of workload.runs) horizon = Math.max(horizon, sloDeadlineMs(run, workload.slo));
   return horizon;
 }

@@ -76,6 +76,12 @@ export const LiveScalarOptionsSchema = z.strictObject({
    * and the drain of a backlog that can only miss is not waited for. @default none
    */
   stopAfterMs: z.number().positive().optional(),
+  /**
+   * Stop as soon as every run still open is past its own SLO deadline (`sloDeadlineMs`): they can only miss,
+   * and no run is cut before then, so every SLO outcome and the load before the stop are unchanged.
+   * @default false
+   */
+  stopWhenSloDecided: z.boolean().default(false),
 });
 export type LiveScalarOptions = z.input<typeof LiveScalarOptionsSchema>;
 export type ResolvedLiveScalarOptions = z.output<typeof LiveScalarOptionsSchema> & { timeScale: number };

@@ -12,7 +12,6 @@ import type { GeneratedWorkload } from "../workload/types.js";
 import { aggregateRows } from "./aggregate.js";
 import { type LiveRunOptions, runLive } from "./driver.js";
 import { compressWorkloadTime } from "./engine-backend.js";
-import { sloHorizonMs } from "./horizon.js";
 import type { LoadReport } from "./lag.js";
 import { type LivePolicy, parseLiveOptions } from "./options.js";
 
@@ -27,8 +26,8 @@ export interface LiveSweepOptions extends Omit<LiveRunOptions, "workload" | "pol
   /** Runs of each point, with seeds seed, seed + 1, ... Integer >= 1. @default 1 */
   repeat?: number;
   /**
-   * Stop each point at its workload's SLO horizon ({@link sloHorizonMs}): runs still open then can only miss
-   * their SLO, so goodput and attainment are unchanged and the backlog's drain is not waited for.
+   * Stop each point once every run still open is past its own SLO deadline (`stopWhenSloDecided`): they can
+   * only miss, so goodput and attainment are unchanged and the backlog's drain is not waited for.
    * @default false
    */
   stopAtSloHorizon?: boolean;
@@ -127,7 +126,7 @@ export async function runLiveSweep(options: LiveSweepOptions): Promise<LiveBench
         let reported = 0;
         const result = await runLive({
           ...rest,
-          ...(stopAtSloHorizon ? { stopAfterMs: sloHorizonMs(workload) } : {}),
+          ...(stopAtSloHorizon ? { stopWhenSloDecided: true } : {}),
           workload,
           policy,
           onRunEnded: (ended) => {
