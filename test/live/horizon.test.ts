@@ -14,6 +14,7 @@ describe("sloDeadlineMs() / sloHorizonMs()", () => {
       const tokens = run.script.rounds.reduce((s, r) => s + r.outputTokens, run.script.finalOutputTokens);
       const record: RunRecord = {
         id: run.id,
+        className: run.className,
         arrivalMs: run.arrivalMs,
         firstTokenMs: run.arrivalMs + 1,
         endMs: deadline + 1,
@@ -21,7 +22,7 @@ describe("sloDeadlineMs() / sloHorizonMs()", () => {
         toolTimeMs: toolMs * (1 + HORIZON_SLACK),
         outputTokens: tokens,
         calls: [],
-      } as RunRecord;
+      };
       expect(meetsSlo(record, workload.slo)).toBe(false);
     }
   });
