@@ -110,6 +110,8 @@ export async function runDemo(flags: DemoFlags): Promise<string> {
     timeScale: flags.timeScale,
     // Runs still open when no run can meet its SLO any more are misses either way: not waited for.
     stopAtSloHorizon: true,
+    // The simulator on its own thread: its steps and SSE writes stay off the agents' event loop.
+    simThread: true,
     onTotal: (total) => {
       progress = createProgress(total, { quiet: flags.quiet });
     },

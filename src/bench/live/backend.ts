@@ -7,9 +7,9 @@
  */
 import { MetricsPoller } from "../../backend/poller.js";
 import type { ServerSignals } from "../../scheduler/types.js";
-import { type Engine, scriptsFromRuns, startSimServer } from "../../sim/index.js";
-import { ServerMetrics, type ServerSummary } from "../metrics/server.js";
+import { scriptsFromRuns, startSimServer } from "../../sim/index.js";
 import type { GeneratedWorkload } from "../workload/types.js";
+import { EngineTap } from "./engine-tap.js";
 import { openGatewayBackend } from "./gateway-backend.js";
 import type { ResolvedLiveScalarOptions } from "./options.js";
 
@@ -31,50 +31,13 @@ export interface LiveBackend {
   /** Starts the server-side measurement at wall time `origin` (the start of the arrival window). */
   setOrigin(origin: number): void;
   /** The server side over the first `horizonWallMs` wall ms after the origin. */
-  serverSummary(horizonWallMs: number): LiveServerSummary;
+  serverSummary(horizonWallMs: number): LiveServerSummary | Promise<LiveServerSummary>;
+  /**
+   * Called once the runs have ended and before `startOf` is read: a backend whose server runs elsewhere (a
+   * worker thread) fetches what `startOf` answers from.
+   */
+  settle?(): Promise<void>;
   close(): Promise<void>;
-}
-
-/** Watches an in-process engine's steps (wraps the instance's `step`; `detach()` restores it). */
-export class EngineTap {
-  readonly #engine: Engine;
-  readonly #step: Engine["step"];
-  readonly #firstSeen = new Map<string, number>();
-  readonly #server = new ServerMetrics();
-  readonly #timeScale: number;
-  #origin = 0;
-
-  constructor(engine: Engine, timeScale: number) {
-    this.#engine = engine;
-    this.#timeScale = timeScale;
-    this.#step = engine.step;
-    engine.step = (options) => {
-      const now = performance.now();
-      const out = this.#step.call(engine, options);
-      if (out !== null) {
-        for (const e of out.emitted) if (!this.#firstSeen.has(e.id)) this.#firstSeen.set(e.id, now);
-        this.#server.record((now - this.#origin) * this.#timeScale, out, engine.stats().kvCacheUsage);
-      }
-      return out;
-    };
-  }
-
-  /** Starts the server-side measurement at wall time `origin`. */
-  setOrigin(origin: number): void {
-    this.#origin = origin;
-  }
-
-  startOf(id: string): number | undefined {
-    return this.#firstSeen.get(id);
-  }
-
-  summary(horizonMs: number): ServerSummary {
-    return this.#server.summary(horizonMs);
-  }
-
-  detach(): void {
-    this.#engine.step = this.#step;
-  }
 }
 
 /** Starts the simulator with the workload's scripts, or connects to the remote server. */
@@ -82,6 +45,10 @@ export async function openBackend(
   workload: GeneratedWorkload,
   o: ResolvedLiveScalarOptions,
 ): Promise<LiveBackend> {
+  if (o.backend === "sim" && o.simThread) {
+    const { openSimThread } = await import("./sim-thread.js");
+    return openSimThread(workload, o);
+  }
   if (o.backend === "sim") {
     const sim = await startSimServer({ profile: o.profile, timeScale: o.timeScale });
     sim.registerScripts(scriptsFromRuns(workload.runs));

@@ -205,6 +205,7 @@ export async function runLive(options: LiveRunOptions): Promise<LiveResult> {
     aug?.close();
   }
   const loadReport = load.stop();
+  await backend.settle?.();
   const wallMs = performance.now() - origin;
   const records = recorders.map((r) => {
     const record = r.toRecord(origin, T, (id) => backend.startOf(id));
@@ -214,7 +215,7 @@ export async function runLive(options: LiveRunOptions): Promise<LiveResult> {
     return record;
   });
   const makespanMs = Math.max(workload.durationMs, ...records.map((r) => r.endMs ?? 0));
-  const server = backend.serverSummary(makespanMs / T);
+  const server = await backend.serverSummary(makespanMs / T);
   await backend.close();
   const summary = summarize(records, {
     windowMs: workload.durationMs,

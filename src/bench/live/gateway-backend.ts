@@ -10,7 +10,8 @@ import { startGateway } from "../../gateway/server.js";
 import { scriptsFromRuns, startSimServer } from "../../sim/index.js";
 import type { ServerSummary } from "../metrics/server.js";
 import type { GeneratedWorkload } from "../workload/types.js";
-import { EngineTap, type LiveBackend } from "./backend.js";
+import type { LiveBackend } from "./backend.js";
+import { EngineTap } from "./engine-tap.js";
 import type { ResolvedLiveScalarOptions } from "./options.js";
 
 function mergeSummaries(summaries: readonly ServerSummary[]): ServerSummary {

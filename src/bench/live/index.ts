@@ -1,10 +1,11 @@
 /** The live A/B benchmark: real LangChain agents over real HTTP (see docs/live.md). */
 export { aggregateRows } from "./aggregate.js";
-export { EngineTap, type LiveBackend, type LiveServerSummary, openBackend } from "./backend.js";
+export { type LiveBackend, type LiveServerSummary, openBackend } from "./backend.js";
 export { type LiveBenchFlags, lagWarning, runLiveBench } from "./cli.js";
 export { type LiveResult, type LiveRunOptions, runLive } from "./driver.js";
 export { compressWorkloadTime, ensureEngineModel, openEngineBackend } from "./engine-backend.js";
 export { type EngineVirtualOptions, virtualOnEngineProfile } from "./engine-compare.js";
+export { EngineTap } from "./engine-tap.js";
 export { HORIZON_SLACK, sloDeadlineMs, sloHorizonMs } from "./horizon.js";
 export { LoadMonitor, type LoadReport } from "./lag.js";
 export {

@@ -82,6 +82,12 @@ export const LiveScalarOptionsSchema = z.strictObject({
    * @default false
    */
   stopWhenSloDecided: z.boolean().default(false),
+  /**
+   * `sim` backend: run the simulator in a worker thread (its own event loop and core), so that its steps and
+   * SSE writes do not delay the agents. Needs the module loadable in a worker (built JS, or the process
+   * started under tsx, whose loader workers inherit). @default false
+   */
+  simThread: z.boolean().default(false),
 });
 export type LiveScalarOptions = z.input<typeof LiveScalarOptionsSchema>;
 export type ResolvedLiveScalarOptions = z.output<typeof LiveScalarOptionsSchema> & { timeScale: number };

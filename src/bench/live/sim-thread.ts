@@ -1,0 +1,83 @@
+/**
+ * The `sim` backend with the simulator in a worker thread (`simThread: true`): the same server and engine as
+ * in-process (sim-worker.ts), on another event loop. The bench process then spends its loop on the agents
+ * only; on two cores the simulator's steps and SSE writes no longer add to the agents' event-loop delay.
+ */
+import { Worker } from "node:worker_threads";
+import { scriptsFromRuns } from "../../sim/index.js";
+import type { ServerSummary } from "../metrics/server.js";
+import type { GeneratedWorkload } from "../workload/types.js";
+import type { LiveBackend } from "./backend.js";
+import type { ResolvedLiveScalarOptions } from "./options.js";
+import type { SimWorkerData, SimWorkerRequest } from "./sim-worker.js";
+
+type Reply =
+  | { type: "ready"; baseURL: string; metricsUrl: string }
+  | { type: "collected"; starts: Array<readonly [string, number]>; summary: ServerSummary }
+  | { type: "closed" };
+
+/** Starts the simulator in a worker thread with the workload's scripts. */
+export async function openSimThread(
+  workload: GeneratedWorkload,
+  o: ResolvedLiveScalarOptions,
+): Promise<LiveBackend> {
+  // The worker is this module's sibling, in the same form (TypeScript under tsx, JavaScript once built).
+  const ext = import.meta.url.endsWith(".ts") ? "ts" : "js";
+  const data: SimWorkerData = {
+    profile: o.profile,
+    timeScale: o.timeScale,
+    scripts: scriptsFromRuns(workload.runs),
+  };
+  const entry = new URL(`./sim-worker.${ext}`, import.meta.url);
+  // Under tsx the worker registers tsx's loader itself (module hooks are per thread), then loads the entry.
+  const worker =
+    ext === "ts"
+      ? new Worker(
+          `import("tsx/esm/api").then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); });`,
+          { eval: true, workerData: data },
+        )
+      : new Worker(entry, { workerData: data });
+  const next = <T extends Reply["type"]>(type: T) =>
+    new Promise<Extract<Reply, { type: T }>>((resolve, reject) => {
+      const onMessage = (reply: Reply) => {
+        if (reply.type !== type) return;
+        worker.off("message", onMessage);
+        worker.off("error", reject);
+        resolve(reply as Extract<Reply, { type: T }>);
+      };
+      worker.on("message", onMessage);
+      worker.once("error", reject);
+    });
+  const send = (request: SimWorkerRequest) => worker.postMessage(request);
+  const ready = await next("ready");
+  let starts = new Map<string, number>();
+  let collected: Extract<Reply, { type: "collected" }> | undefined;
+  let collectedFor: number | undefined;
+  const collect = async (horizonMs: number) => {
+    const reply = next("collected");
+    send({ type: "collect", horizonMs });
+    collected = await reply;
+    collectedFor = horizonMs;
+    // On this thread's clock.
+    starts = new Map(collected.starts.map(([id, absolute]) => [id, absolute - performance.timeOrigin]));
+  };
+  return {
+    baseURL: ready.baseURL,
+    metricsUrl: ready.metricsUrl,
+    model: "sim",
+    startOf: (id) => starts.get(id),
+    setOrigin: (origin) => send({ type: "origin", absoluteMs: performance.timeOrigin + origin }),
+    settle: () => collect(Number.POSITIVE_INFINITY),
+    serverSummary: async (horizonWallMs) => {
+      const horizonMs = horizonWallMs * o.timeScale;
+      if (collected === undefined || collectedFor !== horizonMs) await collect(horizonMs);
+      return (collected as Extract<Reply, { type: "collected" }>).summary;
+    },
+    close: async () => {
+      const closed = next("closed");
+      send({ type: "close" });
+      await closed;
+      await worker.terminate();
+    },
+  };
+}
