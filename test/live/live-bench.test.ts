@@ -51,3 +51,23 @@ describe("runLiveSweep() - end to end against the simulator", () => {
     }
   }, 120_000);
 });
+
+describe("runLiveSweep() - the simulator in a worker thread, the demo's stop rule", () => {
+  it("gives every run a recorded end and the server side from the worker (simThread, stopAtSloHorizon)", async () => {
+    const report = await runLiveSweep({
+      workload: tinyWorkload(),
+      policies: ["augserve"],
+      rates: [1.5],
+      timeScale: 25,
+      simThread: true,
+      stopAtSloHorizon: true,
+    });
+    const [row] = BenchResultsSchema.parse(report).results;
+    expect(row?.runs).toBeGreaterThan(0);
+    expect(row?.unfinished).toBe(0);
+    expect(row?.ttftMs.p50).not.toBeNull();
+    // Busy fraction, batch and KV come from the worker's engine tap.
+    expect(row?.server.busyFraction).toBeGreaterThan(0);
+    expect(row?.server.meanBatchSize).toBeGreaterThan(0);
+  }, 120_000);
+});
