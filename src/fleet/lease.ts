@@ -254,12 +254,13 @@ export class SharedBudget implements BudgetController {
   /** Returns the lease and the controller role, stops the timers; the scheduler keeps its fallback share. */
   async close(): Promise<void> {
     if (this.#mode === "closed") return;
-    const wasJoined = this.#mode === "joined";
     this.#mode = "closed";
     this.#clearTimers();
     this.#controller?.resign();
     this.#unregister?.();
-    if (wasJoined) await this.#redis.leave(this.#pid).catch(() => 0);
+    // Leave whatever the mode: a first sync may have registered this process in Redis before its reply came
+    // back (mode still "joining"); on the same connection the leave runs after it. Unreachable: nothing to do.
+    await this.#redis.leave(this.#pid).catch(() => 0);
     await this.#redis.close();
     for (const w of this.#waiting.splice(0))
       w.reject(new Error("the fleet member was closed before it joined"));
@@ -381,6 +382,8 @@ export class SharedBudget implements BudgetController {
       this.#backoff = 0;
       this.#blockedRetryAt = 0;
     }
+    // A reply that comes back after close() does not reopen the member.
+    if (this.#mode === "closed") return;
     if (this.#mode !== "joined") this.#join();
     this.#setLeader(reply.leader);
   }
