@@ -97,6 +97,8 @@ export const BenchFlagsSchema = z.object({
   serverMetrics: z.url({ error: "expected a URL like http://host:port/metrics" }).optional(),
   timeScale: number("a time scale").pipe(z.number().positive("expected --time-scale > 0")).optional(),
   model: z.string().min(1).default("sim"),
+  /** live, `--backend sim`: the simulator in a worker thread, off the agents' event loop (as the demo). */
+  simThread: z.boolean().default(false),
   repeat: number("an integer repeat count")
     .pipe(z.number().int("expected an integer repeat count").min(1, "expected --repeat >= 1"))
     .default(1),
@@ -204,6 +206,7 @@ export function registerBenchCommand(program: Command): void {
       "live: arrivals and tool latencies x this, server speed unchanged (default 0.1 with --backend engine)",
     )
     .option("--repeat <k>", "live: run each point k times with seeds seed..seed+k-1", "1")
+    .option("--sim-thread", "live, --backend sim: run the simulator in a worker thread (as the demo)")
     .option("--replicas <n>", "virtual: N replicas behind the gateway's placement (docs/gateway.md)")
     .option("--placement <list>", "with --replicas: among round-robin,least-loaded,augserve")
     .action(async (raw: Record<string, unknown>) => {

@@ -18,6 +18,7 @@ function engineComparison(flags: LiveBenchFlags, report: LiveBenchReport, timeFa
     policies: flags.policies as LivePolicy[],
     rates: report.setup?.rates ?? [],
     timeFactor,
+    ...(flags.simThread === true ? { simThread: true } : {}),
     parallel: flags.engineParallel ?? 4,
     contextSize: 4096,
     ...(flags.seed === undefined ? {} : { seed: flags.seed }),
@@ -48,6 +49,8 @@ export interface LiveBenchFlags {
   engineModel?: string | undefined;
   engineParallel?: number | undefined;
   timeFactor?: number | undefined;
+  /** `--sim-thread`: the simulator in a worker thread. */
+  simThread?: boolean | undefined;
   /** `--backend gateway`: the replicas behind it (`--replicas`) and its placement (the first `--placement`). */
   replicas?: number | undefined;
   placement?: readonly ("augserve" | "least-loaded" | "round-robin")[] | undefined;
