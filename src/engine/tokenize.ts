@@ -22,6 +22,9 @@ import { Worker } from "node:worker_threads";
 import { EngineRequestError } from "./errors.js";
 import type { LlamaModel, Token } from "./llama.js";
 
+/** How long `close()` waits for the tokenizer worker to dispose of its model and end, ms. */
+const TOKENIZER_CLOSE_MS = 5_000;
+
 /** Texts up to this many UTF-8 bytes are tokenized on the event loop; larger ones in the worker. */
 export const INLINE_TOKENIZE_BYTES = 8 * 1024;
 
@@ -58,7 +61,14 @@ const { parentPort, workerData } = require("node:worker_threads");
   const llama = await getLlama({ gpu: false, build: "never", skipDownload: true, maxThreads: 1,
     logLevel: LlamaLogLevel.error });
   const model = await llama.loadModel({ modelPath: workerData.modelPath, vocabOnly: true });
-  parentPort.on("message", ({ id, text }) => {
+  parentPort.on("message", async ({ id, text, close }) => {
+    if (close) {
+      // Disposing before the thread ends: a native call cut by terminate() aborts the whole process.
+      await model.dispose().catch(() => {});
+      await llama.dispose().catch(() => {});
+      parentPort.close();
+      return;
+    }
     try {
       const tokens = Uint32Array.from(model.tokenize(text));
       parentPort.postMessage({ id, tokens }, [tokens.buffer]);
@@ -117,13 +127,29 @@ export class PromptTokenizer {
     return prompt;
   }
 
-  /** Stops the worker; prompts it still had are rejected. */
+  /**
+   * Stops the worker; prompts it still had are rejected. The worker is asked to dispose of its model and end
+   * (terminating a thread inside a native llama.cpp call aborts the whole process with a `Napi::Error`); it is
+   * terminated only if it has not ended within {@link TOKENIZER_CLOSE_MS}.
+   */
   async close(): Promise<void> {
     this.#closed = true;
     const worker = this.#worker;
+    const ready = this.#ready;
     this.#worker = undefined;
     this.#failAll(new Error("engine tokenizer closed"));
-    await worker?.terminate();
+    if (worker === undefined) return;
+    const exited = new Promise<boolean>((resolve) => worker.once("exit", () => resolve(false)));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), TOKENIZER_CLOSE_MS);
+    });
+    // A worker still loading its model gets the message once it is ready (its port would queue it anyway).
+    if (ready !== undefined) await Promise.race([ready.catch(() => {}), timedOut]);
+    worker.postMessage({ close: true });
+    const late = await Promise.race([exited, timedOut]);
+    clearTimeout(timer);
+    if (late) await worker.terminate();
   }
 
   async #inWorker(text: string): Promise<Token[]> {
