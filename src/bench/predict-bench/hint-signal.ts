@@ -18,6 +18,7 @@
 import { evidenceKind } from "../../predict/analysis.js";
 import { coldStartRounds } from "../../predict/cold-start.js";
 import { extractFeatures, ToolSetCache } from "../../predict/features/index.js";
+import { NUMBER_WORDS } from "../workload/hint.js";
 import type { GeneratedRun } from "../workload/types.js";
 
 /** Share of runs (0..1) whose exact tool-round count each reader recovers. */
@@ -34,36 +35,13 @@ export interface HintSignal {
   modeShare: number;
 }
 
-const WORDS = [
-  "zero",
-  "one",
-  "two",
-  "three",
-  "four",
-  "five",
-  "six",
-  "seven",
-  "eight",
-  "nine",
-  "ten",
-  "eleven",
-  "twelve",
-  "thirteen",
-  "fourteen",
-  "fifteen",
-  "sixteen",
-  "seventeen",
-  "eighteen",
-  "nineteen",
-  "twenty",
-];
-const NUMBER = new RegExp(`\\b(\\d{1,2}|${WORDS.join("|")})\\b`, "i");
+const NUMBER = new RegExp(`\\b(\\d{1,2}|${NUMBER_WORDS.join("|")})\\b`, "i");
 
 /** The first number the prompt writes, or `undefined`. */
 export function statedReader(prompt: string): number | undefined {
   const match = NUMBER.exec(prompt);
   if (match === null) return undefined;
-  const word = WORDS.indexOf(match[1]!.toLowerCase());
+  const word = NUMBER_WORDS.indexOf(match[1]!.toLowerCase());
   return word >= 0 ? word : Number(match[1]);
 }
 

@@ -36,7 +36,8 @@ export type CountHint = z.output<typeof CountHintSchema>;
 /** The hint of a class without `countHint`. */
 export const DEFAULT_COUNT_HINT: CountHint = CountHintSchema.parse({});
 
-const NUMBER_WORDS = [
+/** English number words 0-20: what `{n}` may be written as (and what the hint-signal reader looks for). */
+export const NUMBER_WORDS: readonly string[] = [
   "zero",
   "one",
   "two",
