@@ -109,7 +109,7 @@ export async function runDemo(flags: DemoFlags): Promise<string> {
     profile: flags.profile,
     timeScale: flags.timeScale,
     // Runs still open when no run can meet its SLO any more are misses either way: not waited for.
-    stopAtSloHorizon: true,
+    stopWhenSloDecided: true,
     // The simulator on its own thread: its steps and SSE writes stay off the agents' event loop.
     simThread: true,
     onTotal: (total) => {

@@ -53,14 +53,14 @@ describe("runLiveSweep() - end to end against the simulator", () => {
 });
 
 describe("runLiveSweep() - the simulator in a worker thread, the demo's stop rule", () => {
-  it("gives every run a recorded end and the server side from the worker (simThread, stopAtSloHorizon)", async () => {
+  it("gives every run a recorded end and the server side from the worker (simThread, stopWhenSloDecided)", async () => {
     const report = await runLiveSweep({
       workload: tinyWorkload(),
       policies: ["augserve"],
       rates: [1.5],
       timeScale: 25,
       simThread: true,
-      stopAtSloHorizon: true,
+      stopWhenSloDecided: true,
     });
     const [row] = BenchResultsSchema.parse(report).results;
     expect(row?.runs).toBeGreaterThan(0);

@@ -181,11 +181,9 @@ export async function runLive(options: LiveRunOptions): Promise<LiveResult> {
     onRunEnded?.(ended, recorders.length);
   };
 
-  const stopAt =
-    o.stopAfterMs === undefined ? o.maxWallMs : Math.min(o.maxWallMs, LEAD_IN_MS + o.stopAfterMs / T);
-  const safety = setTimeout(() => abort.abort(), stopAt);
+  const safety = setTimeout(() => abort.abort(), o.maxWallMs);
   // Every run still open is past its SLO deadline: nothing is left to decide, so stop (see horizon.ts).
-  const lastArrivalMs = Math.max(0, ...workload.runs.map((r) => r.arrivalMs));
+  const lastArrivalMs = workload.runs.reduce((latest, r) => Math.max(latest, r.arrivalMs), 0);
   const deadlines = o.stopWhenSloDecided ? recorders.map((r) => sloDeadlineMs(r.run, workload.slo)) : [];
   const decided = o.stopWhenSloDecided
     ? setInterval(() => {

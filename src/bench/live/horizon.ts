@@ -1,12 +1,12 @@
 /**
- * The SLO horizon of a workload: the latest time at which any of its runs could still meet its SLO. A run
- * meets it only if NormLatency = (E2E - tool time) / output tokens <= `slo.normLatencyMsPerToken`, so run i
- * can no longer meet it once `arrival_i + tool time_i + slo x tokens_i` has passed. Stopping a live bench at
- * the horizon changes no run's SLO outcome (every run still open then is a miss either way), and spares the
- * wait for a backlog that can only miss. Sooner and as exact: stop once every run still open is past its own
- * deadline ({@link sloDeadlineMs}); no run is cut before that, so the load the others saw is unchanged. The live recorder measures tool time as the gap between a call's end
- * and the next call's start, which includes the client's own lag: tool latencies are summed (not the slowest
- * of a round) and the bound gets `HORIZON_SLACK` on top, so that lag cannot make a cut run one that met it.
+ * SLO deadlines of a workload's runs. A run meets its SLO only if NormLatency = (E2E - tool time) / output
+ * tokens <= `slo.normLatencyMsPerToken`, so run i can no longer meet it once `arrival_i + tool time_i + slo x
+ * tokens_i` has passed. A live bench that stops once every run still open is past its own deadline changes no
+ * run's SLO outcome (those runs are misses either way) and no load any run saw before (none is cut earlier),
+ * and spares the wait for a backlog that can only miss. The live recorder measures tool time as the gap
+ * between a call's end and the next call's start, which includes the client's own lag: tool latencies are
+ * summed (not the slowest of a round) and the bound gets `HORIZON_SLACK` on top, so that lag cannot make a
+ * cut run one that met it.
  */
 
 import type { GeneratedWorkload } from "../workload/types.js";
@@ -26,11 +26,4 @@ export function sloDeadlineMs(run: GeneratedWorkload["runs"][number], slo: Gener
     tokens += round.outputTokens;
   }
   return run.arrivalMs + (1 + HORIZON_SLACK) * (toolMs + slo.normLatencyMsPerToken * tokens);
-}
-
-/** Workload ms from the window's start after which no run of `workload` can meet `workload.slo`. */
-export function sloHorizonMs(workload: GeneratedWorkload): number {
-  let horizon = workload.durationMs;
-  for (const run of workload.runs) horizon = Math.max(horizon, sloDeadlineMs(run, workload.slo));
-  return horizon;
 }

@@ -6,7 +6,7 @@ export { type LiveResult, type LiveRunOptions, runLive } from "./driver.js";
 export { compressWorkloadTime, ensureEngineModel, openEngineBackend } from "./engine-backend.js";
 export { type EngineVirtualOptions, virtualOnEngineProfile } from "./engine-compare.js";
 export { EngineTap } from "./engine-tap.js";
-export { HORIZON_SLACK, sloDeadlineMs, sloHorizonMs } from "./horizon.js";
+export { HORIZON_SLACK, sloDeadlineMs } from "./horizon.js";
 export { LoadMonitor, type LoadReport } from "./lag.js";
 export {
   DEFAULT_TIME_SCALE,

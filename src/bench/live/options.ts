@@ -71,12 +71,6 @@ export const LiveScalarOptionsSchema = z.strictObject({
   /** Safety stop per point, wall ms; runs still open then are reported unfinished. @default 900_000 */
   maxWallMs: z.number().positive().default(900_000),
   /**
-   * Workload ms after the window's start at which runs still open are aborted (reported unfinished, i.e. SLO
-   * misses). With {@link sloHorizonMs} no run that could still meet its SLO is cut, so goodput is unchanged
-   * and the drain of a backlog that can only miss is not waited for. @default none
-   */
-  stopAfterMs: z.number().positive().optional(),
-  /**
    * Stop as soon as every run still open is past its own SLO deadline (`sloDeadlineMs`): they can only miss,
    * and no run is cut before then, so every SLO outcome and the load before the stop are unchanged.
    * @default false

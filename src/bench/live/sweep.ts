@@ -30,7 +30,7 @@ export interface LiveSweepOptions extends Omit<LiveRunOptions, "workload" | "pol
    * only miss, so goodput and attainment are unchanged and the backlog's drain is not waited for.
    * @default false
    */
-  stopAtSloHorizon?: boolean;
+  stopWhenSloDecided?: boolean;
   /** Called as runs end: (runs ended since last call, label). */
   onProgress?: (delta: number, label: string) => void;
   /** Called once the workloads are generated, with the total number of runs to play. */
@@ -73,7 +73,7 @@ export async function runLiveSweep(options: LiveSweepOptions): Promise<LiveBench
     rates,
     seed,
     repeat = 1,
-    stopAtSloHorizon = false,
+    stopWhenSloDecided = false,
     onProgress,
     onTotal,
     onPoint,
@@ -126,7 +126,7 @@ export async function runLiveSweep(options: LiveSweepOptions): Promise<LiveBench
         let reported = 0;
         const result = await runLive({
           ...rest,
-          ...(stopAtSloHorizon ? { stopWhenSloDecided: true } : {}),
+          ...(stopWhenSloDecided ? { stopWhenSloDecided: true } : {}),
           workload,
           policy,
           onRunEnded: (ended) => {
