@@ -13,7 +13,8 @@ import type { SimWorkerData, SimWorkerRequest } from "./sim-worker.js";
 
 type Reply =
   | { type: "ready"; baseURL: string; metricsUrl: string }
-  | { type: "collected"; starts: Array<readonly [string, number]>; summary: ServerSummary }
+  | { type: "starts"; starts: Array<readonly [string, number]> }
+  | { type: "summary"; summary: ServerSummary }
   | { type: "closed" };
 
 /** Starts the simulator in a worker thread with the workload's scripts. */
@@ -51,15 +52,10 @@ export async function openSimThread(
   const send = (request: SimWorkerRequest) => worker.postMessage(request);
   const ready = await next("ready");
   let starts = new Map<string, number>();
-  let collected: Extract<Reply, { type: "collected" }> | undefined;
-  let collectedFor: number | undefined;
-  const collect = async (horizonMs: number) => {
-    const reply = next("collected");
-    send({ type: "collect", horizonMs });
-    collected = await reply;
-    collectedFor = horizonMs;
-    // On this thread's clock.
-    starts = new Map(collected.starts.map(([id, absolute]) => [id, absolute - performance.timeOrigin]));
+  const ask = async <T extends "starts" | "summary">(request: SimWorkerRequest & { type: T }) => {
+    const reply = next(request.type);
+    send(request);
+    return reply;
   };
   return {
     baseURL: ready.baseURL,
@@ -67,12 +63,13 @@ export async function openSimThread(
     model: "sim",
     startOf: (id) => starts.get(id),
     setOrigin: (origin) => send({ type: "origin", absoluteMs: performance.timeOrigin + origin }),
-    settle: () => collect(Number.POSITIVE_INFINITY),
-    serverSummary: async (horizonWallMs) => {
-      const horizonMs = horizonWallMs * o.timeScale;
-      if (collected === undefined || collectedFor !== horizonMs) await collect(horizonMs);
-      return (collected as Extract<Reply, { type: "collected" }>).summary;
+    settle: async () => {
+      const reply = await ask({ type: "starts" });
+      // On this thread's clock.
+      starts = new Map(reply.starts.map(([id, absolute]) => [id, absolute - performance.timeOrigin]));
     },
+    serverSummary: async (horizonWallMs) =>
+      (await ask({ type: "summary", horizonMs: horizonWallMs * o.timeScale })).summary,
     close: async () => {
       const closed = next("closed");
       send({ type: "close" });

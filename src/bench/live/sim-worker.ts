@@ -17,7 +17,8 @@ export interface SimWorkerData {
 /** Messages from the main thread. Times are absolute (`performance.timeOrigin + performance.now()`). */
 export type SimWorkerRequest =
   | { type: "origin"; absoluteMs: number }
-  | { type: "collect"; horizonMs: number }
+  | { type: "starts" }
+  | { type: "summary"; horizonMs: number }
   | { type: "close" };
 
 const data = workerData as SimWorkerData;
@@ -30,9 +31,11 @@ const tap = new EngineTap(sim.engine, data.timeScale);
 const toAbsolute = (ms: number) => performance.timeOrigin + ms;
 port.on("message", async (message: SimWorkerRequest) => {
   if (message.type === "origin") tap.setOrigin(message.absoluteMs - performance.timeOrigin);
-  else if (message.type === "collect") {
+  else if (message.type === "starts") {
     const starts = [...tap.starts()].map(([id, ms]) => [id, toAbsolute(ms)] as const);
-    port.postMessage({ type: "collected", starts, summary: tap.summary(message.horizonMs) });
+    port.postMessage({ type: "starts", starts });
+  } else if (message.type === "summary") {
+    port.postMessage({ type: "summary", summary: tap.summary(message.horizonMs) });
   } else {
     tap.detach();
     await sim.close();
