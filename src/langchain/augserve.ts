@@ -27,7 +27,7 @@ import {
   type RunRecord,
   type Treatment,
 } from "./report.js";
-import { isIncomplete } from "./responses.js";
+import { isEmptyResponseError, isIncomplete } from "./responses.js";
 import { RunBook } from "./run-book.js";
 import {
   type BeginRunInput,
@@ -41,10 +41,6 @@ import { conversationOf } from "./tokens.js";
 
 /** The default reading of a call's result: it is the model's message. */
 const asMessage = (result: unknown) => result as BaseMessage;
-
-/** The message of the error @langchain/core throws when a streamed call produced no chunk at all. */
-const EMPTY_RESPONSE = "Received empty response from chat model call.";
-const isEmptyResponseError = (error: unknown) => error instanceof Error && error.message === EMPTY_RESPONSE;
 
 /** The clock of run metrics, ms. */
 const now = () => performance.now();
@@ -254,13 +250,16 @@ export class AugServe {
       this.#metrics?.recordAdmission(policy, arm, admittedAt - queuedAt);
       try {
         if (this.options.serverPriority) active.priority = context?.priority;
-        const result = await invoke(active).catch((error: unknown) => {
+        let result: T;
+        try {
+          result = await invoke(active);
+        } catch (error) {
           // @langchain/core's plain Error for a stream cut before its first chunk: the same failure as a
-          // stream cut later, so the same typed error.
+          // stream cut later, so the same typed error (a try/catch, not `.catch`: no extra promise per call).
           if (isEmptyResponseError(error))
             throw new AugServeIncompleteResponseError(input.modelName, 0, { cause: error });
           throw error;
-        });
+        }
         const observer = active.observed;
         const message = messageOf(result) ?? observer?.lastMessage;
         // A cut stream fails the call here, inside the admission: the scheduler counts a failure and the

@@ -58,6 +58,14 @@ export function isIncomplete(
   return [meta, info].every((m) => m.finish_reason == null && m.finishReason == null && m.status == null);
 }
 
+/** The message of the error @langchain/core throws when a streamed call produced no chunk at all. */
+const EMPTY_RESPONSE = "Received empty response from chat model call.";
+
+/** A stream cut before its first chunk: @langchain/core throws this plain `Error` instead of returning. */
+export function isEmptyResponseError(error: unknown): boolean {
+  return error instanceof Error && error.message === EMPTY_RESPONSE;
+}
+
 /**
  * The same message as an `AIMessageChunk` (what `BaseChatModel.invoke` is typed to return): chunks are
  * returned as they are; an `AIMessage` is copied field for field. `instanceof AIMessage` stays true.
