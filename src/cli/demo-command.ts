@@ -66,7 +66,7 @@ export class DemoRefusedError extends Error {
   }
 }
 
-function generate(flags: DemoFlags, rate: number, durationS: number, slo?: object): GeneratedWorkload {
+function generate(rate: number, durationS: number, slo?: object): GeneratedWorkload {
   const file = JSON.parse(readFileSync(WORKLOAD, "utf8")) as Record<string, unknown>;
   return loadWorkload({ ...file, durationS, ...(slo === undefined ? {} : { slo }) }, { ratePerS: rate });
 }
@@ -86,7 +86,7 @@ function sustainableRate(workload: object, profile: string): number | null {
 /** Runs the demo; returns the text for standard output. @throws DemoRefusedError */
 export async function runDemo(flags: DemoFlags): Promise<string> {
   const started = performance.now();
-  const first = generate(flags, flags.rate, flags.duration);
+  const first = generate(flags.rate, flags.duration);
   const slo = demoSlo(first, flags.profile);
   const fileWithSlo = { ...JSON.parse(readFileSync(WORKLOAD, "utf8")), slo: slo.slo };
   const sustainable = sustainableRate(fileWithSlo, flags.profile);
@@ -102,14 +102,14 @@ export async function runDemo(flags: DemoFlags): Promise<string> {
     if (plan.decision === "refuse") throw new DemoRefusedError(plan);
   }
   const rate = plan?.rate ?? flags.rate;
-  const workload = generate(flags, rate, flags.duration, slo.slo);
+  const workload = generate(rate, flags.duration, slo.slo);
   const horizonMs = flags.horizon * 1000;
 
   const virtual = runArmsVirtual(workload, { profile: flags.profile, rate, horizonMs });
   const curve = [...new Set([...SWEEP_RATES, rate])]
     .sort((a, b) => a - b)
     .flatMap((r) =>
-      runArmsVirtual(generate(flags, r, flags.duration, slo.slo), {
+      runArmsVirtual(generate(r, flags.duration, slo.slo), {
         profile: flags.profile,
         rate: r,
         horizonMs,
@@ -232,7 +232,10 @@ export function registerDemoCommand(program: Command): void {
     .option("--duration <s>", "arrival window, s (default 60)")
     .option("--horizon <s>", "runs open this long after the window's start count as unfinished (default 150)")
     .option("--profile <name>", "simulator profile (default mistral7b-rtx4090-seqs4)")
-    .option("--no-headroom-check", "play the point even when the CPU headroom probe says it cannot be carried")
+    .option(
+      "--no-headroom-check",
+      "play the point even when the CPU headroom probe says it cannot be carried",
+    )
     .option("--out <dir>", "where the report goes", "augserve-report")
     .option("--quiet", "no progress bar")
     .action(async (raw: Record<string, unknown>) => {

@@ -3,8 +3,9 @@
  * each arm on its own event loop spreads the agents' CPU over the machine's cores and keeps one arm's bursts
  * from delaying another's timers.
  */
-import type { LiveResult } from "./driver.js";
+
 import type { ArmWorkerData, ArmWorkerReply } from "./arm-worker.js";
+import type { LiveResult } from "./driver.js";
 import { startModuleWorker } from "./module-worker.js";
 
 /** Runs `runLive(options)` in a worker thread; `onRunEnded` gets its progress. */

@@ -31,7 +31,12 @@ const HEADERS: Record<string, string> = {
  */
 export function demoArmsTable(live: readonly BenchResultRow[], virtual: readonly BenchResultRow[]): string {
   const cell = (f: (live: BenchResultRow, virtual: BenchResultRow | undefined) => string) =>
-    live.map((row) => f(row, virtual.find((v) => v.policy === row.policy)));
+    live.map((row) =>
+      f(
+        row,
+        virtual.find((v) => v.policy === row.policy),
+      ),
+    );
   const rows: string[][] = [
     ["goodput, runs/s in SLO (live)", ...cell((l) => l.goodput.toFixed(3))],
     ["goodput in virtual time, same runs", ...cell((_, v) => (v === undefined ? "-" : v.goodput.toFixed(3)))],
@@ -44,7 +49,9 @@ export function demoArmsTable(live: readonly BenchResultRow[], virtual: readonly
     [
       "refusal latency p50 / p99",
       ...cell((l) =>
-        (l.refused?.runs ?? 0) === 0 ? "-" : `${ms(l.refused?.latencyMs.p50)} / ${ms(l.refused?.latencyMs.p99)}`,
+        (l.refused?.runs ?? 0) === 0
+          ? "-"
+          : `${ms(l.refused?.latencyMs.p50)} / ${ms(l.refused?.latencyMs.p99)}`,
       ),
     ],
     ["E2E p50", ...cell((l) => ms(l.e2eMs.p50))],

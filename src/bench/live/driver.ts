@@ -214,8 +214,8 @@ export async function runLive(options: LiveRunOptions): Promise<LiveResult> {
   const wallMs = performance.now() - origin;
   const records = recorders.map((r) => {
     const record = r.toRecord(origin, T, (id) => backend.startOf(id));
-    // An aborted run never ended: unfinished, not failed.
-    if (abort.signal.aborted && record.error !== undefined && r.calls.at(-1)?.end === null)
+    // An aborted run never ended: unfinished, not failed. A refused run ended when it was refused.
+    if (abort.signal.aborted && record.error !== undefined && !r.refused && r.calls.at(-1)?.end === null)
       record.endMs = null;
     return record;
   });

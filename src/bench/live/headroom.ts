@@ -18,6 +18,12 @@ export const RUN_CPU_S = 0.15;
 export const REFERENCE_UNITS_PER_CPU_MS = 830;
 /** Share of the free cores a point may need: the rest absorbs bursts (arrivals cluster), GC and the OS. */
 export const HEADROOM_SHARE = 0.5;
+/**
+ * Timer delay (p99, ms) above which the machine is too busy for any live point: other processes hold the cores
+ * so that a woken thread waits that long for one, whatever rate is played. Half the live flag's 100 ms, since a
+ * point adds its own load to it.
+ */
+export const MAX_TIMER_DELAY_MS = 50;
 
 /** What the probe measured. */
 export interface HeadroomProbe {
@@ -27,7 +33,22 @@ export interface HeadroomProbe {
   freeCores: number;
   /** Kernel units per CPU-ms: this machine's speed (the reference is {@link REFERENCE_UNITS_PER_CPU_MS}). */
   unitsPerCpuMs: number;
+  /** p99 of how late 1-ms timers fired on an idle event loop before the spin, ms: the OS's wake-up delay. */
+  timerDelayP99Ms: number;
   wallMs: number;
+}
+
+/** Sets 1-ms timers one after another for `ms` and returns how late they fired (ms, sorted). */
+async function timerDelays(ms: number): Promise<number[]> {
+  const delays: number[] = [];
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    const set = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    // Node fires a 1-ms timer after >= 1 ms; what exceeds it is the wait for the thread to run.
+    delays.push(Math.max(0, performance.now() - set - 1));
+  }
+  return delays.sort((a, b) => a - b);
 }
 
 /**
@@ -58,6 +79,8 @@ export async function probeHeadroom(options: { threads?: number; ms?: number } =
   const threads = Math.max(1, Math.min(options.threads ?? 2, availableParallelism()));
   const ms = options.ms ?? 400;
   if (!(ms >= 50)) throw new RangeError(`Expected ms >= 50, got ${ms}`);
+  const delays = await timerDelays(ms);
+  const timerDelayP99Ms = delays[Math.min(delays.length - 1, Math.floor(delays.length * 0.99))] ?? 0;
   const cpu = process.cpuUsage();
   const started = performance.now();
   const units = await Promise.all(
@@ -81,6 +104,7 @@ export async function probeHeadroom(options: { threads?: number; ms?: number } =
     threads,
     freeCores: Math.min(threads, cpuMs / wallMs),
     unitsPerCpuMs: units.reduce((s, u) => s + u, 0) / cpuMs,
+    timerDelayP99Ms,
     wallMs,
   };
 }
@@ -120,7 +144,8 @@ const f2 = (x: number) => x.toFixed(2);
 /**
  * Whether this machine carries the point: it needs `arms x rate x runCpuS` cores, where `runCpuS` is the
  * reference cost scaled by the probe's speed, and may use `share` of the free cores. Lowers the rate to what
- * fits when that is still >= `minRate` (rounded down to 0.05 runs/s); refuses otherwise.
+ * fits when that is still >= `minRate` (rounded down to 0.05 runs/s); refuses otherwise, and also when timers
+ * already fire more than {@link MAX_TIMER_DELAY_MS} late (a lower rate cannot help there).
  * @example planLiveRate(await probeHeadroom({ threads: 3 }), { rate: 1.2, arms: 3, minRate: 0.6 })
  */
 export function planLiveRate(probe: HeadroomProbe, needs: LiveRateNeeds): LiveRatePlan {
@@ -129,7 +154,8 @@ export function planLiveRate(probe: HeadroomProbe, needs: LiveRateNeeds): LiveRa
     throw new RangeError(`Expected rate > 0, arms >= 1, minRate > 0, got ${rate}, ${arms}, ${minRate}`);
   const share = needs.share ?? HEADROOM_SHARE;
   const runCpuS =
-    (needs.referenceRunCpuS ?? RUN_CPU_S) * (REFERENCE_UNITS_PER_CPU_MS / Math.max(1e-9, probe.unitsPerCpuMs));
+    (needs.referenceRunCpuS ?? RUN_CPU_S) *
+    (REFERENCE_UNITS_PER_CPU_MS / Math.max(1e-9, probe.unitsPerCpuMs));
   const neededCores = arms * rate * runCpuS;
   const usableCores = share * probe.freeCores;
   const measured =
@@ -137,6 +163,17 @@ export function planLiveRate(probe: HeadroomProbe, needs: LiveRateNeeds): LiveRa
     `${f2(probe.unitsPerCpuMs / REFERENCE_UNITS_PER_CPU_MS)}x the reference speed; ` +
     `${arms} arms x ${rate} runs/s x ${f2(runCpuS)} CPU-s a run need ${f2(neededCores)} cores`;
   const base = { requestedRate: rate, neededCores, usableCores, runCpuS };
+  if (probe.timerDelayP99Ms > MAX_TIMER_DELAY_MS)
+    return {
+      ...base,
+      decision: "refuse",
+      rate: null,
+      message:
+        `${measured}; but timers fire ${probe.timerDelayP99Ms.toFixed(0)} ms late (p99, over ` +
+        `${MAX_TIMER_DELAY_MS} ms) before the point adds any load: other processes hold the cores. Not ` +
+        `started: on this machine the live figures would measure its own load, not the server. Free some CPU ` +
+        `and run it again, or see the same runs in virtual time: augserve bench --mode virtual.`,
+    };
   if (neededCores <= usableCores)
     return {
       ...base,
