@@ -150,6 +150,10 @@ export async function runDemo(flags: DemoFlags): Promise<string> {
       slo: workload.slo,
     },
     results: live.rows,
+    // The scheduler's queue and budget over time, for the queue arm (the report draws one timeline).
+    timelines: live.results
+      .filter((r, i) => DEMO_ARMS[i]?.label === "augserve" && r.timeline.length > 0)
+      .map((r) => ({ policy: "augserve", ratePerS: rate, points: r.timeline })),
     live: { timeScale: 1, load, horizonS: flags.horizon },
     virtualPoint: virtual,
     virtualSweep: { profile: flags.profile, results: curve },
