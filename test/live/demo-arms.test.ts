@@ -69,7 +69,8 @@ describe("demoArmsTable()", () => {
       row("augserve-shed", 0.3, { refused }),
     ]);
     expect(advice).toMatch(/"queue" .*batch/);
-    expect(advice).toMatch(/"shed" .*12 refused, p50 3 ms.*chatbots/);
+    expect(advice).toMatch(/"shed" .*12 refused here, p50 3 ms.*chatbots/);
+    expect(modeAdvice([row("augserve", 0.3), row("augserve-shed", 0.3)])).toMatch(/refused no run here/);
   });
 });
 

@@ -100,11 +100,16 @@ export function modeAdvice(live: readonly BenchResultRow[]): string {
   const queue = live.find((r) => r.policy === "augserve");
   const shed = live.find((r) => r.policy === "augserve-shed");
   if (queue === undefined || shed === undefined) return "";
+  const refusedRuns = shed.refused?.runs ?? 0;
+  const shedNow =
+    refusedRuns === 0
+      ? "it refused no run here (nothing to refuse at this load)"
+      : `${refusedRuns} refused here, p50 ${ms(shed.refused?.latencyMs.p50)}; the runs it served: TTFT mean ` +
+        `${ms(shed.ttftMs.mean)}`;
   return (
-    `Which mode: "queue" serves every run and maximises goodput (${queue.goodput.toFixed(3)} runs/s here) at ` +
-    `the price of long waits for runs that cannot make their SLO (TTFT mean ${ms(queue.ttftMs.mean)}): batch ` +
-    `jobs, pipelines. "shed" refuses at once a run that cannot start in time (${shed.refused?.runs ?? 0} ` +
-    `refused, p50 ${ms(shed.refused?.latencyMs.p50)}), so the runs it serves start sooner (TTFT mean ` +
-    `${ms(shed.ttftMs.mean)}): chatbots, where "busy, try again" beats a minute of silence.`
+    `Which mode: "queue" serves every run and maximises goodput (${queue.goodput.toFixed(3)} runs/s here); runs ` +
+    `that cannot make their SLO wait behind those that can (TTFT mean ${ms(queue.ttftMs.mean)}, p99 ` +
+    `${ms(queue.ttftMs.p99)}): batch jobs, pipelines. "shed" refuses at once a run that cannot start in time ` +
+    `(${shedNow}): chatbots, where "busy, try again" beats a minute of silence.`
   );
 }
