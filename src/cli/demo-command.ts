@@ -200,9 +200,9 @@ export function renderDemoText(input: DemoTextInput): string {
   const cpuBound = input.load.some((l) => l.cpuBound);
   const s = sustainable === null ? "none swept" : `${sustainable}/s`;
   const times = sustainable === null ? "" : ` (${(rate / sustainable).toFixed(1)}x)`;
-  const lag = input.load
-    .map((l) => `${l.policy} ${l.lagP99Ms.toFixed(0)} ms, ${l.cpuCores.toFixed(2)} cores`)
-    .join("; ");
+  const lag = input.load.map((l) => `${l.policy} ${l.lagP99Ms.toFixed(0)} ms`).join(", ");
+  // The arms share one process: its CPU (all threads) over the point, as each arm's monitor read it.
+  const cores = Math.max(0, ...input.load.map((l) => l.cpuCores));
   return [
     `AugServe demo: ${live[0]?.runs ?? 0} runs of infercept-mix arriving at ${rate} runs/s for ${flags.duration} s, ` +
       `live LangChain agents in real time against the simulator (${flags.profile}), three arms at once; ` +
@@ -216,7 +216,8 @@ export function renderDemoText(input: DemoTextInput): string {
     "",
     ...ratioLines(live, virtual),
     "(bootstrap over runs, 2,000 resamples: it covers the sampling of runs, not the machine's own noise)",
-    `Event-loop p99 delay and CPU per arm: ${lag}${cpuBound ? ` (over ${MAX_LAG_MS} ms: flagged)` : ""}.`,
+    `Event-loop p99 delay per arm: ${lag}${cpuBound ? ` (over ${MAX_LAG_MS} ms: flagged)` : ""}; ` +
+      `the process used ${cores.toFixed(2)} cores.`,
     armsReading(live, virtual, cpuBound),
     modeAdvice(live),
     "",
