@@ -55,7 +55,7 @@ describe("runLiveSweep() - end to end against the simulator", () => {
 });
 
 describe("runLiveSweep() - the simulator in a worker thread, the demo's stop rule", () => {
-  it("gives every run a recorded end and the server side from the worker (simThread, stopWhenSloDecided)", async () => {
+  it("cuts only decided runs (misses) and gets the server side from the worker (simThread, stopWhenSloDecided)", async () => {
     const report = await runLiveSweep({
       workload: tinyWorkload(),
       policies: ["augserve"],
@@ -70,7 +70,6 @@ describe("runLiveSweep() - the simulator in a worker thread, the demo's stop rul
     // target): misses. On a loaded machine some may be; none may count as met.
     const met = Math.round((row?.sloAttainment ?? 0) * (row?.runs ?? 0));
     expect(met + (row?.unfinished ?? 0)).toBeLessThanOrEqual(row?.runs ?? 0);
-    expect(row?.ttftMs.p50).not.toBeNull();
     // Busy fraction, batch and KV come from the worker's engine tap.
     expect(row?.server.busyFraction).toBeGreaterThan(0);
     expect(row?.server.meanBatchSize).toBeGreaterThan(0);
