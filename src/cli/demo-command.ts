@@ -83,8 +83,16 @@ function sustainableRate(workload: object, profile: string): number | null {
   return sustainableRates(rows).get("plain") ?? null;
 }
 
-/** Runs the demo; returns the text for standard output. @throws DemoRefusedError */
-export async function runDemo(flags: DemoFlags): Promise<string> {
+/** What the demo measures the machine with (injected by tests: the decision, not this machine, is tested). */
+export interface DemoDeps {
+  probe: typeof probeHeadroom;
+}
+
+/**
+ * Runs the demo; returns the text for standard output.
+ * @throws DemoRefusedError when the machine cannot carry the point (nothing played, nothing written)
+ */
+export async function runDemo(flags: DemoFlags, deps: DemoDeps = { probe: probeHeadroom }): Promise<string> {
   const started = performance.now();
   const first = generate(flags.rate, flags.duration);
   const slo = demoSlo(first, flags.profile);
@@ -94,7 +102,7 @@ export async function runDemo(flags: DemoFlags): Promise<string> {
 
   let plan: LiveRatePlan | null = null;
   if (flags.headroomCheck) {
-    plan = planLiveRate(await probeHeadroom({ threads: DEMO_ARMS.length }), {
+    plan = planLiveRate(await deps.probe({ threads: DEMO_ARMS.length }), {
       rate: flags.rate,
       arms: DEMO_ARMS.length,
       minRate: Math.min(minRate, flags.rate),

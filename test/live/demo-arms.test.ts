@@ -3,13 +3,18 @@
  * (goodput live and virtual, TTFT of served runs, refusals and their latency), the horizon cut treats live and
  * virtual alike, and the text's words follow from the rows. Behaviour only: no wall-clock figure is asserted.
  */
+import { existsSync, readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { cutAtHorizon, DEMO_ARMS, runArmsVirtual } from "../../src/bench/live/demo-arms.js";
 import { demoArmsTable, liveVsVirtual, modeAdvice, ratioLines } from "../../src/bench/live/demo-table.js";
+import { REFERENCE_UNITS_PER_CPU_MS } from "../../src/bench/live/headroom.js";
 import type { RunRecord } from "../../src/bench/metrics/records.js";
 import type { BenchResultRow } from "../../src/bench/results.js";
 import { loadWorkload } from "../../src/bench/workload/load.js";
-import { renderDemoText } from "../../src/cli/demo-command.js";
+import { DemoRefusedError, renderDemoText, runDemo } from "../../src/cli/demo-command.js";
 
 function row(policy: string, goodput: number, extra: Partial<BenchResultRow> = {}): BenchResultRow {
   return {
@@ -148,4 +153,54 @@ describe("runArmsVirtual()", () => {
     expect(rows[1]?.refused).toBeUndefined();
     expect(rows[2]?.refused?.runs ?? 0).toBeGreaterThan(0);
   });
+});
+
+describe("runDemo()", () => {
+  const flags = {
+    rate: 0.6,
+    duration: 4,
+    horizon: 12,
+    profile: "mistral7b-rtx4090-seqs4",
+    headroomCheck: true,
+    quiet: true,
+  };
+  const probe = (freeCores: number) => async () => ({
+    threads: 2,
+    freeCores,
+    unitsPerCpuMs: REFERENCE_UNITS_PER_CPU_MS,
+    timerDelayP99Ms: 1,
+    wallMs: 400,
+  });
+
+  it("refuses, writing nothing, when the probe says the machine cannot carry the point", async () => {
+    const out = await mkdtemp(join(tmpdir(), "augserve-demo-"));
+    try {
+      await expect(runDemo({ ...flags, out }, { probe: probe(0.05) })).rejects.toBeInstanceOf(
+        DemoRefusedError,
+      );
+      expect(existsSync(join(out, "results.json"))).toBe(false);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it("plays the three arms live and writes the table, results.json and the report", async () => {
+    const out = await mkdtemp(join(tmpdir(), "augserve-demo-"));
+    try {
+      const text = await runDemo({ ...flags, out }, { probe: probe(2) });
+      expect(text).toMatch(/plain\s+augserve, overload "queue"\s+augserve, overload "shed"/);
+      expect(text).toMatch(/^CPU headroom: 2\.00 free cores/m);
+      const results = JSON.parse(readFileSync(join(out, "results.json"), "utf8"));
+      expect(results.results.map((r: { policy: string }) => r.policy)).toEqual([
+        "plain",
+        "augserve",
+        "augserve-shed",
+      ]);
+      expect(results.virtualPoint).toHaveLength(3);
+      expect(results.live.timeScale).toBe(1);
+      expect(existsSync(join(out, "index.html"))).toBe(true);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  }, 180_000);
 });
