@@ -1,14 +1,13 @@
 /**
- * `augserve demo` (`npm run demo`): a live A/B of `plain` vs `augserve` with real LangChain agents over HTTP
- * against the in-process simulator, on `workloads/infercept-mix.json`, at a rate above plain's sustainable rate
- * on a small, KV-constrained deployment (`llama3-8b-a10g`: Llama-3-8B on one A10G, fitted to published vLLM
- * figures). It prints the comparison
- * with ratios, a bootstrap interval of the goodput ratio and a one-line reading, and writes
- * `augserve-report/index.html` and `results.json`, which also hold a virtual-time sweep of the same workload
- * and profile so the live points are read against the whole goodput-vs-rate curve.
+ * `augserve demo` (`npm run demo`): a live A/B in real time (time scale 1) with real LangChain agents over HTTP
+ * against the in-process simulator, on `workloads/infercept-mix.json`, with three arms played at once: `plain`,
+ * `augserve` with `overload: "queue"` and with `"shed"`. The deployment is `mistral7b-rtx4090-seqs4` (a desktop
+ * GPU serving 4 sequences at once, fitted to published vLLM figures), where overload comes at a rate that a
+ * laptop's CPU carries. Before it plays, the demo measures its CPU headroom and lowers the rate or refuses
+ * (`planLiveRate`) rather than print figures that measure its own load.
  *
- * Only the rate, the arrival window, the profile and the time scale are chosen here (see docs/live.md); the
- * SLO is the workload's unless a lone request cannot meet it on the profile (`demoSlo`). Every figure printed
+ * Only the rate, the arrival window, the horizon and the profile are chosen here (see docs/live.md); the SLO
+ * is the workload's unless a lone request cannot meet it on the profile (`demoSlo`). Every figure printed
  * comes from the runs.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -16,126 +15,173 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { z } from "zod";
-import { lagWarning } from "../bench/live/cli.js";
+import { DEMO_ARMS, runArmsLive, runArmsVirtual } from "../bench/live/demo-arms.js";
 import { demoSlo } from "../bench/live/demo-slo.js";
-import {
-  demoReading,
-  formatInterval,
-  goodputRatioInterval,
-  metRuns,
-  type RatioInterval,
-} from "../bench/live/demo-stats.js";
-import { type LiveBenchReport, runLiveSweep } from "../bench/live/sweep.js";
+import { armsReading, demoArmsTable, modeAdvice, ratioLines } from "../bench/live/demo-table.js";
+import { type LiveRatePlan, planLiveRate, probeHeadroom } from "../bench/live/headroom.js";
 import { createProgress, type Progress } from "../bench/progress.js";
 import { writeHtmlReport } from "../bench/report/index.js";
 import { type BenchResultRow, sustainableRates } from "../bench/results.js";
-import { renderTable } from "../bench/table.js";
 import { runSweep } from "../bench/virtual/sweep.js";
 import { loadWorkload } from "../bench/workload/load.js";
+import type { GeneratedWorkload } from "../bench/workload/types.js";
 
 const WORKLOAD = resolve(dirname(fileURLToPath(import.meta.url)), "../../workloads/infercept-mix.json");
-/** Rates of the virtual sweep drawn beside the live point (the demo's own rate is added). */
-const SWEEP_RATES = [1, 2, 3, 4, 5, 6, 8, 10, 12];
+/** The window over which plain's sustainable rate is found: long enough for tool-heavy runs to accumulate. */
+const SUSTAINABLE_WINDOW_S = 300;
+/** Rates of the virtual sweeps (the demo's own rate is added). */
+const SWEEP_RATES = [0.15, 0.3, 0.45, 0.6, 0.9, 1.2, 1.5];
+/** The lowest rate the headroom check may lower the point to, in multiples of plain's sustainable rate. */
+const MIN_RATE_OVER_SUSTAINABLE = 2;
+/** The live point's event-loop p99 delay above which its figures are flagged (ms; time scale 1). */
+const MAX_LAG_MS = 100;
 
 const positive = (what: string) =>
   z.coerce.number({ error: `expected ${what}` }).positive(`expected ${what} > 0`);
 
 /** The demo's flags; the defaults are the demo. */
 export const DemoFlagsSchema = z.strictObject({
-  /**
-   * Arrival rate, runs/s: above plain's sustainable rate on the default profile and window (5/s over 40 s of
-   * arrivals in virtual time; the demo's own sweep prints it).
-   */
-  rate: positive("--rate").default(8),
-  /** Arrival window, s of workload time: long enough for the overload to build. */
-  duration: positive("--duration").default(40),
+  /** Arrival rate, runs/s: 4x plain's sustainable 0.3 runs/s on the default profile (300-s window). */
+  rate: positive("--rate").default(1.2),
+  /** Arrival window, s. */
+  duration: positive("--duration").default(60),
+  /** Runs still open this many s after the window's start count as unfinished (live and virtual alike). */
+  horizon: positive("--horizon").default(150),
   /** Simulator profile. */
-  profile: z.string().min(1).default("llama3-8b-a10g"),
-  /** Wall time runs this many times faster than the workload. */
-  timeScale: positive("--time-scale").default(6),
-  /** Skip the virtual sweep (the report then shows the live point alone). */
-  sweep: z.boolean().default(true),
+  profile: z.string().min(1).default("mistral7b-rtx4090-seqs4"),
+  /** Measure the CPU headroom first and lower the rate or refuse when the machine cannot carry the point. */
+  headroomCheck: z.boolean().default(true),
   out: z.string().min(1).default("augserve-report"),
   quiet: z.boolean().default(false),
 });
 export type DemoFlags = z.output<typeof DemoFlagsSchema>;
 
-const ms = (x: number | null) =>
-  x === null ? "-" : x >= 10_000 ? `${(x / 1000).toFixed(1)} s` : `${x.toFixed(0)} ms`;
-const ratio = (x: number | null, base: number | null) =>
-  x === null || base === null || base === 0 ? "-" : `${(x / base).toFixed(2)}x`;
-
-/** The demo's comparison: one row per metric, plain and augserve side by side, and their ratio. */
-export function demoTable(plain: BenchResultRow, aug: BenchResultRow): string {
-  const rows: Array<[string, number | null, number | null, (x: number | null) => string]> = [
-    ["goodput (runs/s in SLO)", plain.goodput, aug.goodput, (x) => (x === null ? "-" : x.toFixed(3))],
-    [
-      "SLO attainment",
-      plain.sloAttainment,
-      aug.sloAttainment,
-      (x) => (x === null ? "-" : `${(x * 100).toFixed(1)}%`),
-    ],
-    ["TTFT mean", plain.ttftMs.mean, aug.ttftMs.mean, ms],
-    ["TTFT p50", plain.ttftMs.p50, aug.ttftMs.p50, ms],
-    ["TTFT p99", plain.ttftMs.p99, aug.ttftMs.p99, ms],
-    ["E2E p50", plain.e2eMs.p50, aug.e2eMs.p50, ms],
-    ["E2E p99", plain.e2eMs.p99, aug.e2eMs.p99, ms],
-    ["queue wait p99", plain.queueWaitMs.p99, aug.queueWaitMs.p99, ms],
-  ];
-  return renderTable(
-    ["metric", "plain", "augserve", "augserve / plain"],
-    [
-      ...rows.map(([name, p, a, f]) => [name, f(p), f(a), ratio(a, p)]),
-      ["runs (unfinished)", `${plain.runs} (${plain.unfinished})`, `${aug.runs} (${aug.unfinished})`, ""],
-    ],
-  );
+/** The machine cannot carry the demo's point: nothing was played, no figure printed. */
+export class DemoRefusedError extends Error {
+  override readonly name = "DemoRefusedError";
+  readonly plan: LiveRatePlan;
+  constructor(plan: LiveRatePlan) {
+    super(plan.message);
+    this.plan = plan;
+  }
 }
 
-/** Runs the demo; returns the text for standard output. */
-export async function runDemo(flags: DemoFlags): Promise<string> {
-  const started = performance.now();
-  const file = { ...loadFile(), durationS: flags.duration };
-  const generated = loadWorkload(file, { ratePerS: flags.rate });
-  const slo = demoSlo(generated, flags.profile);
-  const workload = { ...file, slo: slo.slo };
+function generate(rate: number, durationS: number, slo?: object): GeneratedWorkload {
+  const file = JSON.parse(readFileSync(WORKLOAD, "utf8")) as Record<string, unknown>;
+  return loadWorkload({ ...file, durationS, ...(slo === undefined ? {} : { slo }) }, { ratePerS: rate });
+}
 
-  const sweep = flags.sweep ? virtualSweep(workload, flags) : null;
-  let progress: Progress = createProgress(0, { quiet: true });
-  const warnings: string[] = [];
-  const report = await runLiveSweep({
+/** Plain's sustainable rate over {@link SUSTAINABLE_WINDOW_S} in virtual time (null: none swept). */
+function sustainableRate(workload: object, profile: string): number | null {
+  const rows = runSweep({
     workload,
-    policies: ["plain", "augserve"],
-    rates: [flags.rate],
+    policies: ["plain"],
+    rates: SWEEP_RATES,
+    durationS: SUSTAINABLE_WINDOW_S,
+    profile,
+  }).results as BenchResultRow[];
+  return sustainableRates(rows).get("plain") ?? null;
+}
+
+/** What the demo measures the machine with (injected by tests: the decision, not this machine, is tested). */
+export interface DemoDeps {
+  probe: typeof probeHeadroom;
+}
+
+/**
+ * Runs the demo; returns the text for standard output.
+ * @throws DemoRefusedError when the machine cannot carry the point (nothing played, nothing written)
+ */
+export async function runDemo(flags: DemoFlags, deps: DemoDeps = { probe: probeHeadroom }): Promise<string> {
+  const started = performance.now();
+  const first = generate(flags.rate, flags.duration);
+  const slo = demoSlo(first, flags.profile);
+  const fileWithSlo = { ...JSON.parse(readFileSync(WORKLOAD, "utf8")), slo: slo.slo };
+  const sustainable = sustainableRate(fileWithSlo, flags.profile);
+  const minRate = MIN_RATE_OVER_SUSTAINABLE * (sustainable ?? SWEEP_RATES[0]!);
+
+  let plan: LiveRatePlan | null = null;
+  if (flags.headroomCheck) {
+    plan = planLiveRate(await deps.probe({ threads: DEMO_ARMS.length }), {
+      rate: flags.rate,
+      arms: DEMO_ARMS.length,
+      minRate: Math.min(minRate, flags.rate),
+    });
+    if (plan.decision === "refuse") throw new DemoRefusedError(plan);
+  }
+  const rate = plan?.rate ?? flags.rate;
+  const workload = generate(rate, flags.duration, slo.slo);
+  const horizonMs = flags.horizon * 1000;
+
+  const virtual = runArmsVirtual(workload, { profile: flags.profile, rate, horizonMs });
+  const curve = [...new Set([...SWEEP_RATES, rate])]
+    .sort((a, b) => a - b)
+    .flatMap((r) =>
+      runArmsVirtual(generate(r, flags.duration, slo.slo), {
+        profile: flags.profile,
+        rate: r,
+        horizonMs,
+        arms: DEMO_ARMS.slice(0, 2),
+      }),
+    );
+
+  const progress: Progress = createProgress(workload.runs.length * DEMO_ARMS.length, { quiet: flags.quiet });
+  const ended = new Map<string, number>();
+  const live = await runArmsLive(workload, {
     profile: flags.profile,
-    timeScale: flags.timeScale,
-    // Runs still open when no run can meet its SLO any more are misses either way: not waited for.
-    stopWhenSloDecided: true,
-    // The simulator on its own thread: its steps and SSE writes stay off the agents' event loop.
-    simThread: true,
-    onTotal: (total) => {
-      progress = createProgress(total, { quiet: flags.quiet });
-    },
-    onProgress: (delta, label) => progress.tick(delta, label),
-    onPoint: (point) => {
-      if (point.load.cpuBound) warnings.push(lagWarning(point, flags.timeScale));
+    rate,
+    horizonMs,
+    onRunEnded: (arm, count) => {
+      progress.tick(count - (ended.get(arm) ?? 0), `live, ${arm}`);
+      ended.set(arm, count);
     },
   }).finally(() => progress.stop());
-  const full =
-    sweep === null ? report : { ...report, virtualSweep: { profile: flags.profile, results: sweep } };
+
+  const load = live.load.map((l) => ({
+    policy: l.label,
+    ratePerS: rate,
+    repeat: 0,
+    lagP99Ms: Math.round(l.load.lagP99Ms * 100) / 100,
+    cpuCores: Math.round(l.load.cpuCores * 100) / 100,
+    cpuBound: l.load.lagP99Ms > MAX_LAG_MS,
+  }));
+  const report = {
+    workload: workload.name,
+    mode: "live" as const,
+    profile: flags.profile,
+    setup: {
+      date: new Date().toISOString(),
+      backend: "sim",
+      policies: DEMO_ARMS.map((a) => a.label),
+      rates: [rate],
+      seed: workload.seed,
+      slo: workload.slo,
+    },
+    results: live.rows,
+    // The scheduler's queue and budget over time, for the queue arm (the report draws one timeline).
+    timelines: live.results
+      .filter((r, i) => DEMO_ARMS[i]?.label === "augserve" && r.timeline.length > 0)
+      .map((r) => ({ policy: "augserve", ratePerS: rate, points: r.timeline })),
+    live: { timeScale: 1, load, horizonS: flags.horizon },
+    virtualPoint: virtual,
+    virtualSweep: { profile: flags.profile, results: curve },
+  };
   const out = resolve(flags.out);
   mkdirSync(out, { recursive: true });
   const jsonPath = resolve(out, "results.json");
-  writeFileSync(jsonPath, `${JSON.stringify(full, null, 2)}\n`);
-  const htmlPath = await writeHtmlReport(full, resolve(out, "index.html"));
+  writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
+  const htmlPath = await writeHtmlReport(report, resolve(out, "index.html"));
 
-  const seconds = (performance.now() - started) / 1000;
   return renderDemoText({
-    report,
-    sweep,
-    sloExplanation: slo.explanation,
+    live: live.rows,
+    virtual,
+    load,
     flags,
-    seconds,
-    warnings,
+    rate,
+    sustainable,
+    plan,
+    sloExplanation: slo.explanation,
+    seconds: (performance.now() - started) / 1000,
     htmlPath,
     jsonPath,
   });
@@ -143,110 +189,66 @@ export async function runDemo(flags: DemoFlags): Promise<string> {
 
 /** What `renderDemoText` prints from. */
 export interface DemoTextInput {
-  report: LiveBenchReport;
-  sweep: BenchResultRow[] | null;
+  live: BenchResultRow[];
+  virtual: BenchResultRow[];
+  load: Array<{ policy: string; lagP99Ms: number; cpuCores: number; cpuBound: boolean }>;
+  flags: Pick<DemoFlags, "duration" | "horizon" | "profile">;
+  rate: number;
+  sustainable: number | null;
+  plan: LiveRatePlan | null;
   sloExplanation: string;
-  flags: Pick<DemoFlags, "rate" | "duration" | "profile" | "timeScale">;
   seconds: number;
-  warnings: readonly string[];
   htmlPath: string;
   jsonPath: string;
 }
 
 /** The demo's text, from its results alone (so the words follow from the numbers). */
 export function renderDemoText(input: DemoTextInput): string {
-  const { report, sweep, flags, warnings } = input;
-  const [plain, aug] = report.results as [BenchResultRow, BenchResultRow];
-  const interval = goodputRatioInterval(plain, aug);
-  const cpuBound = report.live.load.some((l) => l.cpuBound);
-  const virtualInterval = sweep === null ? undefined : virtualPoint(sweep, flags.rate)?.interval;
+  const { live, virtual, flags, rate, sustainable } = input;
+  const cpuBound = input.load.some((l) => l.cpuBound);
+  const s = sustainable === null ? "none swept" : `${sustainable}/s`;
+  const times = sustainable === null ? "" : ` (${(rate / sustainable).toFixed(1)}x)`;
+  const lag = input.load.map((l) => `${l.policy} ${l.lagP99Ms.toFixed(0)} ms`).join(", ");
+  // The arms share one process: its CPU (all threads) over the point, as each arm's monitor read it.
+  const cores = Math.max(0, ...input.load.map((l) => l.cpuCores));
   return [
-    `AugServe demo: ${report.workload}, ${flags.rate} runs/s for ${flags.duration} s of arrivals, live LangChain ` +
-      `agents against the simulator (${flags.profile}), time scale ${flags.timeScale}; times in unscaled ms, ` +
-      `took ${input.seconds.toFixed(0)} s`,
+    `AugServe demo: ${live[0]?.runs ?? 0} runs of infercept-mix arriving at ${rate} runs/s for ${flags.duration} s, ` +
+      `live LangChain agents in real time against the simulator (${flags.profile}), three arms at once; ` +
+      `runs open ${flags.horizon} s after the window's start count as unfinished; took ${input.seconds.toFixed(0)} s`,
     input.sloExplanation,
-    sweep === null ? "" : sustainableLine(sweep, flags.rate),
+    `Plain's sustainable rate (>= 90% in SLO over a ${SUSTAINABLE_WINDOW_S}-s window, virtual time): ${s}; ` +
+      `the demo plays ${rate}/s${times}.`,
+    input.plan === null ? "CPU headroom: not checked (--no-headroom-check)." : input.plan.message,
     "",
-    demoTable(plain, aug),
+    demoArmsTable(live, virtual),
     "",
-    `goodput augserve / plain: ${formatInterval(interval)}, bootstrap over runs (${interval.resamples} resamples); ` +
-      "it covers the sampling of runs, not the machine's own noise (other processes on its cores).",
-    sweep === null ? "" : virtualPointLine(sweep, flags.rate),
-    demoReading(interval, {
-      cpuBound,
-      met: { plain: metRuns(plain), augserve: metRuns(aug) },
-      ...(virtualInterval === undefined ? {} : { virtual: virtualInterval }),
-    }),
+    ...ratioLines(live, virtual),
+    "(bootstrap over runs, 2,000 resamples: it covers the sampling of runs, not the machine's own noise)",
+    `Event-loop p99 delay per arm: ${lag}${cpuBound ? ` (over ${MAX_LAG_MS} ms: flagged)` : ""}; ` +
+      `the process used ${cores.toFixed(2)} cores.`,
+    armsReading(live, virtual, cpuBound),
+    modeAdvice(live),
     "",
-    `${warnings.join("")}report:  ${input.htmlPath}\nresults: ${input.jsonPath}\n`,
-  ]
-    .filter((line, i) => line !== "" || i > 2)
-    .join("\n");
-}
-
-/** The virtual-time sweep of the same workload, SLO and profile (seconds of CPU), both policies. */
-function virtualSweep(workload: object, flags: DemoFlags): BenchResultRow[] {
-  const rates = [...new Set([...SWEEP_RATES, flags.rate])].sort((a, b) => a - b);
-  let progress: Progress = createProgress(0, { quiet: true });
-  try {
-    return runSweep({
-      workload,
-      policies: ["plain", "augserve"],
-      rates,
-      profile: flags.profile,
-      onTotal: (total) => {
-        progress = createProgress(total, { quiet: flags.quiet });
-      },
-      onProgress: (delta, label) => progress.tick(delta, `virtual sweep: ${label}`),
-    }).results as BenchResultRow[];
-  } finally {
-    progress.stop();
-  }
-}
-
-/** The virtual sweep's rows at the demo's own rate, and their interval. */
-function virtualPoint(sweep: BenchResultRow[], rate: number) {
-  const at = (policy: string) => sweep.find((r) => r.policy === policy && r.ratePerS === rate);
-  const plain = at("plain");
-  const aug = at("augserve");
-  if (plain === undefined || aug === undefined) return undefined;
-  return { plain, aug, interval: goodputRatioInterval(plain, aug) as RatioInterval };
-}
-
-function virtualPointLine(sweep: BenchResultRow[], rate: number): string {
-  const point = virtualPoint(sweep, rate);
-  if (point === undefined) return "";
-  const pct = (r: BenchResultRow) => `${(r.sloAttainment * 100).toFixed(1)}%`;
-  return (
-    `Virtual time, same runs at ${rate}/s: goodput plain ${point.plain.goodput.toFixed(3)} (${pct(point.plain)} in ` +
-    `SLO), augserve ${point.aug.goodput.toFixed(3)} (${pct(point.aug)}): ${formatInterval(point.interval)}.`
-  );
-}
-
-function sustainableLine(sweep: BenchResultRow[], rate: number): string {
-  const sustainable = sustainableRates(sweep);
-  const f = (r: number | null | undefined) => (r === null || r === undefined ? "none swept" : `${r}/s`);
-  return (
-    `Virtual-time sweep of the same workload and profile: sustainable rate (>= 90% in SLO) plain ` +
-    `${f(sustainable.get("plain"))}, augserve ${f(sustainable.get("augserve"))}; the demo plays ${rate}/s.`
-  );
-}
-
-function loadFile(): Record<string, unknown> {
-  return JSON.parse(readFileSync(WORKLOAD, "utf8")) as Record<string, unknown>;
+    `report:  ${input.htmlPath}\nresults: ${input.jsonPath}\n`,
+  ].join("\n");
 }
 
 /** Registers `demo` on the program. */
 export function registerDemoCommand(program: Command): void {
   program
     .command("demo")
-    .description("Live A/B of plain vs augserve with real LangChain agents against the in-process simulator")
+    .description(
+      "Live A/B in real time of plain vs augserve (queue and shed) with real LangChain agents against the simulator",
+    )
     // Defaults live in DemoFlagsSchema (one place); the help text states them.
-    .option("--rate <runs/s>", "arrival rate (default 8)")
-    .option("--duration <s>", "arrival window, seconds of workload time (default 40)")
-    .option("--profile <name>", "simulator profile (default llama3-8b-a10g)")
-    .option("--time-scale <x>", "wall time runs x times faster than the workload (default 6)")
-    .option("--no-sweep", "skip the virtual-time sweep drawn beside the live point")
+    .option("--rate <runs/s>", "arrival rate (default 1.2)")
+    .option("--duration <s>", "arrival window, s (default 60)")
+    .option("--horizon <s>", "runs open this long after the window's start count as unfinished (default 150)")
+    .option("--profile <name>", "simulator profile (default mistral7b-rtx4090-seqs4)")
+    .option(
+      "--no-headroom-check",
+      "play the point even when the CPU headroom probe says it cannot be carried",
+    )
     .option("--out <dir>", "where the report goes", "augserve-report")
     .option("--quiet", "no progress bar")
     .action(async (raw: Record<string, unknown>) => {
@@ -260,7 +262,7 @@ export function registerDemoCommand(program: Command): void {
         process.stdout.write(await runDemo(parsed.data));
       } catch (error) {
         process.stderr.write(`augserve demo: ${(error as Error).message}\n`);
-        process.exitCode = 1;
+        process.exitCode = error instanceof DemoRefusedError ? 3 : 1;
       }
     });
 }

@@ -168,10 +168,10 @@ export function closedLoopTpotMs(c: number, rps: number, tokensPerS: number, mea
  * (128, without --ignore-eos) and, through output tok/s / req/s, the mean (99.7-100.5 at every C); the spread
  * is an assumption (a fixed 100 would finish every wave together, which no real run does).
  */
-function rtx4090SweepRun(concurrency: number): ClosedLoopResult {
+function rtx4090SweepRun(concurrency: number, profile = "mistral7b-rtx4090"): ClosedLoopResult {
   const random = mulberry32(5);
   return closedLoopRun(
-    { profile: "mistral7b-rtx4090" },
+    { profile },
     {
       concurrency,
       count: 300,
@@ -228,6 +228,52 @@ function rtx4090Cases(): FidelityCase[] {
     }
   }
   return cases;
+}
+
+/**
+ * `mistral7b-rtx4090-seqs4` (vLLM with `--max-num-seqs 4` on the same card): the sweep's concurrency-4 rows,
+ * where at most 4 requests were in flight, so its server ran exactly what this deployment runs. The rows with
+ * more in flight would queue in this deployment and are not its figures.
+ */
+function rtx4090Seqs4Cases(): FidelityCase[] {
+  const source =
+    "mushfiqrahman.dev, Mistral-7B on RTX 4090, vLLM concurrency sweep (256 in / <=128 out), concurrency 4";
+  const profile = "mistral7b-rtx4090-seqs4";
+  const [c, rps, tokensPerS, meanTtft, medianTtft] = RTX4090_MISTRAL7B_SWEEP[0];
+  let cached: ClosedLoopResult | undefined;
+  const run = () => {
+    cached ??= rtx4090SweepRun(c, profile);
+    return cached;
+  };
+  return [
+    {
+      profile,
+      metric: "ttft",
+      setup: `closed loop, concurrency ${c}, median TTFT`,
+      published: medianTtft,
+      source,
+      run: () => run().medianTtftMs,
+    },
+    {
+      profile,
+      metric: "itl",
+      setup: `closed loop, concurrency ${c}, TPOT derived by Little's law`,
+      published: closedLoopTpotMs(c, rps, tokensPerS, meanTtft),
+      source,
+      run: () => {
+        const r = run();
+        return closedLoopTpotMs(c, r.requestsPerS, r.outputTokensPerS, r.meanTtftMs);
+      },
+    },
+    {
+      profile,
+      metric: "throughput",
+      setup: `closed loop, concurrency ${c} (output tok/s)`,
+      published: tokensPerS,
+      source,
+      run: () => run().outputTokensPerS,
+    },
+  ];
 }
 
 /**
@@ -398,6 +444,7 @@ export function fidelityCases(): FidelityCase[] {
       run: () => saturatedThroughput({ profile: "llama3-70b-h100x4", ...v06 }, 5000),
     },
     ...rtx4090Cases(),
+    ...rtx4090Seqs4Cases(),
     ...a10gCases(),
   ];
 }

@@ -106,12 +106,3 @@ describe("parseLiveOptions()", () => {
     expect(() => parseLiveOptions({ policy: "augserve-oracle" as never })).toThrow(/policy/);
   });
 });
-
-describe("demoTable()", () => {
-  it("puts plain and augserve side by side with the ratio", async () => {
-    const { demoTable } = await import("../../src/cli/demo-command.js");
-    const text = demoTable(row(1, 10), row(2, 10));
-    expect(text).toMatch(/goodput \(runs\/s in SLO\)\s+1\.000\s+2\.000\s+2\.00x/);
-    expect(text).toContain("runs (unfinished)");
-  });
-});

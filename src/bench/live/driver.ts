@@ -16,6 +16,7 @@ import { localTokenCounts } from "../../langchain/token-counts.js";
 import { createPredictor } from "../../predict/predictor.js";
 import type { Predictor } from "../../predict/types.js";
 import { createScheduler } from "../../scheduler/create-scheduler.js";
+import { AugServeOverloadedError } from "../../scheduler/errors.js";
 import type { SchedulerOptions } from "../../scheduler/options.js";
 import type { SchedulerApi } from "../../scheduler/types.js";
 import type { RunRecord } from "../metrics/records.js";
@@ -175,6 +176,7 @@ export async function runLive(options: LiveRunOptions): Promise<LiveResult> {
       if (result.messages.length === 0) recorder.error = "the agent returned no message";
     } catch (error) {
       recorder.error = error instanceof Error ? error.message : String(error);
+      recorder.refused = isRefusal(error);
     }
     recorder.end = performance.now();
     ended++;
@@ -190,7 +192,12 @@ export async function runLive(options: LiveRunOptions): Promise<LiveResult> {
         const t = (performance.now() - origin) * T;
         if (t <= lastArrivalMs) return;
         for (const [i, recorder] of recorders.entries())
-          if (recorder.end === null && t <= (deadlines[i] as number)) return;
+          if (
+            recorder.end === null &&
+            t <= (deadlines[i] as number) &&
+            !missedTtft(recorder, T, workload.slo)
+          )
+            return;
         abort.abort();
       }, 100)
     : undefined;
@@ -207,8 +214,8 @@ export async function runLive(options: LiveRunOptions): Promise<LiveResult> {
   const wallMs = performance.now() - origin;
   const records = recorders.map((r) => {
     const record = r.toRecord(origin, T, (id) => backend.startOf(id));
-    // An aborted run never ended: unfinished, not failed.
-    if (abort.signal.aborted && record.error !== undefined && r.calls.at(-1)?.end === null)
+    // An aborted run never ended: unfinished, not failed. A refused run ended when it was refused.
+    if (abort.signal.aborted && record.error !== undefined && !r.refused && r.calls.at(-1)?.end === null)
       record.endMs = null;
     return record;
   });
@@ -226,4 +233,21 @@ export async function runLive(options: LiveRunOptions): Promise<LiveResult> {
     },
   });
   return { policy: o.policy, records, summary, server, timeline, load: loadReport, wallMs };
+}
+
+/** Overload shedding's refusal, however LangChain passed it on (as is, or as the `cause` of its own error). */
+function isRefusal(error: unknown): boolean {
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++)
+    if (e instanceof AugServeOverloadedError || e.name === "AugServeOverloadedError") return true;
+  return false;
+}
+
+/**
+ * A run whose first token has not come within the SLO's TTFT target (or came late) is a miss whatever happens
+ * next: the stop rule need not wait for it. Unscaled ms, as the records.
+ */
+function missedTtft(recorder: RunRecorder, T: number, slo: { ttftMs: number }): boolean {
+  const first = recorder.calls[0]?.firstToken ?? null;
+  const due = recorder.arrival + slo.ttftMs / T;
+  return (first ?? performance.now()) > due;
 }

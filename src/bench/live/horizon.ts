@@ -6,7 +6,8 @@
  * and spares the wait for a backlog that can only miss. The live recorder measures tool time as the gap
  * between a call's end and the next call's start, which includes the client's own lag: tool latencies are
  * summed (not the slowest of a round) and the bound gets `HORIZON_SLACK` on top, so that lag cannot make a
- * cut run one that met it.
+ * cut run one that met it. The live driver also counts as decided a run whose first token came (or has not come)
+ * later than arrival + `slo.ttftMs`: a miss whatever happens next.
  */
 
 import type { GeneratedWorkload } from "../workload/types.js";

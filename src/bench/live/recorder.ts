@@ -34,6 +34,8 @@ export class RunRecorder {
   arrival = 0;
   end: number | null = null;
   error: string | undefined;
+  /** Overload shedding refused the run (`AugServeOverloadedError`): a miss, counted apart from errors. */
+  refused = false;
   readonly calls: WallCall[] = [];
 
   constructor(run: GeneratedRun) {
@@ -103,6 +105,7 @@ export class RunRecorder {
       outputTokens: calls.reduce((sum, c) => sum + c.outputTokens, 0),
       calls,
       ...(this.error === undefined ? {} : { error: this.error }),
+      ...(this.refused ? { refused: true } : {}),
     };
   }
 }

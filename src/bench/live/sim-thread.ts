@@ -3,11 +3,11 @@
  * in-process (sim-worker.ts), on another event loop. The bench process then spends its loop on the agents
  * only; on two cores the simulator's steps and SSE writes no longer add to the agents' event-loop delay.
  */
-import { Worker } from "node:worker_threads";
 import { scriptsFromRuns } from "../../sim/index.js";
 import type { ServerSummary } from "../metrics/server.js";
 import type { GeneratedWorkload } from "../workload/types.js";
 import type { LiveBackend } from "./backend.js";
+import { startModuleWorker } from "./module-worker.js";
 import type { ResolvedLiveScalarOptions } from "./options.js";
 import type { SimWorkerData, SimWorkerRequest } from "./sim-worker.js";
 
@@ -22,22 +22,12 @@ export async function openSimThread(
   workload: GeneratedWorkload,
   o: ResolvedLiveScalarOptions,
 ): Promise<LiveBackend> {
-  // The worker is this module's sibling, in the same form (TypeScript under tsx, JavaScript once built).
-  const ext = import.meta.url.endsWith(".ts") ? "ts" : "js";
   const data: SimWorkerData = {
     profile: o.profile,
     timeScale: o.timeScale,
     scripts: scriptsFromRuns(workload.runs),
   };
-  const entry = new URL(`./sim-worker.${ext}`, import.meta.url);
-  // Under tsx the worker registers tsx's loader itself (module hooks are per thread), then loads the entry.
-  const worker =
-    ext === "ts"
-      ? new Worker(
-          `import("tsx/esm/api").then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); });`,
-          { eval: true, workerData: data },
-        )
-      : new Worker(entry, { workerData: data });
+  const worker = startModuleWorker("sim-worker", data);
   const next = <T extends Reply["type"]>(type: T) =>
     new Promise<Extract<Reply, { type: T }>>((resolve, reject) => {
       const onMessage = (reply: Reply) => {

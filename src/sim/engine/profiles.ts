@@ -217,6 +217,28 @@ export const SIM_PROFILES = Object.freeze({
     // The model's own 32,768 (max_position_embeddings): the KV cache holds more, so vLLM starts with it.
     maxModelLen: 32_768,
   }),
+  "mistral7b-rtx4090-seqs4": profile({
+    name: "mistral7b-rtx4090-seqs4",
+    modelName: "mistralai/Mistral-7B-Instruct-v0.3",
+    description:
+      "Mistral-7B-Instruct-v0.3 bf16 on 1x GeForce RTX 4090 (24 GB), vLLM V1 with --max-num-seqs 4: a desktop " +
+      "server with few sequences in flight, as llama.cpp's --parallel 4",
+    // The same card, model and fit as mistral7b-rtx4090: its published concurrency-4 rows are exactly four
+    // sequences in flight (docs/simulator.md, "mistral7b-rtx4090-seqs4").
+    cost: RTX4090_MISTRAL7B_COST,
+    kv: {
+      gpuMemoryGiB: RTX4090_GIB,
+      gpus: 1,
+      gpuMemoryUtilization: 0.9,
+      weightsGiB: MISTRAL_7B_WEIGHTS_GIB,
+      nonKvOverheadGiB: SMALL_GPU_NON_KV_OVERHEAD_GIB,
+      kvBytesPerToken: MISTRAL_7B_KV_BYTES,
+    },
+    serverOverheadMs: 8,
+    maxNumSeqs: 4,
+    maxNumBatchedTokens: V1_SMALL_GPU_LIMITS.maxNumBatchedTokens,
+    maxModelLen: 32_768,
+  }),
   "llama3-8b-a10g": profile({
     name: "llama3-8b-a10g",
     modelName: "meta-llama/Meta-Llama-3-8B-Instruct",
