@@ -111,6 +111,8 @@ export class SharedBudget implements BudgetController {
   #othersWait = false;
   /** This process holds a lease that Redis knows (its record must exist; if not, state was lost). */
   #known = false;
+  /** The local budget the last reply gave (held, capped at the allocation): the fallback share's ceiling. */
+  #lastLease = 0;
   /** What the last sync published: demand tokens and whether its head was urgent. */
   #publishedDemand = 0;
   #publishedUrgent = false;
@@ -368,6 +370,7 @@ export class SharedBudget implements BudgetController {
         maxBudget: this.#budgetBounds.max,
         known: this.#known,
         liveHint: this.#liveMax,
+        prior: this.#mode === "joined" ? this.#lastLease : this.#fallbackTokens(),
         hysteresis: this.#o.chunkTokens,
         samples: taken.sums,
         server: taken.server,
@@ -395,6 +398,7 @@ export class SharedBudget implements BudgetController {
     const now = performance.now();
     this.#held = reply.held;
     this.#alloc = reply.alloc;
+    this.#lastLease = Math.min(reply.held, reply.alloc);
     this.#tenantAlloc = reply.tenants;
     this.#budget = reply.budget;
     this.#live = Math.max(1, reply.live);
@@ -430,8 +434,15 @@ export class SharedBudget implements BudgetController {
     for (const w of this.#waiting.splice(0)) w.resolve();
   }
 
+  /**
+   * The fallback share: a fair share of the last known budget (over the most live processes seen within two
+   * TTLs), and never more than the lease this process last held: the members' leases were within the budget
+   * together, whereas fair shares are only while every member is at or below its own (one that has not
+   * noticed the fault yet may hold more). A process that never held a lease: budget / expectedProcesses.
+   */
   #fallbackTokens(): number {
-    return Math.max(1, Math.floor(this.#budget / Math.max(1, this.#liveMax, this.#live)));
+    const fair = Math.max(1, Math.floor(this.#budget / Math.max(1, this.#liveMax, this.#live)));
+    return this.#known ? Math.min(fair, this.#lastLease) : fair;
   }
 
   #fallBack(error: Error): void {

@@ -38,8 +38,10 @@ export interface SyncRequest {
   maxBudget: number;
   /** This process holds a lease (its record must exist in Redis; if not, state was lost). */
   known: boolean;
-  /** The most live processes this process saw recently (recovery's fair share). */
+  /** The most live processes this process saw recently. */
   liveHint: number;
+  /** The lease it last held (its local budget): while the fleet recovers lost state, grants stay within it. */
+  prior: number;
   /** Allocation gaps below this are not worth a notice, tokens. */
   hysteresis: number;
   samples: { ttftSum: number; ttftCount: number; tokenMsSum: number; tokens: number; errors: number };
@@ -211,6 +213,7 @@ export class FleetRedis {
       r.takeLead ? "1" : "0",
       this.#keys.channel,
       Math.max(1, Math.round(r.hysteresis)),
+      Math.max(0, Math.floor(r.prior)),
     ]);
     if (!Array.isArray(reply) || reply.length !== 10 || !Array.isArray(reply[9]))
       throw new FleetReplyError("malformed sync reply");

@@ -24,8 +24,9 @@
  * - I4 a value under a fleet key that the scripts did not write is reported, never overwritten: an error
  *   reply `AUGSERVE_KEY <foreign|malformed> <key> <what>` (FleetKeyError on the client).
  * - I5 lost state (no state while the caller held a lease, or the caller's record gone) starts a recovery of
- *   one lease TTL: processes that have not re-registered yet are presumed to hold a fair share each, and no
- *   one is granted more than a fair share, so a flush or restart costs at most one lease's worth for one TTL.
+ *   one lease TTL, during which no process is granted more than the lease it last held (the members' last
+ *   leases were within the budget together, whichever of them Redis has heard from again), nor a newcomer
+ *   more than its tokens in flight.
  */
 
 const PRELUDE = `
@@ -111,10 +112,11 @@ end
  * `{f, d, n, q, r, s, t}`, see the module comment), 5 initial budget (used only when there is no state), 6-7 the
  * least and most budget it accepts (a stored budget outside them is clamped: a stray write cannot raise the
  * fleet above the configured maximum), 8 "1" when the caller holds a lease (its record must exist, else state
- * was lost: I5), 9 the most live processes it saw recently (a lower bound for the recovery's fair share),
+ * was lost: I5), 9 the most live processes it saw recently (informative),
  * 10-14 samples (TTFT sum, TTFT count, per-token ms sum, tokens, errors), 15 latest server signals ("" or
  * "waiting,running,kv,preempt"), 16 "1" to take the controller role if it is free, 17 the notice channel,
- * 18 hysteresis tokens (a gap smaller than this between allocation and hold is not worth a notice).
+ * 18 hysteresis tokens (a gap smaller than this between allocation and hold is not worth a notice), 19 the
+ * lease it last held (its grant while recovering lost state is at most this: I5).
  *
  * The allocation (I3): tenants' demands summed over the fleet get weighted max-min fair shares of the budget;
  * each tenant's share goes to its tokens in flight first, then to its members' demand in head-rank order,
@@ -122,8 +124,7 @@ end
  * call by call to the largest, then to the next rank). The member's allocation is the sum over its tenants.
  * The grant:
  * `held = max(floor, min(allocation, budget - sum of the others' holds))` (I1, I2), and while recovering
- * (I5) also at most `budget / processes`, with the processes that have not re-registered yet presumed to hold
- * that much each.
+ * (I5) the allocation is at most the lease the process last held.
  *
  * Returns {held, allocation, budget, sum of holds, live processes, Redis now ms, waiters (members whose
  * allocation exceeds their hold by the hysteresis), leader (1/0), recovering (1/0), per-tenant allocations
@@ -142,7 +143,7 @@ recs, e = load_members(now); if e then return e end
 if known and recs[pid] == nil and recover <= now then
   -- This process held a lease that Redis no longer knows: state was lost (I5).
   recover = now + ttl
-  redis.call('HSET', KEYS[1], 'recover', recover, 'recoverN', 1)
+  redis.call('HSET', KEYS[1], 'recover', recover)
 end
 local recovering = recover > now
 local held = recs[pid] and recs[pid].h or 0
@@ -240,14 +241,9 @@ local live = redis.call('ZCARD', KEYS[2])
 if not redis.call('ZSCORE', KEYS[2], pid) then live = live + 1 end
 local mya = math.floor((alloc[pid] or 0) + 1e-6)
 local room = budget - others
-if recovering then
-  -- The most processes anyone reported since the loss: those not back yet are presumed to hold a share each.
-  local n = math.max(live, tonumber(ARGV[9]), members, tonumber(redis.call('HGET', KEYS[1], 'recoverN') or '1') or 1)
-  redis.call('HSET', KEYS[1], 'recoverN', n)
-  local fair = math.floor(budget / n)
-  mya = math.min(mya, fair)
-  room = room - math.max(0, n - members) * fair
-end
+-- Recovering lost state (I5): the holds Redis forgot are unknown, but the leases the members last held were
+-- within the budget together, so no one is granted more than it last held until the recovery ends.
+if recovering then mya = math.min(mya, tonumber(ARGV[19])) end
 local new = math.floor(math.max(floor_, math.min(mya, room)))
 mine.h, mine.a = new, mya
 redis.call('HSET', KEYS[1], 'leased', others + new)

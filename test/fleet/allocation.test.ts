@@ -34,6 +34,7 @@ const BASE: Omit<SyncRequest, "floor" | "record"> = {
   maxBudget: BUDGET,
   known: false,
   liveHint: 1,
+  prior: 0,
   hysteresis: 500,
   samples: { ttftSum: 0, ttftCount: 0, tokenMsSum: 0, tokens: 0, errors: 0 },
   server: "",
@@ -151,35 +152,47 @@ describe("SYNC_LUA - whatever the key holds", () => {
     }
   });
 
-  it("lost state (a flush) is recovered at a fair share, the missing members presumed to hold theirs", async () => {
+  it("lost state (a flush) is recovered within the leases the members last held", async () => {
     const key = freshKey();
     const r = await connect(key);
     try {
+      // Uneven leases: A 4,000 (busy), B, C, D 1,333 each.
+      const held: Record<string, number> = {};
+      for (const [id, q] of [
+        ["A", 24],
+        ["B", 8],
+        ["C", 8],
+        ["D", 8],
+      ] as const)
+        held[id] = (await r.sync(id, { ...BASE, floor: 0, record: rec(0, q), liveHint: 4 })).held;
       for (const id of ["A", "B", "C", "D"])
-        await r.sync(id, { ...BASE, floor: 0, record: rec(0, 20), liveHint: 4 });
+        held[id] = (await r.sync(id, { ...BASE, floor: 0, record: rec(0, id === "A" ? 24 : 8) })).held;
+      const before = Object.values(held).reduce((a, b) => a + b, 0);
+      expect(before).toBeLessThanOrEqual(BUDGET);
+      expect(held.A).toBeGreaterThan(BUDGET / 4);
       await admin.flushall();
-      // A held a lease: it finds no state, so the fleet recovers for one TTL.
-      const a = await r.sync("A", { ...BASE, known: true, liveHint: 4, floor: 0, record: rec(0, 20) });
-      expect(a.recovering).toBe(true);
-      expect(a.held).toBe(BUDGET / 4);
-      // A member that had not synced since (B) rejoins with its own tokens in flight as its floor.
+      // B held a lease: it finds no state, so the fleet recovers for one TTL. B now wants everything, but gets
+      // no more than it held: A, which Redis has not heard from again, may still hold its 4,000.
       const b = await r.sync("B", {
         ...BASE,
         known: true,
-        liveHint: 4,
-        floor: 1_500,
-        record: rec(1_500, 20),
+        prior: held.B as number,
+        floor: 0,
+        record: rec(0, 40),
       });
-      expect(b.held).toBe(BUDGET / 4);
-      // A newcomer cannot take more than a fair share either, and the recovery keeps a share for each of the
-      // 4 members reported: with C and D back at a share each, the fleet is over by at most one lease (E's,
-      // which Redis cannot tell from C's or D's).
-      const e = await r.sync("E", { ...BASE, liveHint: 1, floor: 0, record: rec(0, 20) });
-      expect(e.held).toBeLessThanOrEqual(BUDGET / 4);
-      expect(a.held + b.held + e.held + 2 * (BUDGET / 4)).toBeLessThanOrEqual(BUDGET + BUDGET / 4);
-      const c = await r.sync("C", { ...BASE, known: true, liveHint: 4, floor: 0, record: rec(0, 20) });
-      expect(c.held).toBeLessThanOrEqual(BUDGET / 4);
-      expect(c.held + a.held + b.held + e.held).toBeLessThanOrEqual(BUDGET);
+      expect(b.recovering).toBe(true);
+      expect(b.held).toBeLessThanOrEqual(held.B as number);
+      // A newcomer gets nothing beyond its tokens in flight until the recovery ends.
+      const e = await r.sync("E", { ...BASE, floor: 0, record: rec(0, 20) });
+      expect(e.held).toBe(0);
+      const a = await r.sync("A", {
+        ...BASE,
+        known: true,
+        prior: held.A as number,
+        floor: 3_000,
+        record: rec(3_000, 20),
+      });
+      expect(a.held + b.held + e.held + (held.C as number) + (held.D as number)).toBeLessThanOrEqual(BUDGET);
     } finally {
       await r.close();
     }
