@@ -44,7 +44,8 @@ export interface RecordInput {
 /** The record of one sync. */
 export function buildRecord(input: RecordInput): DemandRecord {
   const { demand: d, headroom, budget } = input;
-  const per = perQueuedCall(d);
+  // Nothing in flight and no head reported (every tenant over a share that lags): a quarter of the headroom.
+  const per = perQueuedCall(d) || headroom / 4 || 1;
   const queued = d.queuedCalls > 0;
   const listed = input.tenants.filter((t) => t.inFlightTokens > 0 || t.queued > 0);
   const rows =

@@ -107,8 +107,13 @@ export class SharedBudget implements BudgetController {
   #liveMaxAt = Number.NEGATIVE_INFINITY;
   #leader = false;
   #recovering = false;
-  /** Other members whose allocation exceeds their hold (the last reply): idle tokens go back promptly. */
-  #othersWait = false;
+  /**
+   * Until then another member waits (blocked, holding less than its allocation: the last reply or a `wanted`
+   * notice said so): this process admits within its allocation only and returns what it borrowed beyond it.
+   */
+  #othersWaitUntil = 0;
+  /** Tokens nobody held at the last reply (budget - the sum of the holds): worth borrowing when blocked. */
+  #free = 0;
   /** This process holds a lease that Redis knows (its record must exist; if not, state was lost). */
   #known = false;
   /** The local budget the last reply gave (held, capped at the allocation): the fallback share's ceiling. */
@@ -176,7 +181,7 @@ export class SharedBudget implements BudgetController {
         return 0;
       case "joined": {
         const d = this.#demand;
-        const local = Math.min(this.#held, this.#alloc, this.#cap);
+        const local = Math.min(this.#held, this.#cap, this.#othersWait() ? this.#alloc : this.#held);
         // The scheduler admits a call alone when nothing else is in flight; with a lease smaller than that call
         // (and than the whole budget) it would run on tokens this process does not hold.
         if (d.inFlightCalls === 0 && local < Math.min(d.headCharge, this.#budget)) return 0;
@@ -241,18 +246,20 @@ export class SharedBudget implements BudgetController {
       const outgrown = wants > this.#publishedDemand * 1.25 + chunk;
       const urgent = d.headRank <= 1 && !this.#publishedUrgent;
       const starved = this.#held < Math.min(d.headCharge, this.#budget) && this.#alloc > this.#held;
-      if (outgrown || urgent || starved) this.#syncEarly(now);
-    } else if (this.#othersWait && this.#held - Math.max(this.#usable(), d.inFlightTokens) >= chunk) {
+      const borrow = !this.#othersWait(now) && this.#free >= d.headCharge;
+      if (outgrown || urgent || starved || borrow) this.#syncEarly(now);
+    } else if (this.#othersWait(now) && this.#held - Math.max(this.#alloc, d.inFlightTokens) >= chunk / 4) {
+      // Someone waits for its share: give back what this process holds beyond its own, as its calls end.
       this.#syncEarly(now);
     }
   }
 
-  /** The tokens tenant `tenant` may hold here while several tenants wait: its fleet allocation, scaled. */
+  /** The tokens tenant `tenant` may hold here while several tenants wait: its fleet-wide allocation here. */
   tenantShare(tenant: string, fair: number): number {
     if (this.#mode !== "joined" || this.#tenantAlloc.size < 2) return fair;
     const allocated = this.#tenantAlloc.get(tenant);
     if (allocated === undefined || this.#alloc <= 0) return fair;
-    return allocated * (Math.min(this.#held, this.#alloc) / this.#alloc);
+    return allocated;
   }
 
   stats(): FleetStats {
@@ -299,9 +306,8 @@ export class SharedBudget implements BudgetController {
 
   // ---- syncing ---------------------------------------------------------------------------------------
 
-  /** What this process may use of its lease: its allocation (it returns the rest). */
-  #usable(): number {
-    return Math.min(this.#held, this.#alloc);
+  #othersWait(now = performance.now()): boolean {
+    return now < this.#othersWaitUntil;
   }
 
   #idle(now: number): boolean {
@@ -371,7 +377,7 @@ export class SharedBudget implements BudgetController {
         known: this.#known,
         liveHint: this.#liveMax,
         prior: this.#mode === "joined" ? this.#lastLease : this.#fallbackTokens(),
-        hysteresis: this.#o.chunkTokens,
+        hysteresis: this.#o.chunkTokens / 4,
         samples: taken.sums,
         server: taken.server,
         takeLead: this.#controller !== null,
@@ -398,7 +404,7 @@ export class SharedBudget implements BudgetController {
     const now = performance.now();
     this.#held = reply.held;
     this.#alloc = reply.alloc;
-    this.#lastLease = Math.min(reply.held, reply.alloc);
+    this.#lastLease = reply.waiters > 0 ? Math.min(reply.held, reply.alloc) : reply.held;
     this.#tenantAlloc = reply.tenants;
     this.#budget = reply.budget;
     this.#live = Math.max(1, reply.live);
@@ -406,7 +412,8 @@ export class SharedBudget implements BudgetController {
       this.#liveMax = this.#live;
       this.#liveMaxAt = now;
     }
-    this.#othersWait = reply.waiters > 0;
+    this.#othersWaitUntil = reply.waiters > 0 ? now + this.#o.renewIntervalMs : 0;
+    this.#free = Math.max(0, reply.budget - reply.leased);
     this.#recovering = reply.recovering;
     this.#known = true;
     this.#lastSyncAt = now;
@@ -436,13 +443,16 @@ export class SharedBudget implements BudgetController {
 
   /**
    * The fallback share: a fair share of the last known budget (over the most live processes seen within two
-   * TTLs), and never more than the lease this process last held: the members' leases were within the budget
-   * together, whereas fair shares are only while every member is at or below its own (one that has not
-   * noticed the fault yet may hold more). A process that never held a lease: budget / expectedProcesses.
+   * TTLs), and no more than the lease this process last held (or a quarter chunk): the members' leases were
+   * within the budget together, whereas fair shares are only while every member is at or below its own (one
+   * that has not noticed the fault yet may hold more). A process that never held a lease: budget /
+   * expectedProcesses.
    */
   #fallbackTokens(): number {
     const fair = Math.max(1, Math.floor(this.#budget / Math.max(1, this.#liveMax, this.#live)));
-    return this.#known ? Math.min(fair, this.#lastLease) : fair;
+    // At least a quarter chunk, so that a process that held nothing at the fault still serves (its calls may
+    // take the fleet over by that much, only while another holds more than its fair share).
+    return this.#known ? Math.min(fair, Math.max(this.#lastLease, this.#o.chunkTokens / 4)) : fair;
   }
 
   #fallBack(error: Error): void {
@@ -502,11 +512,13 @@ export class SharedBudget implements BudgetController {
     const now = performance.now();
     const d = this.#demand;
     if (kind === "budget") this.#requestSync();
-    else if (kind === "freed" && d.queuedCalls > 0 && this.#alloc > this.#held) this.#requestSync();
+    else if (kind === "freed" && d.queuedCalls > 0 && d.inFlightTokens + d.headCharge > this.tokens)
+      this.#syncEarly(now);
     else if (kind === "wanted") {
-      // Someone's allocation exceeds what it holds: give back idle tokens (the reply sizes what to keep).
-      this.#othersWait = true;
-      if (this.#held - d.inFlightTokens >= this.#o.chunkTokens) this.#syncEarly(now);
+      // Someone waits for its share: admit within this process's own, give back the rest.
+      this.#othersWaitUntil = now + this.#o.renewIntervalMs;
+      if (this.#held - Math.max(this.#alloc, d.inFlightTokens) >= this.#o.chunkTokens / 4)
+        this.#syncEarly(now);
     }
   }
 

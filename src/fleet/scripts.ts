@@ -115,7 +115,7 @@ end
  * was lost: I5), 9 the most live processes it saw recently (informative),
  * 10-14 samples (TTFT sum, TTFT count, per-token ms sum, tokens, errors), 15 latest server signals ("" or
  * "waiting,running,kv,preempt"), 16 "1" to take the controller role if it is free, 17 the notice channel,
- * 18 hysteresis tokens (a gap smaller than this between allocation and hold is not worth a notice), 19 the
+ * 18 hysteresis tokens (tokens returned below this are not worth a `freed` notice), 19 the
  * lease it last held (its grant while recovering lost state is at most this: I5).
  *
  * The allocation (I3): tenants' demands summed over the fleet get weighted max-min fair shares of the budget;
@@ -123,11 +123,12 @@ end
  * proportionally within one rank and in whole calls (shares are fractions, calls are not: the remainders go
  * call by call to the largest, then to the next rank). The member's allocation is the sum over its tenants.
  * The grant:
- * `held = max(floor, min(allocation, budget - sum of the others' holds))` (I1, I2), and while recovering
- * (I5) the allocation is at most the lease the process last held.
+ * `held = max(floor, min(target, budget - sum of the others' holds))` (I1, I2), where the target is the
+ * allocation while another member waits (blocked, holding less than its allocation), else the demand (free
+ * tokens are borrowed: work-conserving), and while recovering (I5) at most the lease it last held.
  *
- * Returns {held, allocation, budget, sum of holds, live processes, Redis now ms, waiters (members whose
- * allocation exceeds their hold by the hysteresis), leader (1/0), recovering (1/0), per-tenant allocations
+ * Returns {held, allocation, budget, sum of holds, live processes, Redis now ms, waiters (other members
+ * that are blocked and hold less than their allocation), leader (1/0), recovering (1/0), per-tenant allocations
  * of this member as a flat list id, tokens, ...}.
  */
 export const SYNC_LUA = `${PRELUDE}
@@ -234,7 +235,9 @@ local hyst = tonumber(ARGV[18])
 for id, r in pairs(recs) do
   if id ~= pid then
     others = others + r.h
-    if r.a - r.h >= hyst then waiters = waiters + 1 end
+    -- A waiter is blocked (its next call does not fit what it holds) and entitled to that call (allocations
+    -- as computed now, from every member's latest demand).
+    if r.n > r.h and (alloc[id] or 0) >= r.n then waiters = waiters + 1 end
   end
 end
 local live = redis.call('ZCARD', KEYS[2])
@@ -243,8 +246,14 @@ local mya = math.floor((alloc[pid] or 0) + 1e-6)
 local room = budget - others
 -- Recovering lost state (I5): the holds Redis forgot are unknown, but the leases the members last held were
 -- within the budget together, so no one is granted more than it last held until the recovery ends.
-if recovering then mya = math.min(mya, tonumber(ARGV[19])) end
-local new = math.floor(math.max(floor_, math.min(mya, room)))
+local target = mya
+if recovering then target = math.min(mya, tonumber(ARGV[19]))
+elseif waiters == 0 then
+  -- Nobody is short of its share: free tokens may be borrowed up to the demand (work-conserving). A borrower
+  -- stops admitting beyond its share, and returns the rest, as soon as someone waits (the client's side).
+  target = math.max(mya, math.min(mine.d, budget))
+end
+local new = math.floor(math.max(floor_, math.min(target, room)))
 mine.h, mine.a = new, mya
 redis.call('HSET', KEYS[1], 'leased', others + new)
 redis.call('HSET', KEYS[3], pid, cjson.encode(mine))
@@ -267,7 +276,7 @@ if not leader and ARGV[16] == '1' then
   leader = pid
 end
 if held - new >= hyst and waiters > 0 then redis.call('PUBLISH', ARGV[17], 'freed ' .. pid)
-elseif mya - new >= hyst then redis.call('PUBLISH', ARGV[17], 'wanted ' .. pid) end
+elseif mine.n > new and mya > new then redis.call('PUBLISH', ARGV[17], 'wanted ' .. pid) end
 return { new, mya, budget, others + new, live, now, waiters, leader == pid and 1 or 0, recovering and 1 or 0, mineT }
 `;
 

@@ -200,6 +200,11 @@ export class TenantQueues {
       yield { id: t.id, inFlightTokens: t.inFlightTokens, queued: t.heap.size };
   }
 
+  /**
+   * The best head among the tenants below their own share; when every waiting tenant is at or above it (the
+   * shares come from outside and may lag what this process holds), the head of the tenant with the fewest
+   * tokens in flight: work-conserving, as the budget decides whether it fits.
+   */
   #bestWithShares(fair: number, shareOf: (tenant: string, fair: number) => number): CallRecord | undefined {
     this.#unparkAll();
     for (let t = this.#top.peek(); t !== undefined; t = this.#top.peek()) {
@@ -207,7 +212,8 @@ export class TenantQueues {
       this.#top.remove(t);
       this.#parked.push(t);
     }
-    return undefined;
+    const least = this.#parked.peek();
+    return least === undefined ? undefined : head(least);
   }
 
   /** Checks every heap and index and the tenant bookkeeping; for tests. O(n). */
