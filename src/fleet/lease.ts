@@ -118,13 +118,12 @@ export class SharedBudget implements BudgetController {
   #known = false;
   /** The local budget the last reply gave (held, capped at the allocation): the fallback share's ceiling. */
   #lastLease = 0;
-  /** What the last sync published: demand tokens and whether its head was urgent. */
+  /** While a sync that returns tokens is in flight, the local budget is capped at the floor it sent. */
+  #cap = Number.POSITIVE_INFINITY;
+  /** The demand (tokens in flight + queued) the last sync published. */
   #publishedDemand = 0;
-  #publishedUrgent = false;
   #syncing = false;
   #dirty = false;
-  /** While a sync is in flight, the local budget is capped at the floor it sent. */
-  #cap = Number.POSITIVE_INFINITY;
   #lastSyncAt = Number.NEGATIVE_INFINITY;
   /** Earliest time of an early (not refresh) sync. */
   #earlyAt = Number.POSITIVE_INFINITY;
@@ -181,7 +180,7 @@ export class SharedBudget implements BudgetController {
         return 0;
       case "joined": {
         const d = this.#demand;
-        const local = Math.min(this.#held, this.#cap, this.#othersWait() ? this.#alloc : this.#held);
+        const local = Math.min(this.#localBudget(), this.#cap);
         // The scheduler admits a call alone when nothing else is in flight; with a lease smaller than that call
         // (and than the whole budget) it would run on tokens this process does not hold.
         if (d.inFlightCalls === 0 && local < Math.min(d.headCharge, this.#budget)) return 0;
@@ -242,12 +241,12 @@ export class SharedBudget implements BudgetController {
     const chunk = this.#o.chunkTokens;
     if (d.queuedCalls > 0 && d.inFlightTokens + d.headCharge > this.tokens) {
       // Blocked by the lease: worth a round trip only if what the fleet knows of this process is stale.
+      // Urgency and small changes wait for the refresh (capacity moves within one refresh interval).
       const wants = d.inFlightTokens + d.queuedCalls * perQueuedCall(d);
-      const outgrown = wants > this.#publishedDemand * 1.25 + chunk;
-      const urgent = d.headRank <= 1 && !this.#publishedUrgent;
+      const outgrown = wants > this.#publishedDemand * 2 + chunk;
       const starved = this.#held < Math.min(d.headCharge, this.#budget) && this.#alloc > this.#held;
       const borrow = !this.#othersWait(now) && this.#free >= d.headCharge;
-      if (outgrown || urgent || starved || borrow) this.#syncEarly(now);
+      if (outgrown || starved || borrow) this.#syncEarly(now);
     } else if (this.#othersWait(now) && this.#held - Math.max(this.#alloc, d.inFlightTokens) >= chunk / 4) {
       // Someone waits for its share: give back what this process holds beyond its own, as its calls end.
       this.#syncEarly(now);
@@ -306,6 +305,11 @@ export class SharedBudget implements BudgetController {
 
   // ---- syncing ---------------------------------------------------------------------------------------
 
+  /** The lease, or the allocation while another member waits for its share. */
+  #localBudget(): number {
+    return this.#othersWait() ? Math.min(this.#held, this.#alloc) : this.#held;
+  }
+
   #othersWait(now = performance.now()): boolean {
     return now < this.#othersWaitUntil;
   }
@@ -353,9 +357,9 @@ export class SharedBudget implements BudgetController {
     const d = this.#demand;
     const now = performance.now();
     this.#earlyAt = Number.POSITIVE_INFINITY;
-    // A reply never grants less than the floor; nothing beyond it is admitted until the reply.
-    const floor = d.inFlightTokens;
-    if (this.#mode === "joined") this.#cap = floor;
+    // A reply never grants less than the floor. Joined, the floor is the local budget (what it may admit
+    // while the script runs: the hot path never waits on the round trip), so a sync returns only what it holds
+    // beyond what it may use; otherwise its tokens in flight.
     const record = buildRecord({
       demand: d,
       tenants: [...(this.#target?.tenantDemand?.() ?? [])],
@@ -363,6 +367,11 @@ export class SharedBudget implements BudgetController {
       budget: this.#budget,
       weightOf: (t) => this.#o.tenantWeights[t] ?? 1,
     });
+    // Beyond its demand (idle, or a shrinking queue) the floor gives way, and while it does the local budget is
+    // capped at it until the reply: what is in flight stays within what Redis granted.
+    const local = this.#mode === "joined" ? this.#localBudget() : 0;
+    const floor = Math.max(d.inFlightTokens, Math.min(local, record.d));
+    if (floor < local) this.#cap = floor;
     const taken = this.#samples.take();
     const started = performance.now();
     let reply: SyncReply;
@@ -395,7 +404,6 @@ export class SharedBudget implements BudgetController {
     this.#metrics?.syncs.inc({ replica: this.#o.replica, result: "ok" });
     this.#metrics?.syncSeconds.observe({ replica: this.#o.replica }, rtt / 1000);
     this.#publishedDemand = d.inFlightTokens + d.queuedCalls * perQueuedCall(d);
-    this.#publishedUrgent = d.queuedCalls > 0 && d.headRank <= 1;
     this.#apply(reply);
     return true;
   }

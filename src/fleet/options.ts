@@ -69,9 +69,9 @@ export const SharedOptionsSchema = z
     idleReturnMs: z.number().nonnegative().max(MAX_TIMER_MS).default(1_000),
     /**
      * Least time between two early syncs (a sync before the refresh, on a material change of demand or to
-     * return tokens others wait for), ms: bounds the round trips a busy process costs. @default 100
+     * return tokens others wait for), ms: bounds the round trips a busy process costs. @default 250
      */
-    rebalanceMs: z.number().positive().max(MAX_TIMER_MS).default(100),
+    rebalanceMs: z.number().positive().max(MAX_TIMER_MS).default(250),
     /** Unused since the lease protocol of augserve-fleet/2 (blocked processes wait for a notice or an early sync); accepted for compatibility. */
     retryMs: z.number().positive().max(MAX_TIMER_MS).default(25),
     /** A Redis command slower than this counts as a failure (fallback), ms. @default 1000 */
