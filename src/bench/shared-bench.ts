@@ -87,8 +87,14 @@ const CHILD = fileURLToPath(new URL("./shared-bench/child.ts", import.meta.url))
 interface ChildResult {
   records: RunRecord[];
   counters: { admitWaitsMs: number[]; admitted: number };
-  fleet: { syncs: number; roundTrips: number; fallbacks: number; budgetDecisions: number } | null;
-  inflight: [number, number, number, number][];
+  fleet: {
+    syncs: number;
+    roundTrips: number;
+    fallbacks: number;
+    budgetDecisions: number;
+    syncReasons?: Record<string, number>;
+  } | null;
+  inflight: [number, number, number, number, number][];
 }
 
 function startChild(options: ChildOptions): {
@@ -113,6 +119,21 @@ function startChild(options: ChildOptions): {
   return { child, ready, result };
 }
 
+/** Round trips per admitted call between `from` and `to` (wall ms), summed over the processes. */
+function steadyRate(results: ChildResult[], from: number, to: number): number {
+  let trips = 0;
+  let calls = 0;
+  for (const r of results) {
+    const at = (t: number) => r.inflight.find((x) => x[0] >= t) ?? r.inflight.at(-1);
+    const a = at(from);
+    const b = at(to);
+    if (!a || !b) continue;
+    trips += b[4] - a[4];
+    calls += b[2] - a[2];
+  }
+  return calls > 0 ? trips / calls : Number.NaN;
+}
+
 const pct = (xs: number[], p: number) => {
   if (xs.length === 0) return Number.NaN;
   const s = [...xs].sort((a, b) => a - b);
@@ -129,6 +150,13 @@ interface ArmResult {
   syncs: number;
   /** Every script sent to Redis (syncs, the controller's, the leaves). */
   roundTrips: number;
+  /**
+   * Redis round trips per admitted call at steady load: over the second half of the arrival window (the queue
+   * built, no drain), from the processes' own counters sampled every 20 ms.
+   */
+  steadyRoundTripsPerCall: number;
+  /** Syncs asked for, by reason, summed over the processes. */
+  syncReasons: Record<string, number>;
   /** Share of the 20 ms samples in which the server had at least 90% of the budget in flight. */
   bindShare: number;
   startMs: number;
@@ -251,6 +279,11 @@ async function runArm(
     admitted: results.reduce((a, r) => a + r.counters.admitted, 0),
     syncs: results.reduce((a, r) => a + (r.fleet?.syncs ?? 0), 0),
     roundTrips: results.reduce((a, r) => a + (r.fleet?.roundTrips ?? 0), 0),
+    steadyRoundTripsPerCall: steadyRate(results, start + (windowS * 1000) / 2, start + windowS * 1000),
+    syncReasons: results.reduce<Record<string, number>>((sum, r) => {
+      for (const [k, v] of Object.entries(r.fleet?.syncReasons ?? {})) sum[k] = (sum[k] ?? 0) + v;
+      return sum;
+    }, {}),
     bindShare:
       withBudget.filter((s) => s.at < start + windowS * 1000 && s.server >= 0.9 * s.budget).length /
       Math.max(1, withBudget.filter((s) => s.at < start + windowS * 1000).length),
@@ -296,15 +329,22 @@ function print(results: ArmResult[], o: Options): void {
     `bench:shared: ${o.workload} on ${o.profile}, ${o.rate} runs/s for ${o.durationS} s (x${o.timeScale} time scale), ${o.processes} processes, chunk ${o.chunk}, budget ${o.fixedBudget > 0 ? `fixed ${o.fixedBudget}` : "adaptive"}`,
   );
   console.log(
-    "arm          procs  goodput/s  vs one  SLO %   TTFT mean  TTFT p99  unfinished  bind %  calls/s  Redis RT/call",
+    "arm          procs  goodput/s  vs one  SLO %   TTFT mean  TTFT p99  unfinished  bind %  calls/s  RT/call  RT/call steady",
   );
   for (const r of results) {
     const s = r.summary;
     const windowS = (r.arm.startsWith("cost") ? Math.min(o.durationS, 30) : o.durationS) / o.timeScale;
     console.log(
-      `${r.arm.padEnd(12)} ${String(r.processes).padStart(5)}  ${f(s.goodput).padStart(9)}  ${(one ? f(s.goodput / one.summary.goodput) : "-").padStart(6)}  ${f(100 * s.sloAttainment, 1).padStart(5)}  ${f(s.ttftMs.mean, 0).padStart(9)}  ${f(s.ttftMs.p99, 0).padStart(8)}  ${String(s.unfinished).padStart(10)}  ${f(100 * r.bindShare, 0).padStart(6)}  ${f(r.admitted / windowS, 1).padStart(7)}  ${(r.roundTrips > 0 ? f(r.roundTrips / Math.max(1, r.admitted), 3) : "-").padStart(13)}`,
+      `${r.arm.padEnd(12)} ${String(r.processes).padStart(5)}  ${f(s.goodput).padStart(9)}  ${(one ? f(s.goodput / one.summary.goodput) : "-").padStart(6)}  ${f(100 * s.sloAttainment, 1).padStart(5)}  ${f(s.ttftMs.mean, 0).padStart(9)}  ${f(s.ttftMs.p99, 0).padStart(8)}  ${String(s.unfinished).padStart(10)}  ${f(100 * r.bindShare, 0).padStart(6)}  ${f(r.admitted / windowS, 1).padStart(7)}  ${(r.roundTrips > 0 ? f(r.roundTrips / Math.max(1, r.admitted), 3) : "-").padStart(7)}  ${(r.roundTrips > 0 ? f(r.steadyRoundTripsPerCall, 3) : "-").padStart(14)}`,
     );
   }
+  for (const r of results)
+    if (r.roundTrips > 0)
+      console.log(
+        `${r.arm}: syncs asked for, by reason: ${Object.entries(r.syncReasons)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(", ")}`,
+      );
   const faults = results.find((r) => r.arm === "faults");
   if (faults?.faults) {
     console.log(

@@ -37,6 +37,16 @@ import type { FleetRedis, SyncReply } from "./redis.js";
 import { SampleSums } from "./samples.js";
 
 export type FleetMode = "joining" | "joined" | "fallback" | "closed";
+/** Why a sync was asked for: the refresh timer, or an early sync's reason. */
+export type SyncReason =
+  | "refresh"
+  | "starved"
+  | "borrow"
+  | "outgrown"
+  | "return"
+  | "freed"
+  | "wanted"
+  | "budget";
 
 /** A copy of a member's state and counters. */
 export interface FleetStats {
@@ -60,6 +70,8 @@ export interface FleetStats {
   fallbacks: number;
   recoveries: number;
   budgetDecisions: number;
+  /** Syncs asked for, by reason (several asks may fold into one sync). */
+  syncReasons: Record<SyncReason, number>;
   /** The last failure (connection error, FleetKeyError), or null. */
   lastError: Error | null;
 }
@@ -136,7 +148,23 @@ export class SharedBudget implements BudgetController {
   #deciding = false;
   #lastError: Error | null = null;
   #loggedError = "";
-  readonly #counts = { syncs: 0, syncErrors: 0, fallbacks: 0, recoveries: 0, budgetDecisions: 0 };
+  readonly #counts = {
+    syncs: 0,
+    syncErrors: 0,
+    fallbacks: 0,
+    recoveries: 0,
+    budgetDecisions: 0,
+    syncReasons: {
+      refresh: 0,
+      starved: 0,
+      borrow: 0,
+      outgrown: 0,
+      return: 0,
+      freed: 0,
+      wanted: 0,
+      budget: 0,
+    },
+  };
   #unregister: (() => void) | null = null;
 
   constructor(options: ResolvedSharedOptions, budget: ResolvedBudget, slo: Slo, deps: SharedBudgetDeps) {
@@ -246,10 +274,11 @@ export class SharedBudget implements BudgetController {
       const outgrown = wants > this.#publishedDemand * 2 + chunk;
       const starved = this.#held < Math.min(d.headCharge, this.#budget) && this.#alloc > this.#held;
       const borrow = !this.#othersWait(now) && this.#free >= d.headCharge;
-      if (outgrown || starved || borrow) this.#syncEarly(now);
+      if (outgrown || starved || borrow)
+        this.#syncEarly(now, outgrown ? "outgrown" : starved ? "starved" : "borrow");
     } else if (this.#othersWait(now) && this.#held - Math.max(this.#alloc, d.inFlightTokens) >= chunk / 4) {
       // Someone waits for its share: give back what this process holds beyond its own, as its calls end.
-      this.#syncEarly(now);
+      this.#syncEarly(now, "return");
     }
   }
 
@@ -274,6 +303,7 @@ export class SharedBudget implements BudgetController {
       recovering: this.#recovering,
       roundTrips: this.#redis.roundTrips,
       ...this.#counts,
+      syncReasons: { ...this.#counts.syncReasons },
       lastError: this.#lastError,
     };
   }
@@ -310,6 +340,11 @@ export class SharedBudget implements BudgetController {
     return this.#othersWait() ? Math.min(this.#held, this.#alloc) : this.#held;
   }
 
+  /** Counts why syncs were asked for (an early sync asked again before it ran counts again). */
+  #reason(reason: SyncReason): void {
+    this.#counts.syncReasons[reason] += 1;
+  }
+
   #othersWait(now = performance.now()): boolean {
     return now < this.#othersWaitUntil;
   }
@@ -319,7 +354,8 @@ export class SharedBudget implements BudgetController {
     return d.queuedCalls === 0 && d.inFlightCalls === 0 && now - this.#idleSince >= this.#o.idleReturnMs;
   }
 
-  #syncEarly(now: number): void {
+  #syncEarly(now: number, reason: SyncReason): void {
+    this.#reason(reason);
     const at = Math.max(now, this.#lastSyncAt + this.#o.rebalanceMs);
     if (at <= now) this.#requestSync();
     else if (at < this.#earlyAt) {
@@ -508,6 +544,7 @@ export class SharedBudget implements BudgetController {
       () => {
         this.#timer = null;
         this.#timerAt = Number.POSITIVE_INFINITY;
+        if (this.#earlyAt > performance.now()) this.#reason("refresh");
         this.#requestSync();
       },
       Math.max(0, at - now),
@@ -519,14 +556,16 @@ export class SharedBudget implements BudgetController {
     if (this.#mode !== "joined") return;
     const now = performance.now();
     const d = this.#demand;
-    if (kind === "budget") this.#requestSync();
-    else if (kind === "freed" && d.queuedCalls > 0 && d.inFlightTokens + d.headCharge > this.tokens)
-      this.#syncEarly(now);
+    if (kind === "budget") {
+      this.#reason("budget");
+      this.#requestSync();
+    } else if (kind === "freed" && d.queuedCalls > 0 && d.inFlightTokens + d.headCharge > this.tokens)
+      this.#syncEarly(now, "freed");
     else if (kind === "wanted") {
       // Someone waits for its share: admit within this process's own, give back the rest.
       this.#othersWaitUntil = now + this.#o.renewIntervalMs;
       if (this.#held - Math.max(this.#alloc, d.inFlightTokens) >= this.#o.chunkTokens / 4)
-        this.#syncEarly(now);
+        this.#syncEarly(now, "wanted");
     }
   }
 

@@ -66,8 +66,15 @@ const abort = new AbortController();
 setMaxListeners(0, abort.signal);
 const stop = setTimeout(() => abort.abort(), Math.max(0, origin - performance.now()) + o.stopAfterMs);
 const counters: ClientCounters = { admitWaitsMs: [], admitted: 0 };
-/** [wall ms, tokens in flight, calls admitted so far, 1 while on the fleet's fallback share], every 20 ms. */
-const inflight: [number, number, number, number][] = [];
+/**
+ * [wall ms, tokens in flight, calls admitted so far, 1 while on the fleet's fallback share, Redis round trips
+ * so far], every 20 ms.
+ */
+const inflight: [number, number, number, number, number][] = [];
+const roundTrips = () =>
+  "fleetStats" in scheduler
+    ? (scheduler as { fleetStats(): { roundTrips: number } }).fleetStats().roundTrips
+    : 0;
 const fleetMode = () =>
   "fleet" in scheduler ? (scheduler as { fleet: { mode: string } }).fleet.mode : "local";
 const sampler = setInterval(
@@ -77,6 +84,7 @@ const sampler = setInterval(
       scheduler.snapshot().inFlightTokens,
       counters.admitted,
       fleetMode() === "fallback" ? 1 : 0,
+      roundTrips(),
     ]),
   20,
 );

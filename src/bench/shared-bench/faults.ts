@@ -75,7 +75,7 @@ export interface FaultRow {
 }
 
 type Samples = { at: number; server: number }[];
-type ChildSamples = [number, number, number, number][][];
+type ChildSamples = number[][];
 
 const count = (times: number[], from: number, to: number) =>
   times.reduce((n, t) => n + (t >= from && t < to ? 1 : 0), 0);
