@@ -75,7 +75,7 @@ export interface FaultRow {
 }
 
 type Samples = { at: number; server: number }[];
-type ChildSamples = number[][];
+type ChildSamples = (readonly number[])[][];
 
 const count = (times: number[], from: number, to: number) =>
   times.reduce((n, t) => n + (t >= from && t < to ? 1 : 0), 0);
@@ -103,7 +103,7 @@ export function faultRows(
       return ref > 0 ? count(completions, a, b) / ref : Number.NaN;
     };
     const serving = children.filter((c) => {
-      const inSpan = c.filter((x) => x[0] >= from && x[0] < to);
+      const inSpan = c.filter((x) => (x[0] ?? 0) >= from && (x[0] ?? 0) < to);
       return inSpan.length > 1 && (inSpan.at(-1)?.[2] ?? 0) > (inSpan[0]?.[2] ?? 0);
     }).length;
     return {
