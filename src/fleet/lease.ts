@@ -7,17 +7,18 @@
  *
  * When to sync (one `SYNC_LUA` round trip; at most one in flight, later requests folded into the next):
  * - the refresh: every `renewIntervalMs` (the lease's TTL runs on Redis time; demand and samples go along);
- * - early, at most every `rebalanceMs`, only on a material change: blocked while the demand it published was
- *   outgrown (by a quarter and a chunk), or its head became urgent (promoted or tier 0) while it published
- *   none; holding a chunk more than it may use (its allocation fell, or it went idle) while others wait;
- * - on notices: `freed` while its allocation exceeds what it holds, `wanted` while it holds idle tokens,
- *   `budget` always.
- * So at steady load a process costs one round trip per refresh, whatever its call rate; under contention the
- * capacity moves within one refresh: a process whose allocation fell stops admitting beyond it at once and
- * returns the tokens as its calls end; the one whose allocation grew is told (`freed`) and takes them.
+ * - early, at most every `rebalanceMs`: blocked while holding less than one call and entitled to more
+ *   (starved), blocked while the last reply showed free tokens and nobody waiting (borrow), blocked with twice
+ *   the demand it published (outgrown), or holding beyond its allocation while someone waits (return);
+ * - on notices: `freed` while blocked, `wanted` while holding beyond its allocation, `budget` always.
+ * So at steady load a process costs one round trip per refresh, whatever its call rate. While nobody waits a
+ * process admits against all it holds (free tokens are borrowed); while someone does (a reply or a `wanted`
+ * notice said so) against its allocation only, returning the rest as its calls end: under contention the
+ * capacity moves within one refresh interval.
  *
- * While a sync is in flight the local budget is capped at the tokens in flight it reported as its floor (a
- * reply never grants less), so what a process has in flight stays within what Redis granted it.
+ * A sync's floor is the local budget (what may be admitted while the script runs: the hot path never waits on
+ * the round trip); a sync that returns tokens sends less and caps the local budget at it until the reply. A
+ * reply never grants less than the floor, so what a process has in flight stays within what Redis granted it.
  *
  * Faults: a failed or slow script (Redis unreachable, a key that is not ours) puts the process on its local
  * fallback share, `floor(last known budget / the most live processes seen within two TTLs)`, never more; it
