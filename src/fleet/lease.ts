@@ -268,18 +268,19 @@ export class SharedBudget implements BudgetController {
     if (d.queuedCalls > 0 || d.inFlightCalls > 0) this.#idleSince = now;
     if (this.#mode !== "joined" || this.#syncing) return;
     const chunk = this.#o.chunkTokens;
-    if (d.queuedCalls > 0 && d.inFlightTokens + d.headCharge > this.tokens) {
-      // Blocked by the lease: worth a round trip only if what the fleet knows of this process is stale.
-      // Urgency and small changes wait for the refresh (capacity moves within one refresh interval).
-      const wants = d.inFlightTokens + d.queuedCalls * perQueuedCall(d);
+    if (this.#othersWait(now) && this.#held - Math.max(this.#alloc, d.inFlightTokens) >= chunk / 4) {
+      // Someone waits for its share: give back what this process holds beyond its own as its calls end
+      // (blocked or not: under contention every process is).
+      this.#syncEarly(now, "return");
+    } else if (d.queuedCalls > 0 && d.inFlightTokens + d.headCharge > this.tokens) {
+      // Blocked by the lease. Urgency and small changes wait for the refresh (capacity moves within one
+      // refresh interval); a demand past the budget changes no allocation (records are capped at it).
+      const wants = Math.min(this.#budget, d.inFlightTokens + d.queuedCalls * perQueuedCall(d));
       const outgrown = wants > this.#publishedDemand * 2 + chunk;
       const starved = this.#held < Math.min(d.headCharge, this.#budget) && this.#alloc > this.#held;
       const borrow = !this.#othersWait(now) && this.#free >= d.headCharge;
       if (outgrown || starved || borrow)
         this.#syncEarly(now, outgrown ? "outgrown" : starved ? "starved" : "borrow");
-    } else if (this.#othersWait(now) && this.#held - Math.max(this.#alloc, d.inFlightTokens) >= chunk / 4) {
-      // Someone waits for its share: give back what this process holds beyond its own, as its calls end.
-      this.#syncEarly(now, "return");
     }
   }
 
@@ -440,7 +441,7 @@ export class SharedBudget implements BudgetController {
     this.#counts.syncs += 1;
     this.#metrics?.syncs.inc({ replica: this.#o.replica, result: "ok" });
     this.#metrics?.syncSeconds.observe({ replica: this.#o.replica }, rtt / 1000);
-    this.#publishedDemand = d.inFlightTokens + d.queuedCalls * perQueuedCall(d);
+    this.#publishedDemand = Math.min(this.#budget, d.inFlightTokens + d.queuedCalls * perQueuedCall(d));
     this.#apply(reply);
     return true;
   }
