@@ -9,8 +9,13 @@
  * Then the cost at light load: one process with a shared budget vs a local one (Redis round trips per
  * admitted call, submit -> admit latency p50/p99).
  *
+ * - `faults`: the fleet again, with Redis stopped 5 s and restarted, flushed, its key corrupted, `leased` reset
+ *   (shared-bench/faults.ts): per fault, the peak over the budget, how long, and the calls completed against
+ *   the fault-free fleet arm.
+ * The budget is fixed (32,768 tokens, `--fixed-budget`; 0 for the adaptive law) so that it binds in every arm.
+ *
  * Flags: --workload PATH, --profile NAME, --rate R, --duration-s S, --time-scale T, --processes N, --chunk C,
- * --tail-s S, --arms a,b, --json, --quiet.
+ * --tail-s S, --arms a,b, --fixed-budget N, --no-cost, --json, --quiet.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
@@ -23,11 +28,12 @@ import { scriptsFromRuns, startSimServer } from "../sim/index.js";
 import type { RunRecord } from "./metrics/records.js";
 import { summarize } from "./metrics/summary.js";
 import type { ChildOptions } from "./shared-bench/child.js";
+import { type FaultRow, faultRows, runFaults } from "./shared-bench/faults.js";
 import { ChargeProxy } from "./shared-bench/proxy.js";
 import { RedisServer } from "./shared-bench/redis-server.js";
 import { loadWorkload } from "./workload/load.js";
 
-const ARMS = ["one", "fleet", "independent", "split"] as const;
+const ARMS = ["one", "fleet", "independent", "split", "faults"] as const;
 type Arm = (typeof ARMS)[number];
 
 const OptionsSchema = z.strictObject({
@@ -41,8 +47,11 @@ const OptionsSchema = z.strictObject({
   chunk: z.number().int().positive().default(4_096),
   tailS: z.number().nonnegative().default(120),
   arms: z.string().default(ARMS.join(",")),
-  /** A fixed global budget instead of the adaptive law (isolates the lease protocol from the fleet's controller). */
-  fixedBudget: z.number().int().positive().optional(),
+  /**
+   * The global budget, fixed, so that it binds in every arm (the demand at 2x plain's sustainable rate is well
+   * above it: the bind % column shows it). 32,768 is the adaptive law's initial budget. 0: the adaptive law.
+   */
+  fixedBudget: z.number().int().nonnegative().default(32_768),
   /** Skip the light-load cost phase. */
   noCost: z.boolean().default(false),
   json: z.boolean().default(false),
@@ -78,8 +87,14 @@ const CHILD = fileURLToPath(new URL("./shared-bench/child.ts", import.meta.url))
 interface ChildResult {
   records: RunRecord[];
   counters: { admitWaitsMs: number[]; admitted: number };
-  fleet: { syncs: number; fallbacks: number; budgetDecisions: number } | null;
-  inflight: [number, number][];
+  fleet: {
+    syncs: number;
+    roundTrips: number;
+    fallbacks: number;
+    budgetDecisions: number;
+    syncReasons?: Record<string, number>;
+  } | null;
+  inflight: [number, number, number, number, number][];
 }
 
 function startChild(options: ChildOptions): {
@@ -104,6 +119,21 @@ function startChild(options: ChildOptions): {
   return { child, ready, result };
 }
 
+/** Round trips per admitted call between `from` and `to` (wall ms), summed over the processes. */
+function steadyRate(results: ChildResult[], from: number, to: number): number {
+  let trips = 0;
+  let calls = 0;
+  for (const r of results) {
+    const at = (t: number) => r.inflight.find((x) => x[0] >= t) ?? r.inflight.at(-1);
+    const a = at(from);
+    const b = at(to);
+    if (!a || !b) continue;
+    trips += b[4] - a[4];
+    calls += b[2] - a[2];
+  }
+  return calls > 0 ? trips / calls : Number.NaN;
+}
+
 const pct = (xs: number[], p: number) => {
   if (xs.length === 0) return Number.NaN;
   const s = [...xs].sort((a, b) => a - b);
@@ -118,6 +148,20 @@ interface ArmResult {
   summary: ReturnType<typeof summarize>;
   admitted: number;
   syncs: number;
+  /** Every script sent to Redis (syncs, the controller's, the leaves). */
+  roundTrips: number;
+  /**
+   * Redis round trips per admitted call at steady load: over the second half of the arrival window (the queue
+   * built, no drain), from the processes' own counters sampled every 20 ms.
+   */
+  steadyRoundTripsPerCall: number;
+  /** Syncs asked for, by reason, summed over the processes. */
+  syncReasons: Record<string, number>;
+  /** Share of the 20 ms samples in which the server had at least 90% of the budget in flight. */
+  bindShare: number;
+  startMs: number;
+  completions: number[];
+  faults: FaultRow[] | null;
   admitWaitMs: { p50: number; p99: number; mean: number };
   safety: {
     samples: number;
@@ -138,6 +182,7 @@ async function runArm(
   admin: Redis,
   rate: number,
   durationS: number,
+  reference?: { startMs: number; completions: number[] },
 ): Promise<ArmResult> {
   const file = JSON.parse(
     await import("node:fs/promises").then((fs) => fs.readFile(o.workload, "utf8")),
@@ -146,13 +191,13 @@ async function runArm(
   const sim = await startSimServer({ profile: o.profile, timeScale: o.timeScale });
   sim.registerScripts(scriptsFromRuns(workload.runs));
   const proxy = await ChargeProxy.start(sim.url);
-  const multi = arm === "fleet" || arm === "independent" || arm === "split";
+  const multi = arm === "fleet" || arm === "independent" || arm === "split" || arm === "faults";
   const n = multi ? o.processes : 1;
-  const shared = arm === "fleet" || arm === "cost-shared";
+  const shared = arm === "fleet" || arm === "cost-shared" || arm === "faults";
   const key = `bench-${process.pid}-${arm}-${Date.now()}`;
   const adaptive = { mode: "adaptive" as const, initialTokens: 32_768, minTokens: 4_096, maxTokens: 262_144 };
   const budget =
-    o.fixedBudget !== undefined
+    o.fixedBudget > 0
       ? { mode: "fixed" as const, tokens: arm === "split" ? Math.floor(o.fixedBudget / n) : o.fixedBudget }
       : arm === "split"
         ? {
@@ -186,11 +231,19 @@ async function runArm(
   const k = fleetKeys(key, "default");
   const samples: { at: number; server: number; budget: number }[] = [];
   let sampling = true;
+  const windowS = durationS / o.timeScale;
+  const faults = arm === "faults" ? runFaults(start, windowS, redis, admin, key) : null;
+  const readBudget = async () => {
+    if (o.fixedBudget > 0) return o.fixedBudget;
+    if (!shared) return Number.NaN;
+    const timeout = new Promise<null>((r) => setTimeout(() => r(null), 50));
+    return Number(
+      (await Promise.race([admin.hget(k.state, "budget").catch(() => null), timeout])) ?? Number.NaN,
+    );
+  };
   const sampler = (async () => {
     while (sampling) {
-      const budgetNow = shared
-        ? Number((await admin.hget(k.state, "budget").catch(() => null)) ?? Number.NaN)
-        : Number.NaN;
+      const budgetNow = await readBudget();
       if (Date.now() >= start)
         samples.push({ at: Date.now(), server: proxy.inFlightTokens, budget: budgetNow });
       await new Promise((r) => setTimeout(r, 20));
@@ -199,6 +252,7 @@ async function runArm(
   const results = await Promise.all(children.map((c) => c.result));
   sampling = false;
   await sampler;
+  await faults;
   await proxy.close();
   await sim.close();
   const records = results.flatMap((r) => r.records);
@@ -224,6 +278,29 @@ async function runArm(
     summary,
     admitted: results.reduce((a, r) => a + r.counters.admitted, 0),
     syncs: results.reduce((a, r) => a + (r.fleet?.syncs ?? 0), 0),
+    roundTrips: results.reduce((a, r) => a + (r.fleet?.roundTrips ?? 0), 0),
+    steadyRoundTripsPerCall: steadyRate(results, start + (windowS * 1000) / 2, start + windowS * 1000),
+    syncReasons: results.reduce<Record<string, number>>((sum, r) => {
+      for (const [k, v] of Object.entries(r.fleet?.syncReasons ?? {})) sum[k] = (sum[k] ?? 0) + v;
+      return sum;
+    }, {}),
+    bindShare:
+      withBudget.filter((s) => s.at < start + windowS * 1000 && s.server >= 0.9 * s.budget).length /
+      Math.max(1, withBudget.filter((s) => s.at < start + windowS * 1000).length),
+    startMs: start,
+    completions: proxy.completions,
+    faults:
+      arm === "faults"
+        ? faultRows(
+            start,
+            windowS,
+            o.fixedBudget > 0 ? o.fixedBudget : Math.max(...withBudget.map((s) => s.budget)),
+            samples,
+            proxy.completions,
+            results.map((r) => r.inflight),
+            reference ?? null,
+          )
+        : null,
     admitWaitMs: {
       p50: pct(waits, 50),
       p99: pct(waits, 99),
@@ -249,14 +326,34 @@ function print(results: ArmResult[], o: Options): void {
   const one = results.find((r) => r.arm === "one");
   const f = (x: number | null, d = 2) => (x === null || !Number.isFinite(x) ? "-" : x.toFixed(d));
   console.log(
-    `bench:shared: ${o.workload} on ${o.profile}, ${o.rate} runs/s for ${o.durationS} s (x${o.timeScale} time scale), ${o.processes} processes, chunk ${o.chunk}`,
+    `bench:shared: ${o.workload} on ${o.profile}, ${o.rate} runs/s for ${o.durationS} s (x${o.timeScale} time scale), ${o.processes} processes, chunk ${o.chunk}, budget ${o.fixedBudget > 0 ? `fixed ${o.fixedBudget}` : "adaptive"}`,
   );
-  console.log("arm          procs  goodput/s  vs one  SLO %   TTFT mean  TTFT p99  unfinished  syncs/call");
+  console.log(
+    "arm          procs  goodput/s  vs one  SLO %   TTFT mean  TTFT p99  unfinished  bind %  calls/s  RT/call  RT/call steady",
+  );
   for (const r of results) {
     const s = r.summary;
+    const windowS = (r.arm.startsWith("cost") ? Math.min(o.durationS, 30) : o.durationS) / o.timeScale;
     console.log(
-      `${r.arm.padEnd(12)} ${String(r.processes).padStart(5)}  ${f(s.goodput).padStart(9)}  ${(one ? f(s.goodput / one.summary.goodput) : "-").padStart(6)}  ${f(100 * s.sloAttainment, 1).padStart(5)}  ${f(s.ttftMs.mean, 0).padStart(9)}  ${f(s.ttftMs.p99, 0).padStart(8)}  ${String(s.unfinished).padStart(10)}  ${(r.syncs > 0 ? f(r.syncs / Math.max(1, r.admitted), 3) : "-").padStart(10)}`,
+      `${r.arm.padEnd(12)} ${String(r.processes).padStart(5)}  ${f(s.goodput).padStart(9)}  ${(one ? f(s.goodput / one.summary.goodput) : "-").padStart(6)}  ${f(100 * s.sloAttainment, 1).padStart(5)}  ${f(s.ttftMs.mean, 0).padStart(9)}  ${f(s.ttftMs.p99, 0).padStart(8)}  ${String(s.unfinished).padStart(10)}  ${f(100 * r.bindShare, 0).padStart(6)}  ${f(r.admitted / windowS, 1).padStart(7)}  ${(r.roundTrips > 0 ? f(r.roundTrips / Math.max(1, r.admitted), 3) : "-").padStart(7)}  ${(r.roundTrips > 0 ? f(r.steadyRoundTripsPerCall, 3) : "-").padStart(14)}`,
     );
+  }
+  for (const r of results)
+    if (r.roundTrips > 0)
+      console.log(
+        `${r.arm}: syncs asked for, by reason: ${Object.entries(r.syncReasons)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(", ")}`,
+      );
+  const faults = results.find((r) => r.arm === "faults");
+  if (faults?.faults) {
+    console.log(
+      "fault          peak/budget  ms > budget  ms > 1.1x  calls vs fault-free  2 s after back  processes admitting",
+    );
+    for (const row of faults.faults)
+      console.log(
+        `${row.fault.padEnd(14)} ${f(row.peak, 3).padStart(11)}  ${String(row.overMs).padStart(11)}  ${String(row.over110Ms).padStart(9)}  ${f(row.goodput, 2).padStart(19)}  ${f(row.goodputAfter, 2).padStart(14)}  ${row.serving.padStart(19)}`,
+      );
   }
   const fleet = results.find((r) => r.arm === "fleet");
   if (fleet) {
@@ -291,7 +388,8 @@ async function main(): Promise<void> {
   try {
     for (const arm of arms) {
       if (!o.quiet && !o.json) process.stderr.write(`bench:shared: arm ${arm}...\n`);
-      results.push(await runArm(arm, o, redis, admin, o.rate, o.durationS));
+      const fleet = results.find((r) => r.arm === "fleet");
+      results.push(await runArm(arm, o, redis, admin, o.rate, o.durationS, fleet));
     }
     for (const arm of o.noCost ? [] : (["cost-local", "cost-shared"] as const)) {
       if (!o.quiet && !o.json) process.stderr.write(`bench:shared: ${arm} (light load)...\n`);
@@ -301,7 +399,10 @@ async function main(): Promise<void> {
     admin.disconnect();
     await redis.stop();
   }
-  if (o.json) console.log(JSON.stringify({ options: o, results }, null, 2));
+  if (o.json)
+    console.log(
+      JSON.stringify({ options: o, results: results.map(({ completions: _c, ...r }) => r) }, null, 2),
+    );
   else print(results, o);
 }
 

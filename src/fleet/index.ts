@@ -3,7 +3,14 @@
  */
 export { FleetController } from "./controller.js";
 export { FleetKeyError, FleetOptionsError } from "./errors.js";
-export { type FleetMode, type FleetStats, SharedBudget, type SharedBudgetDeps } from "./lease.js";
+export {
+  type FleetMode,
+  type FleetStats,
+  type LeaseTarget,
+  SharedBudget,
+  type SharedBudgetDeps,
+  type SyncReason,
+} from "./lease.js";
 export { FleetMetrics, fleetMetrics } from "./metrics.js";
 export {
   parseSharedOptions,
@@ -11,7 +18,14 @@ export {
   type SharedOptions,
   SharedOptionsSchema,
 } from "./options.js";
-export { FleetRedis, FleetReplyError, type SyncReply, type SyncRequest, type TakeReply } from "./redis.js";
+export {
+  type DemandRecord,
+  FleetRedis,
+  FleetReplyError,
+  type SyncReply,
+  type SyncRequest,
+  type TakeReply,
+} from "./redis.js";
 export { type FleetKeys, fleetKeys } from "./scripts.js";
 export {
   createScheduler,

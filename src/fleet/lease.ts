@@ -1,33 +1,36 @@
 /**
  * `SharedBudget`: one process's lease on a replica's global budget, behind the scheduler's `BudgetController`
- * interface. The scheduler stays pure and synchronous: it admits against `tokens` (the tokens this process
- * holds) and reports its demand through `onDemand`; this class does the Redis round trips in the background
- * and calls the scheduler's `tick()` when its lease grows, so the queue is admitted against it.
+ * interface, in the manner of Google's Doorman: the process holds a capacity lease sized by the fleet's share
+ * algorithm (SYNC_LUA: weighted max-min fair shares between tenants, then head rank) to its recent demand, and
+ * refreshes it every `renewIntervalMs`. Admission is local and synchronous: the scheduler admits against
+ * `tokens` = min(held, allocation) and never waits on Redis while the lease has room.
  *
  * When to sync (one `SYNC_LUA` round trip; at most one in flight, later requests folded into the next):
- * - blocked: calls queue and the head does not fit in the lease: at once, then with a backoff (retryMs,
- *   doubling to 16x) while nothing is granted, and at once on a `freed` or `budget` notice;
- * - more urgent work waits elsewhere (the last reply said so): every `rebalanceMs`, to yield (I3);
- * - a `wanted` notice while this process holds tokens beyond its need: to give them back;
- * - it holds more than one chunk beyond what it wants, or has been idle for `idleReturnMs`: to return them;
- * - renewal: at least every `renewIntervalMs` (the lease's TTL runs on Redis time);
- * - samples for the fleet's controller are pending: at least every budget decision interval.
+ * - the refresh: every `renewIntervalMs` (the lease's TTL runs on Redis time; demand and samples go along);
+ * - early, at most every `rebalanceMs`: blocked while holding less than one call and entitled to more
+ *   (starved), blocked while the last reply showed free tokens and nobody waiting (borrow), blocked with twice
+ *   the demand it published (outgrown), or holding beyond its allocation while someone waits (return);
+ * - on notices: `freed` while blocked, `wanted` while holding beyond its allocation, `budget` always.
+ * So at steady load a process costs one round trip per refresh, whatever its call rate. While nobody waits a
+ * process admits against all it holds (free tokens are borrowed); while someone does (a reply or a `wanted`
+ * notice said so) against its allocation only, returning the rest as its calls end: under contention the
+ * capacity moves within one refresh interval.
  *
- * While a sync that may shrink the lease is in flight (it returns tokens, or more urgent work waits and it yields), the
- * local budget is capped at the tokens in flight it reported: the reply never grants less than that floor, so
- * what a process has in flight stays within what Redis granted it, and the fleet's tokens in flight within the
- * global budget (docs/shared.md, "Budget safety", lists the exceptions: a cut, a rejoin, the fallback).
+ * A sync's floor is the local budget (what may be admitted while the script runs: the hot path never waits on
+ * the round trip); a sync that returns tokens sends less and caps the local budget at it until the reply. A
+ * reply never grants less than the floor, so what a process has in flight stays within what Redis granted it.
  *
  * Faults: a failed or slow script (Redis unreachable, a key that is not ours) puts the process on its local
- * fallback share, `floor(last known budget / live processes)`, never unlimited; it keeps retrying, and the
- * first sync that succeeds rejoins (its tokens in flight are its floor). Each fallback and each recovery is
- * one log line and a metric.
+ * fallback share, `floor(last known budget / the most live processes seen within two TTLs)`, never more; it
+ * keeps retrying, and the first sync that succeeds rejoins with its tokens in flight as its floor. Lost state
+ * (a flush, a restart, records gone) is detected by the script (I5) and recovered conservatively.
  */
 import type { BudgetChange, BudgetController, BudgetSample } from "../scheduler/budget.js";
-import type { BudgetDemand } from "../scheduler/demand.js";
+import { type BudgetDemand, emptyDemand } from "../scheduler/demand.js";
 import type { ResolvedSchedulerOptions } from "../scheduler/options.js";
 import type { Clock, Slo } from "../scheduler/types.js";
 import { FleetController } from "./controller.js";
+import { buildRecord, perQueuedCall, type TenantCount } from "./demand-record.js";
 import { FleetKeyError } from "./errors.js";
 import type { FleetMetrics } from "./metrics.js";
 import type { ResolvedSharedOptions } from "./options.js";
@@ -35,23 +38,41 @@ import type { FleetRedis, SyncReply } from "./redis.js";
 import { SampleSums } from "./samples.js";
 
 export type FleetMode = "joining" | "joined" | "fallback" | "closed";
+/** Why a sync was asked for: the refresh timer, or an early sync's reason. */
+export type SyncReason =
+  | "refresh"
+  | "starved"
+  | "borrow"
+  | "outgrown"
+  | "return"
+  | "freed"
+  | "wanted"
+  | "budget";
 
 /** A copy of a member's state and counters. */
 export interface FleetStats {
   mode: FleetMode;
   replica: string;
   processId: string;
-  /** Tokens this process holds (its local budget while joined). */
+  /** Tokens this process holds (its local budget while joined is at most this and its allocation). */
   held: number;
+  /** Its allocation under the fleet's share algorithm, as last read. */
+  allocation: number;
   /** The replica's global budget, as last read. */
   budget: number;
   live: number;
   leader: boolean;
+  /** The fleet is recovering lost state (grants capped at a fair share for one TTL). */
+  recovering: boolean;
+  /** Scripts sent to Redis (syncs, the controller's, the leave), failed ones included. */
+  roundTrips: number;
   syncs: number;
   syncErrors: number;
   fallbacks: number;
   recoveries: number;
   budgetDecisions: number;
+  /** Syncs asked for, by reason (several asks may fold into one sync). */
+  syncReasons: Record<SyncReason, number>;
   /** The last failure (connection error, FleetKeyError), or null. */
   lastError: Error | null;
 }
@@ -67,6 +88,12 @@ export interface SharedBudgetDeps {
 
 type ResolvedBudget = ResolvedSchedulerOptions["budget"];
 
+/** A scheduler that admits against a {@link SharedBudget}: ticked when the lease grows; tenants for the shares. */
+export interface LeaseTarget {
+  tick(): void;
+  tenantDemand?(): Iterable<TenantCount>;
+}
+
 export class SharedBudget implements BudgetController {
   readonly minTokens = 0;
   readonly maxTokens: number;
@@ -75,44 +102,70 @@ export class SharedBudget implements BudgetController {
   readonly #redis: FleetRedis;
   #metrics: FleetMetrics | null;
   readonly #initialBudget: number;
+  readonly #budgetBounds: { min: number; max: number };
   readonly #controller: FleetController | null;
   readonly #decisionWallMs: number;
   readonly #samples = new SampleSums();
-  readonly #demand: BudgetDemand = {
-    at: 0,
-    inFlightTokens: 0,
-    inFlightCalls: 0,
-    queuedCalls: 0,
-    headCharge: 0,
-    headRank: Number.POSITIVE_INFINITY,
-    headScore: 0,
-  };
+  readonly #demand: BudgetDemand = emptyDemand();
   readonly #waiting: { resolve: () => void; reject: (e: Error) => void }[] = [];
-  #target: { tick(): void } | null = null;
+  #target: LeaseTarget | null = null;
   #mode: FleetMode = "joining";
   #held = 0;
+  #alloc = 0;
+  #tenantAlloc = new Map<string, number>();
   #budget: number;
   #live = 1;
+  /** The most live processes seen within two TTLs (the fallback share's divisor), and when it was seen. */
+  #liveMax = 1;
+  #liveMaxAt = Number.NEGATIVE_INFINITY;
   #leader = false;
-  #moreUrgent = 0;
-  /** Until then, other processes are known to wait for tokens (a reply or a `wanted` notice said so). */
+  #recovering = false;
+  /**
+   * Until then another member waits (blocked, holding less than its allocation: the last reply or a `wanted`
+   * notice said so): this process admits within its allocation only and returns what it borrowed beyond it.
+   */
   #othersWaitUntil = 0;
+  /** Tokens nobody held at the last reply (budget - the sum of the holds): worth borrowing when blocked. */
+  #free = 0;
+  /** This process holds a lease that Redis knows (its record must exist; if not, state was lost). */
+  #known = false;
+  /** The local budget the last reply gave (held, capped at the allocation): the fallback share's ceiling. */
+  #lastLease = 0;
+  /** While a sync that returns tokens is in flight, the local budget is capped at the floor it sent. */
+  #cap = Number.POSITIVE_INFINITY;
+  /** The demand (tokens in flight + queued) the last sync published. */
+  #publishedDemand = 0;
   #syncing = false;
   #dirty = false;
-  /** While a sync meant to shrink the lease is in flight, the local budget is capped at the floor it sent. */
-  #cap = Number.POSITIVE_INFINITY;
   #lastSyncAt = Number.NEGATIVE_INFINITY;
-  #blockedRetryAt = 0;
-  #backoff = 0;
+  /** Earliest time of an early (not refresh) sync. */
+  #earlyAt = Number.POSITIVE_INFINITY;
   #idleSince = 0;
   #fallbackSince = 0;
   #timer: NodeJS.Timeout | null = null;
+  #timerAt = Number.POSITIVE_INFINITY;
   #decisionTimer: NodeJS.Timeout | null = null;
   #joinTimer: NodeJS.Timeout | null = null;
   #deciding = false;
   #lastError: Error | null = null;
   #loggedError = "";
-  readonly #counts = { syncs: 0, syncErrors: 0, fallbacks: 0, recoveries: 0, budgetDecisions: 0 };
+  readonly #counts = {
+    syncs: 0,
+    syncErrors: 0,
+    fallbacks: 0,
+    recoveries: 0,
+    budgetDecisions: 0,
+    syncReasons: {
+      refresh: 0,
+      starved: 0,
+      borrow: 0,
+      outgrown: 0,
+      return: 0,
+      freed: 0,
+      wanted: 0,
+      budget: 0,
+    },
+  };
   #unregister: (() => void) | null = null;
 
   constructor(options: ResolvedSharedOptions, budget: ResolvedBudget, slo: Slo, deps: SharedBudgetDeps) {
@@ -123,15 +176,18 @@ export class SharedBudget implements BudgetController {
     if (budget.mode === "fixed") {
       this.#initialBudget = budget.tokens;
       this.maxTokens = budget.tokens;
+      this.#budgetBounds = { min: budget.tokens, max: budget.tokens };
       this.#controller = null;
     } else {
       this.#initialBudget = budget.initialTokens;
       this.maxTokens = budget.maxTokens;
+      this.#budgetBounds = { min: Math.max(1, budget.minTokens), max: budget.maxTokens };
       this.#controller = new FleetController(budget, slo, deps.clock);
     }
     const interval = budget.mode === "adaptive" ? budget.intervalMs : 500;
     this.#decisionWallMs = Math.max(10, interval * (deps.wallPerClockMs ?? 1));
     this.#budget = this.#initialBudget;
+    this.#liveMax = options.expectedProcesses;
     this.#unregister = this.#metrics?.add(this) ?? null;
   }
 
@@ -153,10 +209,11 @@ export class SharedBudget implements BudgetController {
         return 0;
       case "joined": {
         const d = this.#demand;
+        const local = Math.min(this.#localBudget(), this.#cap);
         // The scheduler admits a call alone when nothing else is in flight; with a lease smaller than that call
         // (and than the whole budget) it would run on tokens this process does not hold.
-        if (d.inFlightCalls === 0 && this.#held < Math.min(d.headCharge, this.#budget)) return 0;
-        return Math.min(this.#held, this.#cap);
+        if (d.inFlightCalls === 0 && local < Math.min(d.headCharge, this.#budget)) return 0;
+        return local;
       }
       default:
         return this.#fallbackTokens();
@@ -172,7 +229,7 @@ export class SharedBudget implements BudgetController {
   }
 
   /** Connects the scheduler that admits against this budget (its `tick()` is called when the lease grows). */
-  attach(target: { tick(): void }): void {
+  attach(target: LeaseTarget): void {
     this.#target = target;
   }
 
@@ -203,28 +260,36 @@ export class SharedBudget implements BudgetController {
     return null;
   }
 
+  /** The scheduler's demand after an admission pass (hot path: a few comparisons, no allocation). */
   onDemand(demand: Readonly<BudgetDemand>): void {
+    Object.assign(this.#demand, demand);
     const d = this.#demand;
-    d.at = demand.at;
-    d.inFlightTokens = demand.inFlightTokens;
-    d.inFlightCalls = demand.inFlightCalls;
-    d.queuedCalls = demand.queuedCalls;
-    d.headCharge = demand.headCharge;
-    d.headRank = demand.headRank;
-    d.headScore = demand.headScore;
-    if (demand.queuedCalls > 0 || demand.inFlightCalls > 0) this.#idleSince = performance.now();
-    if (this.#mode !== "joined") return;
-    if (demand.queuedCalls > 0 && demand.inFlightTokens + demand.headCharge > this.tokens) {
-      // Blocked by the lease (not by another limit such as maxInFlightCalls).
-      if (!this.#syncing && performance.now() >= this.#blockedRetryAt) this.#requestSync();
-      else this.#arm();
-    } else if (
-      demand.queuedCalls === 0 &&
-      !this.#syncing &&
-      this.#held > this.#want() + this.#returnSlack()
-    ) {
-      this.#requestSync();
+    const now = performance.now();
+    if (d.queuedCalls > 0 || d.inFlightCalls > 0) this.#idleSince = now;
+    if (this.#mode !== "joined" || this.#syncing) return;
+    const chunk = this.#o.chunkTokens;
+    if (this.#othersWait(now) && this.#held - Math.max(this.#alloc, d.inFlightTokens) >= chunk / 4) {
+      // Someone waits for its share: give back what this process holds beyond its own as its calls end
+      // (blocked or not: under contention every process is).
+      this.#syncEarly(now, "return");
+    } else if (d.queuedCalls > 0 && d.inFlightTokens + d.headCharge > this.tokens) {
+      // Blocked by the lease. Urgency and small changes wait for the refresh (capacity moves within one
+      // refresh interval); a demand past the budget changes no allocation (records are capped at it).
+      const wants = Math.min(this.#budget, d.inFlightTokens + d.queuedCalls * perQueuedCall(d));
+      const outgrown = wants > this.#publishedDemand * 2 + chunk;
+      const starved = this.#held < Math.min(d.headCharge, this.#budget) && this.#alloc > this.#held;
+      const borrow = !this.#othersWait(now) && this.#free >= d.headCharge;
+      if (outgrown || starved || borrow)
+        this.#syncEarly(now, outgrown ? "outgrown" : starved ? "starved" : "borrow");
     }
+  }
+
+  /** The tokens tenant `tenant` may hold here while several tenants wait: its fleet-wide allocation here. */
+  tenantShare(tenant: string, fair: number): number {
+    if (this.#mode !== "joined" || this.#tenantAlloc.size < 2) return fair;
+    const allocated = this.#tenantAlloc.get(tenant);
+    if (allocated === undefined || this.#alloc <= 0) return fair;
+    return allocated;
   }
 
   stats(): FleetStats {
@@ -233,10 +298,14 @@ export class SharedBudget implements BudgetController {
       replica: this.#o.replica,
       processId: this.#pid,
       held: this.#held,
+      allocation: this.#alloc,
       budget: this.#budget,
       live: this.#live,
       leader: this.#leader,
+      recovering: this.#recovering,
+      roundTrips: this.#redis.roundTrips,
       ...this.#counts,
+      syncReasons: { ...this.#counts.syncReasons },
       lastError: this.#lastError,
     };
   }
@@ -268,22 +337,33 @@ export class SharedBudget implements BudgetController {
 
   // ---- syncing ---------------------------------------------------------------------------------------
 
-  /**
-   * What this process would like to hold: its in-flight tokens plus a chunk (or its head) while it has work;
-   * with nothing queued, one chunk of prefetch only while no other process waits for tokens (idle slack held
-   * here while others are blocked is budget nobody uses), and none once idle for `idleReturnMs`.
-   */
-  #want(): number {
-    const d = this.#demand;
-    if (d.queuedCalls > 0) return d.inFlightTokens + Math.max(this.#o.chunkTokens, d.headCharge);
-    const now = performance.now();
-    const idle = d.inFlightCalls === 0 && now - this.#idleSince >= this.#o.idleReturnMs;
-    return idle || now < this.#othersWaitUntil ? d.inFlightTokens : d.inFlightTokens + this.#o.chunkTokens;
+  /** The lease, or the allocation while another member waits for its share. */
+  #localBudget(): number {
+    return this.#othersWait() ? Math.min(this.#held, this.#alloc) : this.#held;
   }
 
-  /** Slack beyond `want` kept before a return sync: a chunk of hysteresis, none while others wait. */
-  #returnSlack(): number {
-    return performance.now() < this.#othersWaitUntil ? 0 : this.#o.chunkTokens;
+  /** Counts why syncs were asked for (an early sync asked again before it ran counts again). */
+  #reason(reason: SyncReason): void {
+    this.#counts.syncReasons[reason] += 1;
+  }
+
+  #othersWait(now = performance.now()): boolean {
+    return now < this.#othersWaitUntil;
+  }
+
+  #idle(now: number): boolean {
+    const d = this.#demand;
+    return d.queuedCalls === 0 && d.inFlightCalls === 0 && now - this.#idleSince >= this.#o.idleReturnMs;
+  }
+
+  #syncEarly(now: number, reason: SyncReason): void {
+    this.#reason(reason);
+    const at = Math.max(now, this.#lastSyncAt + this.#o.rebalanceMs);
+    if (at <= now) this.#requestSync();
+    else if (at < this.#earlyAt) {
+      this.#earlyAt = at;
+      this.#arm();
+    }
   }
 
   #requestSync(): void {
@@ -294,14 +374,12 @@ export class SharedBudget implements BudgetController {
   }
 
   async #syncLoop(): Promise<void> {
-    let grew = false;
+    const before = this.tokens;
     try {
       while (this.#dirty && this.#mode !== "closed") {
         this.#dirty = false;
-        const before = this.tokens;
         const ok = await this.#syncOnce();
         if (!ok) break;
-        if (this.tokens > before) grew = true;
       }
     } finally {
       this.#syncing = false;
@@ -309,25 +387,29 @@ export class SharedBudget implements BudgetController {
     }
     this.#arm();
     // Admit against what was granted (the scheduler reports its demand again, which may sync again).
-    if (grew || this.#mode !== "joined") this.#target?.tick();
-    else if (this.#demand.queuedCalls > 0) this.#target?.tick();
+    if (this.tokens > before || this.#mode !== "joined" || this.#demand.queuedCalls > 0) this.#target?.tick();
   }
 
   /** One sync; false when it failed (the process is then on its fallback share). */
   async #syncOnce(): Promise<boolean> {
     const d = this.#demand;
-    const queued = d.queuedCalls > 0;
-    const want = this.#want();
-    const need = d.inFlightTokens + (queued ? d.headCharge : 0);
-    // A reply never grants less than the floor sent. A sync meant to shrink the lease (a return, or a yield
-    // while others wait) sends the tokens in flight and admits nothing beyond them until the reply; any other
-    // sync sends what it holds, and may keep admitting within it. Either way what is in flight stays within
-    // what Redis has granted.
-    let floor = d.inFlightTokens;
-    if (this.#mode === "joined") {
-      if (want < this.#held || this.#moreUrgent > 0) this.#cap = d.inFlightTokens;
-      else floor = Math.max(floor, this.#held);
-    }
+    const now = performance.now();
+    this.#earlyAt = Number.POSITIVE_INFINITY;
+    // A reply never grants less than the floor. Joined, the floor is the local budget (what it may admit
+    // while the script runs: the hot path never waits on the round trip), so a sync returns only what it holds
+    // beyond what it may use; otherwise its tokens in flight.
+    const record = buildRecord({
+      demand: d,
+      tenants: [...(this.#target?.tenantDemand?.() ?? [])],
+      headroom: this.#idle(now) ? 0 : this.#o.chunkTokens,
+      budget: this.#budget,
+      weightOf: (t) => this.#o.tenantWeights[t] ?? 1,
+    });
+    // Beyond its demand (idle, or a shrinking queue) the floor gives way, and while it does the local budget is
+    // capped at it until the reply: what is in flight stays within what Redis granted.
+    const local = this.#mode === "joined" ? this.#localBudget() : 0;
+    const floor = Math.max(d.inFlightTokens, Math.min(local, record.d));
+    if (floor < local) this.#cap = floor;
     const taken = this.#samples.take();
     const started = performance.now();
     let reply: SyncReply;
@@ -335,13 +417,14 @@ export class SharedBudget implements BudgetController {
       reply = await this.#redis.sync(this.#pid, {
         ttlMs: this.#o.leaseTtlMs,
         floor,
-        inFlight: d.inFlightTokens,
-        need,
-        want,
-        rank: queued ? d.headRank : Number.POSITIVE_INFINITY,
-        score: queued ? d.headScore : 0,
+        record,
         initialBudget: this.#budget,
-        queued: d.queuedCalls,
+        minBudget: this.#budgetBounds.min,
+        maxBudget: this.#budgetBounds.max,
+        known: this.#known,
+        liveHint: this.#liveMax,
+        prior: this.#mode === "joined" ? this.#lastLease : this.#fallbackTokens(),
+        hysteresis: this.#o.chunkTokens / 4,
         samples: taken.sums,
         server: taken.server,
         takeLead: this.#controller !== null,
@@ -358,30 +441,28 @@ export class SharedBudget implements BudgetController {
     this.#counts.syncs += 1;
     this.#metrics?.syncs.inc({ replica: this.#o.replica, result: "ok" });
     this.#metrics?.syncSeconds.observe({ replica: this.#o.replica }, rtt / 1000);
-    this.#apply(reply, queued && reply.held < need);
+    this.#publishedDemand = Math.min(this.#budget, d.inFlightTokens + d.queuedCalls * perQueuedCall(d));
+    this.#apply(reply);
     return true;
   }
 
-  #apply(reply: SyncReply, stillBlocked: boolean): void {
-    const before = this.#held;
+  #apply(reply: SyncReply): void {
+    const now = performance.now();
     this.#held = reply.held;
+    this.#alloc = reply.alloc;
+    this.#lastLease = reply.waiters > 0 ? Math.min(reply.held, reply.alloc) : reply.held;
+    this.#tenantAlloc = reply.tenants;
     this.#budget = reply.budget;
     this.#live = Math.max(1, reply.live);
-    this.#moreUrgent = reply.moreUrgent;
-    if (reply.waiters > 0) this.#othersWaitUntil = performance.now() + this.#o.renewIntervalMs;
-    this.#lastSyncAt = performance.now();
-    // Still blocked: the next blocked sync waits for a notice (tokens freed, a new budget) or a backoff, retryMs
-    // after a grant, doubling up to 16x while nothing is granted, so that a blocked process does not spin.
-    if (stillBlocked) {
-      this.#backoff =
-        reply.held > before || this.#backoff === 0
-          ? this.#o.retryMs
-          : Math.min(this.#backoff * 2, 16 * this.#o.retryMs);
-      this.#blockedRetryAt = this.#lastSyncAt + this.#backoff;
-    } else {
-      this.#backoff = 0;
-      this.#blockedRetryAt = 0;
+    if (this.#live >= this.#liveMax || now - this.#liveMaxAt > 2 * this.#o.leaseTtlMs) {
+      this.#liveMax = this.#live;
+      this.#liveMaxAt = now;
     }
+    this.#othersWaitUntil = reply.waiters > 0 ? now + this.#o.renewIntervalMs : 0;
+    this.#free = Math.max(0, reply.budget - reply.leased);
+    this.#recovering = reply.recovering;
+    this.#known = true;
+    this.#lastSyncAt = now;
     // A reply that comes back after close() does not reopen the member.
     if (this.#mode === "closed") return;
     if (this.#mode !== "joined") this.#join();
@@ -406,8 +487,18 @@ export class SharedBudget implements BudgetController {
     for (const w of this.#waiting.splice(0)) w.resolve();
   }
 
+  /**
+   * The fallback share: a fair share of the last known budget (over the most live processes seen within two
+   * TTLs), and no more than the lease this process last held (or a quarter chunk): the members' leases were
+   * within the budget together, whereas fair shares are only while every member is at or below its own (one
+   * that has not noticed the fault yet may hold more). A process that never held a lease: budget /
+   * expectedProcesses.
+   */
   #fallbackTokens(): number {
-    return Math.max(1, Math.floor(this.#budget / Math.max(1, this.#live)));
+    const fair = Math.max(1, Math.floor(this.#budget / Math.max(1, this.#liveMax, this.#live)));
+    // At least a quarter chunk, so that a process that held nothing at the fault still serves (its calls may
+    // take the fleet over by that much, only while another holds more than its fair share).
+    return this.#known ? Math.min(fair, Math.max(this.#lastLease, this.#o.chunkTokens / 4)) : fair;
   }
 
   #fallBack(error: Error): void {
@@ -415,7 +506,6 @@ export class SharedBudget implements BudgetController {
     this.#lastError = error;
     const reason = error instanceof FleetKeyError ? "key-error" : "unreachable";
     if (this.#mode !== "fallback") {
-      if (this.#mode === "joining") this.#live = Math.max(this.#live, this.#o.expectedProcesses);
       this.#mode = "fallback";
       this.#fallbackSince = performance.now();
       this.#counts.fallbacks += 1;
@@ -423,7 +513,7 @@ export class SharedBudget implements BudgetController {
       this.#setLeader(false);
       this.#loggedError = error.message;
       this.#log(
-        `${reason === "key-error" ? error.message : `Redis unreachable (${error.message})`}; falling back to a local share of ${this.#fallbackTokens()} tokens (budget ${this.#budget} / ${this.#live} processes)`,
+        `${reason === "key-error" ? error.message : `Redis unreachable (${error.message})`}; falling back to a local share of ${this.#fallbackTokens()} tokens (budget ${this.#budget} / ${Math.max(this.#liveMax, this.#live)} processes)`,
       );
       for (const w of this.#waiting.splice(0)) w.reject(error);
       this.#target?.tick();
@@ -437,24 +527,26 @@ export class SharedBudget implements BudgetController {
 
   /** Arms the one sync timer for the earliest reason to sync again. */
   #arm(): void {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
     if (this.#mode === "closed") return;
     const now = performance.now();
     let at: number;
     if (this.#mode !== "joined") {
       at = now + Math.min(this.#o.renewIntervalMs, 250);
     } else {
-      at = this.#lastSyncAt + this.#o.renewIntervalMs;
-      if (this.#moreUrgent > 0) at = Math.min(at, this.#lastSyncAt + this.#o.rebalanceMs);
-      if (!this.#samples.empty) at = Math.min(at, this.#lastSyncAt + this.#decisionWallMs / 2);
-      if (this.#demand.queuedCalls > 0) at = Math.min(at, Math.max(now, this.#blockedRetryAt));
-      else if (this.#demand.inFlightCalls === 0 && this.#held > this.#demand.inFlightTokens)
-        at = Math.min(at, this.#idleSince + this.#o.idleReturnMs);
+      at = Math.min(this.#lastSyncAt + this.#o.renewIntervalMs, this.#earlyAt);
+      // Going idle: the headroom goes back once idle for idleReturnMs (a refresh publishes no headroom then).
+      const d = this.#demand;
+      if (d.inFlightCalls === 0 && d.queuedCalls === 0 && this.#held > 0 && !this.#idle(now))
+        at = Math.min(at, this.#idleSince + this.#o.idleReturnMs + 1);
     }
+    if (this.#timer && this.#timerAt <= at && this.#timerAt >= now) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timerAt = at;
     this.#timer = setTimeout(
       () => {
         this.#timer = null;
+        this.#timerAt = Number.POSITIVE_INFINITY;
+        if (this.#earlyAt > performance.now()) this.#reason("refresh");
         this.#requestSync();
       },
       Math.max(0, at - now),
@@ -464,13 +556,18 @@ export class SharedBudget implements BudgetController {
 
   #onNotice(kind: string): void {
     if (this.#mode !== "joined") return;
-    const blocked = this.#demand.queuedCalls > 0;
-    if (kind === "budget" || (kind === "freed" && blocked)) {
-      this.#blockedRetryAt = 0;
+    const now = performance.now();
+    const d = this.#demand;
+    if (kind === "budget") {
+      this.#reason("budget");
       this.#requestSync();
-    } else if (kind === "wanted") {
-      this.#othersWaitUntil = performance.now() + this.#o.renewIntervalMs;
-      if (this.#held > this.#want()) this.#requestSync();
+    } else if (kind === "freed" && d.queuedCalls > 0 && d.inFlightTokens + d.headCharge > this.tokens)
+      this.#syncEarly(now, "freed");
+    else if (kind === "wanted") {
+      // Someone waits for its share: admit within this process's own, give back the rest.
+      this.#othersWaitUntil = now + this.#o.renewIntervalMs;
+      if (this.#held - Math.max(this.#alloc, d.inFlightTokens) >= this.#o.chunkTokens / 4)
+        this.#syncEarly(now, "wanted");
     }
   }
 

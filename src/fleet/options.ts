@@ -60,16 +60,19 @@ export const SharedOptionsSchema = z
      * leases back in the pool within this. 100 <= ms <= 2^31 - 1. @default 3000
      */
     leaseTtlMs: z.number().min(100).max(MAX_TIMER_MS).default(3_000),
-    /** Least time between renewals (a sync), ms; < leaseTtlMs. @default leaseTtlMs / 3 */
+    /**
+     * The lease's refresh interval, ms; < leaseTtlMs: the demand is published and the lease resized (and
+     * renewed) this often at steady load, whatever the call rate. @default leaseTtlMs / 3
+     */
     renewIntervalMs: z.number().positive().max(MAX_TIMER_MS).optional(),
     /** With nothing queued or in flight for this long, the idle chunk is returned, ms. @default 1000 */
     idleReturnMs: z.number().nonnegative().max(MAX_TIMER_MS).default(1_000),
     /**
-     * While others wait for tokens (the last reply said so), resync at least this often to yield to more
-     * urgent work (Redis round trips bought for global order), ms. @default 100
+     * Least time between two early syncs (a sync before the refresh, on a material change of demand or to
+     * return tokens others wait for), ms: bounds the round trips a busy process costs. @default 250
      */
-    rebalanceMs: z.number().positive().max(MAX_TIMER_MS).default(100),
-    /** A blocked process that was granted nothing retries after this (or sooner on a pub/sub notice), ms. @default 25 */
+    rebalanceMs: z.number().positive().max(MAX_TIMER_MS).default(250),
+    /** Unused since the lease protocol of augserve-fleet/2 (blocked processes wait for a notice or an early sync); accepted for compatibility. */
     retryMs: z.number().positive().max(MAX_TIMER_MS).default(25),
     /** A Redis command slower than this counts as a failure (fallback), ms. @default 1000 */
     commandTimeoutMs: z.number().positive().max(MAX_TIMER_MS).default(1_000),
@@ -80,6 +83,12 @@ export const SharedOptionsSchema = z
     expectedProcesses: z.number().int().positive().default(1),
     /** Until the first lease arrives (or this passes, then the fallback), nothing is admitted, ms. @default 2000 */
     joinTimeoutMs: z.number().positive().max(MAX_TIMER_MS).default(2_000),
+    /**
+     * Fleet-wide weights of the tenants (the `tenant` of `beginRun`): under contention each tenant gets a
+     * share of the replica's budget proportional to its weight (weighted max-min fair shares over the whole
+     * fleet, whichever processes its runs are on). Tenants not listed weigh 1. @default {}
+     */
+    tenantWeights: z.record(z.string().max(256), z.number().positive().max(1e6)).default({}),
     /** prom-client registry for the fleet metrics; `null` disables them. @default the global registry */
     registry: z.custom<Registry>(isObjectWith("registerMetric", "metrics")).nullable().optional(),
     /** Where the fallback / recovery / key-error lines go (one line each). @default console.warn */

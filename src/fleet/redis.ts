@@ -9,19 +9,41 @@ import { Redis } from "ioredis";
 import { keyErrorFromReply } from "./errors.js";
 import { type FleetKeys, LEAVE_LUA, SET_BUDGET_LUA, SYNC_LUA, TAKE_LUA } from "./scripts.js";
 
+/** One member's demand as the allocation reads it (its record in `base:demand`, SYNC_LUA). */
+export interface DemandRecord {
+  /** Tokens in flight. */
+  f: number;
+  /** Demand, tokens: in flight + queued (estimated) + one chunk of headroom. */
+  d: number;
+  /** Need, tokens: in flight + the charge of the next call (when one waits). */
+  n: number;
+  /** Queued calls. */
+  q: number;
+  /** Head rank (lower first; 1e9 when nothing is queued) and score. */
+  r: number;
+  s: number;
+  /** Per tenant: [tokens in flight, demand, weight]. */
+  t: Record<string, [number, number, number]>;
+}
+
 /** What `sync` sends (ARGV 2-18 of SYNC_LUA). */
 export interface SyncRequest {
   ttlMs: number;
   /** Tokens the reply must not grant less of: what may be in flight by the time the script runs. */
   floor: number;
-  /** Tokens in flight now (published for the fleet's controller). */
-  inFlight: number;
-  need: number;
-  want: number;
-  rank: number;
-  score: number;
+  record: DemandRecord;
   initialBudget: number;
-  queued: number;
+  /** The budget bounds this process accepts; a stored budget outside them is clamped. */
+  minBudget: number;
+  maxBudget: number;
+  /** This process holds a lease (its record must exist in Redis; if not, state was lost). */
+  known: boolean;
+  /** The most live processes this process saw recently. */
+  liveHint: number;
+  /** The lease it last held (its local budget): while the fleet recovers lost state, grants stay within it. */
+  prior: number;
+  /** Allocation gaps below this are not worth a notice, tokens. */
+  hysteresis: number;
   samples: { ttftSum: number; ttftCount: number; tokenMsSum: number; tokens: number; errors: number };
   /** "waiting,running,kv,preemptionsTotal" or "". */
   server: string;
@@ -30,14 +52,19 @@ export interface SyncRequest {
 
 export interface SyncReply {
   held: number;
+  /** This member's allocation under the share algorithm (what it may grow to once others return tokens). */
+  alloc: number;
   budget: number;
   leased: number;
   live: number;
   redisNowMs: number;
+  /** Other members whose allocation exceeds their hold: while any, idle tokens are returned promptly. */
   waiters: number;
   leader: boolean;
-  /** Blocked processes more urgent than this one: while any, this process yields what it does not use. */
-  moreUrgent: number;
+  /** The fleet is recovering lost state (I5): grants are capped at a fair share. */
+  recovering: boolean;
+  /** This member's allocation per tenant. */
+  tenants: Map<string, number>;
 }
 
 export interface TakeReply {
@@ -86,6 +113,8 @@ export class FleetRedis {
   readonly #keys: FleetKeys;
   readonly #timeoutMs: number;
   #subscriber: Redis | null = null;
+  /** Scripts sent (round trips to Redis), failed ones included. */
+  roundTrips = 0;
 
   constructor(redis: string | Redis, keys: FleetKeys, timeoutMs: number) {
     this.#keys = keys;
@@ -136,6 +165,7 @@ export class FleetRedis {
 
   async #run(name: ScriptName, args: (string | number)[]): Promise<unknown> {
     const keys = this.#keys.all;
+    this.roundTrips += 1;
     const call = async () => {
       try {
         return await this.#client.evalsha(SHAS[name], keys.length, ...keys, ...args);
@@ -168,12 +198,12 @@ export class FleetRedis {
       pid,
       Math.ceil(r.ttlMs),
       Math.ceil(r.floor),
-      Math.ceil(r.need),
-      Math.ceil(r.want),
-      Number.isFinite(r.rank) ? r.rank : 1e9,
-      Number.isFinite(r.score) ? r.score : 0,
+      JSON.stringify(r.record),
       Math.max(1, Math.round(r.initialBudget)),
-      r.queued,
+      Math.max(1, Math.floor(r.minBudget)),
+      Math.max(1, Math.ceil(r.maxBudget)),
+      r.known ? "1" : "0",
+      Math.max(1, Math.round(r.liveHint)),
       s.ttftSum,
       s.ttftCount,
       s.tokenMsSum,
@@ -182,18 +212,25 @@ export class FleetRedis {
       r.server,
       r.takeLead ? "1" : "0",
       this.#keys.channel,
-      Math.ceil(r.inFlight),
+      Math.max(1, Math.round(r.hysteresis)),
+      Math.max(0, Math.floor(r.prior)),
     ]);
-    if (!Array.isArray(reply) || reply.length !== 8) throw new FleetReplyError("malformed sync reply");
+    if (!Array.isArray(reply) || reply.length !== 10 || !Array.isArray(reply[9]))
+      throw new FleetReplyError("malformed sync reply");
+    const flat = reply[9] as unknown[];
+    const tenants = new Map<string, number>();
+    for (let i = 0; i + 1 < flat.length; i += 2) tenants.set(String(flat[i]), num(flat[i + 1], "tenant"));
     return {
       held: num(reply[0], "held"),
-      budget: num(reply[1], "budget"),
-      leased: num(reply[2], "leased"),
-      live: num(reply[3], "live"),
-      redisNowMs: num(reply[4], "time"),
-      waiters: num(reply[5], "waiters"),
-      leader: reply[6] === 1,
-      moreUrgent: num(reply[7], "moreUrgent"),
+      alloc: num(reply[1], "alloc"),
+      budget: num(reply[2], "budget"),
+      leased: num(reply[3], "leased"),
+      live: num(reply[4], "live"),
+      redisNowMs: num(reply[5], "time"),
+      waiters: num(reply[6], "waiters"),
+      leader: reply[7] === 1,
+      recovering: reply[8] === 1,
+      tenants,
     };
   }
 

@@ -2,17 +2,28 @@
  * Saving and loading a predictor's state, so that a restarted application keeps what it learned.
  * Writes are atomic (temporary file + rename): a crash mid-save leaves the previous file intact.
  */
-import { readFile, rename, writeFile } from "node:fs/promises";
+import { randomUUID } from "node:crypto";
+import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import { PredictorStateError } from "./errors.js";
 import type { PredictorOptions } from "./options.js";
 import { createPredictor, OnlinePredictor } from "./predictor.js";
 import { parseState } from "./state.js";
 
-/** Writes the predictor's state to `path` as JSON. */
+/**
+ * Writes the predictor's state to `path` as JSON, atomically: the state goes to a temporary file of its own
+ * (a random name, so that concurrent savers, in this process or others, never share one) and is renamed over
+ * `path`. Readers see one complete state, the previous or the new; with N concurrent savers every save
+ * succeeds and the last rename wins. A failed save removes its temporary file.
+ */
 export async function savePredictor(predictor: OnlinePredictor, path: string): Promise<void> {
-  const temporary = `${path}.${process.pid}.${Date.now()}.tmp`;
-  await writeFile(temporary, JSON.stringify(predictor.toJSON()), "utf8");
-  await rename(temporary, path);
+  const temporary = `${path}.${process.pid}.${randomUUID()}.tmp`;
+  try {
+    await writeFile(temporary, JSON.stringify(predictor.toJSON()), { encoding: "utf8", flag: "wx" });
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true }).catch(() => {});
+    throw error;
+  }
 }
 
 /**

@@ -75,6 +75,12 @@ export interface BudgetController {
    * the scheduler's `tick()` so that the queue is admitted against it.
    */
   onDemand?(demand: Readonly<BudgetDemand>): void;
+  /**
+   * Optional, for a controller shared with other schedulers (src/fleet/): the tokens tenant `tenant` may hold
+   * in flight here while several tenants wait, instead of the local `fair` = budget / tenants waiting (a
+   * fleet-wide fair share, docs/shared.md). Called on the admission path: keep it O(1).
+   */
+  tenantShare?(tenant: string, fair: number): number;
 }
 
 /** A budget that never moves. */

@@ -88,6 +88,8 @@ export class Scheduler implements SchedulerApi {
     this.#budget = deps.budget ?? createBudgetController(this.#options.budget, this.#options.slo);
     this.#shed = this.#options.overload === "shed";
     this.#queue = new CallQueue(this.#shed);
+    const budget = this.#budget;
+    if (budget.tenantShare) this.#queue.tenants.shareOf = (t, fair) => budget.tenantShare?.(t, fair) ?? fair;
     this.#gate = new AdmissionGate(this.#options.promotedShare, this.#options.maxInFlightCalls);
     this.#ctx = {
       now: deps.clock.now(),
@@ -172,6 +174,11 @@ export class Scheduler implements SchedulerApi {
       },
       pressure: this.#ctx.pressure,
     };
+  }
+
+  /** Per tenant: tokens in flight and ranked calls queued (for a fleet's fair shares, src/fleet/). O(T). */
+  tenantDemand(): IterableIterator<{ id: string; inFlightTokens: number; queued: number }> {
+    return this.#queue.tenants.demand();
   }
 
   on<E extends SchedulerEventName>(event: E, listener: (payload: SchedulerEvents[E]) => void): () => void {

@@ -85,6 +85,12 @@ export class TenantQueues {
    */
   #topStale = false;
 
+  /**
+   * Each tenant's share when set (a budget shared by a fleet, src/fleet/: the fleet-wide fair shares), instead
+   * of budget / tenants waiting; then every waiting tenant is checked at each choice, O(T log T).
+   */
+  shareOf: ((tenant: string, fair: number) => number) | null = null;
+
   /** `indexed`: keep an {@link OrderIndex} per tenant (overload shedding). */
   constructor(indexed: boolean) {
     this.#indexed = indexed;
@@ -175,6 +181,7 @@ export class TenantQueues {
       return t === undefined ? undefined : head(t);
     }
     const share = budget / this.#waiting;
+    if (this.shareOf !== null) return this.#bestWithShares(share, this.shareOf);
     for (let p = this.#parked.peek(); p !== undefined && p.inFlightTokens < share; p = this.#parked.peek()) {
       this.#parked.remove(p);
       this.#pushTop(p);
@@ -185,6 +192,28 @@ export class TenantQueues {
       this.#parked.push(t);
     }
     return undefined;
+  }
+
+  /** Tenants with calls queued or in flight: id, in-flight tokens, ranked calls queued. O(T). */
+  *demand(): IterableIterator<{ id: string; inFlightTokens: number; queued: number }> {
+    for (const t of this.#tenants.values())
+      yield { id: t.id, inFlightTokens: t.inFlightTokens, queued: t.heap.size };
+  }
+
+  /**
+   * The best head among the tenants below their own share; when every waiting tenant is at or above it (the
+   * shares come from outside and may lag what this process holds), the head of the tenant with the fewest
+   * tokens in flight: work-conserving, as the budget decides whether it fits.
+   */
+  #bestWithShares(fair: number, shareOf: (tenant: string, fair: number) => number): CallRecord | undefined {
+    this.#unparkAll();
+    for (let t = this.#top.peek(); t !== undefined; t = this.#top.peek()) {
+      if (t.inFlightTokens < shareOf(t.id, fair)) return head(t);
+      this.#top.remove(t);
+      this.#parked.push(t);
+    }
+    const least = this.#parked.peek();
+    return least === undefined ? undefined : head(least);
   }
 
   /** Checks every heap and index and the tenant bookkeeping; for tests. O(n). */

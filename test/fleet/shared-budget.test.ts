@@ -68,11 +68,17 @@ function startChild(options: Record<string, unknown>): Child {
 const SYNC_BASE = {
   ttlMs: 5_000,
   initialBudget: 3_000,
-  queued: 1,
+  minBudget: 3_000,
+  maxBudget: 3_000,
+  known: false,
+  liveHint: 1,
+  prior: 0,
+  hysteresis: 500,
   samples: { ttftSum: 0, ttftCount: 0, tokenMsSum: 0, tokens: 0, errors: 0 },
   server: "",
   takeLead: false,
 };
+const RECORD = { f: 0, d: 500, n: 500, q: 1, r: 1, s: 0, t: { "": [0, 500, 1] as [number, number, number] } };
 
 const features = { promptTokens: 500, remainingToolRounds: 0, outputTokensPerCall: 0, finalOutputTokens: 0 };
 
@@ -141,6 +147,9 @@ describe("SharedBudget - several processes", () => {
         concurrency: 12,
         charge: 500,
         holdMs: 15,
+        // Calls wait at the server until the budget is in flight at once: whether the fleet reaches its
+        // budget is then a property of the protocol, not of how fast this machine runs four processes.
+        gate: budget,
       }),
     );
     try {
@@ -151,7 +160,7 @@ describe("SharedBudget - several processes", () => {
       expect(server.duplicates()).toEqual([]);
       // Demand was 4 x 12 x 500 = 24,000 tokens against 6,000: the budget bound, and it was reached.
       expect(server.maxInFlight).toBeLessThanOrEqual(budget);
-      expect(server.maxInFlight).toBeGreaterThanOrEqual(budget - 1_000);
+      expect(server.maxInFlight).toBe(budget);
     } finally {
       for (const c of children) c.process.kill("SIGKILL");
       await server.close();
@@ -233,11 +242,15 @@ describe("SharedBudget - Redis stopped mid-run and restarted", () => {
       server.maxInFlight = server.inFlight;
       await new Promise((r) => setTimeout(r, 600));
       expect(server.maxInFlight).toBeLessThanOrEqual(3 * Math.floor(budget / 3));
-      expect(members.map((m) => m.fleet.tokens)).toEqual([2_000, 2_000, 2_000]);
+      // Each member's share: budget / 3, and never more than the lease it last held (safe whoever held more).
+      const shares = members.map((m) => m.fleet.tokens);
+      for (const share of shares) expect(share).toBeGreaterThan(0);
+      for (const share of shares) expect(share).toBeLessThanOrEqual(budget / 3);
       await redis.resume();
       await waitFor(() => members.every((m) => m.fleet.mode === "joined"), 15_000);
       await new Promise((r) => setTimeout(r, 400));
     } finally {
+      if (!redis.running) await redis.resume();
       stop = true;
       await Promise.all(loops);
       await Promise.all(members.map((m) => m.close()));
@@ -284,7 +297,7 @@ describe("SharedBudget - keys that are not the fleet's", () => {
   it("a malformed fleet value names the key and the field", async () => {
     const key = freshKey();
     const k = fleetKeys(key, "default");
-    await admin.hset(k.state, { format: "augserve-fleet/1", budget: "lots", leased: "0" });
+    await admin.hset(k.state, { format: "augserve-fleet/2", budget: "lots", leased: "0" });
     const m = member(key, "victim");
     try {
       const error = (await m.fleet.ready().catch((e: unknown) => e)) as FleetKeyError;
@@ -292,13 +305,16 @@ describe("SharedBudget - keys that are not the fleet's", () => {
       expect(error.kind).toBe("malformed");
       expect(error.key).toBe(`${k.state}#budget`);
       await admin.hset(k.demand, "ghost", "not,a,record");
+      await admin.zadd(k.live, Date.now() + 600_000, "ghost");
       await admin.hset(k.state, { budget: "4000" });
       const direct = new FleetRedis(redis.url, k, 1_000);
       await direct.whenConnected(5_000);
       await expect(direct.leave("x")).resolves.toBe(0);
-      await expect(
-        direct.sync("x", { ...SYNC_BASE, floor: 0, inFlight: 0, need: 500, want: 500, rank: 1, score: 0 }),
-      ).rejects.toMatchObject({ name: "FleetKeyError", kind: "malformed", key: `${k.demand}#ghost` });
+      await expect(direct.sync("x", { ...SYNC_BASE, floor: 0, record: RECORD })).rejects.toMatchObject({
+        name: "FleetKeyError",
+        kind: "malformed",
+        key: `${k.demand}#ghost`,
+      });
       await direct.close();
     } finally {
       await m.close();
@@ -306,62 +322,7 @@ describe("SharedBudget - keys that are not the fleet's", () => {
   });
 });
 
-describe("SharedBudget - grants and order", () => {
-  it("a grant never takes what a more urgent blocked process needs", async () => {
-    const key = freshKey();
-    const k = fleetKeys(key, "default");
-    const r = new FleetRedis(redis.url, k, 1_000);
-    await r.whenConnected(5_000);
-    const base = SYNC_BASE;
-    try {
-      // A holds everything; B (score 10) and C (score 100) wait for 1,000 each.
-      expect(
-        (
-          await r.sync("A", {
-            ...base,
-            floor: 3_000,
-            inFlight: 3_000,
-            need: 3_000,
-            want: 3_000,
-            rank: 1,
-            score: 0,
-          })
-        ).held,
-      ).toBe(3_000);
-      const wait = { floor: 0, inFlight: 0, need: 1_000, want: 1_000, rank: 1 };
-      expect((await r.sync("B", { ...base, ...wait, score: 10 })).held).toBe(0);
-      expect((await r.sync("C", { ...base, ...wait, score: 100 })).held).toBe(0);
-      // A finishes one call and returns 1,000: C asks first but the tokens are B's.
-      await r.sync("A", {
-        ...base,
-        floor: 2_000,
-        inFlight: 2_000,
-        need: 2_000,
-        want: 2_000,
-        rank: 1,
-        score: 0,
-      });
-      expect((await r.sync("C", { ...base, ...wait, score: 100 })).held).toBe(0);
-      expect((await r.sync("B", { ...base, ...wait, score: 10 })).held).toBe(1_000);
-      // Interactive (a lower rank) before anything of a higher rank, whatever the score.
-      await r.sync("A", {
-        ...base,
-        floor: 1_000,
-        inFlight: 1_000,
-        need: 1_000,
-        want: 1_000,
-        rank: 1,
-        score: 0,
-      });
-      await r.sync("D", { ...base, ...wait, rank: 2, score: -1e9 });
-      expect((await r.sync("D", { ...base, ...wait, rank: 2, score: -1e9 })).held).toBe(0);
-      expect((await r.sync("C", { ...base, ...wait, score: 100 })).held).toBe(1_000);
-      expect(Number(await admin.hget(k.state, "leased"))).toBe(3_000);
-    } finally {
-      await r.close();
-    }
-  });
-
+describe("SharedBudget - Redis time", () => {
   it("leases run on Redis time: a member whose clock is far off neither expires nor loses leases", async () => {
     const key = freshKey();
     const skewed = createScheduler(

@@ -66,8 +66,28 @@ const abort = new AbortController();
 setMaxListeners(0, abort.signal);
 const stop = setTimeout(() => abort.abort(), Math.max(0, origin - performance.now()) + o.stopAfterMs);
 const counters: ClientCounters = { admitWaitsMs: [], admitted: 0 };
-const inflight: [number, number][] = [];
-const sampler = setInterval(() => inflight.push([Date.now(), scheduler.snapshot().inFlightTokens]), 20);
+/**
+ * [wall ms, tokens in flight, calls admitted so far, 1 while on the fleet's fallback share, Redis round trips
+ * so far], every 20 ms.
+ */
+const inflight: [number, number, number, number, number][] = [];
+const roundTrips = () =>
+  "fleetStats" in scheduler
+    ? (scheduler as { fleetStats(): { roundTrips: number } }).fleetStats().roundTrips
+    : 0;
+const fleetMode = () =>
+  "fleet" in scheduler ? (scheduler as { fleet: { mode: string } }).fleet.mode : "local";
+const sampler = setInterval(
+  () =>
+    inflight.push([
+      Date.now(),
+      scheduler.snapshot().inFlightTokens,
+      counters.admitted,
+      fleetMode() === "fallback" ? 1 : 0,
+      roundTrips(),
+    ]),
+  20,
+);
 const predictor = createPredictor();
 const records = await Promise.all(
   runs.map((run) =>

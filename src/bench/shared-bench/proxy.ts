@@ -9,6 +9,8 @@ export class ChargeProxy {
   readonly #server: Server;
   inFlightTokens = 0;
   inFlightRequests = 0;
+  /** Wall times (Date.now()) at which requests ended with a 2xx response: the server's completions. */
+  readonly completions: number[] = [];
 
   private constructor(server: Server) {
     this.#server = server;
@@ -29,6 +31,7 @@ export class ChargeProxy {
         done = true;
         proxy.inFlightTokens -= charge;
         proxy.inFlightRequests -= 1;
+        if (res.statusCode >= 200 && res.statusCode < 300) proxy.completions.push(Date.now());
       };
       res.once("close", finish);
       const out = request(

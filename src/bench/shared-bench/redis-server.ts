@@ -222,12 +222,23 @@ export class RedisServer {
   async pause(): Promise<void> {
     const child = this.#child;
     if (!child) return;
+    child.kill("SIGCONT");
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
     child.kill("SIGTERM");
     const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
     await exited;
     clearTimeout(timer);
     this.#child = null;
+  }
+
+  /** Freezes the server (SIGSTOP): connections stay open, nothing answers (a hung Redis). */
+  freeze(): void {
+    this.#child?.kill("SIGSTOP");
+  }
+
+  /** Thaws a frozen server (SIGCONT); its data is intact. */
+  thaw(): void {
+    this.#child?.kill("SIGCONT");
   }
 
   /** Stops the server and removes its directory. */

@@ -19,6 +19,8 @@ interface ChildOptions {
   charge: number;
   holdMs: number;
   reportEvery?: number;
+  /** Hold calls at the server until this many tokens are in flight at once (TokenServer's gate). */
+  gate?: number;
 }
 
 const o = JSON.parse(process.argv[2] ?? "{}") as ChildOptions;
@@ -57,7 +59,7 @@ async function worker(): Promise<void> {
         admitted++;
         if (o.reportEvery && admitted % o.reportEvery === 0) print({ event: "admitted", n: admitted });
         const res = await fetch(
-          `${o.server}/call?charge=${o.charge}&holdMs=${o.holdMs}&id=${o.processId}-${i}`,
+          `${o.server}/call?charge=${o.charge}&holdMs=${o.holdMs}&id=${o.processId}-${i}&gate=${o.gate ?? 0}`,
         );
         await res.text();
       });
