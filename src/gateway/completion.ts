@@ -11,7 +11,13 @@ import type { BodyLimits } from "../wire/body.js";
 import { readChatCompletionBody } from "../wire/http.js";
 import type { chatCompletionBodySchema } from "../wire/schema.js";
 import { promptText } from "./conversation.js";
-import { noReplicaError, overloadedError, upstreamFailedError } from "./errors.js";
+import {
+  isJsonContentType,
+  noReplicaError,
+  overloadedError,
+  unsupportedMediaTypeError,
+  upstreamFailedError,
+} from "./errors.js";
 import { type ClientAuth, type RunHints, readHints } from "./hints.js";
 import type { GatewayMetrics } from "./metrics.js";
 import type { ResolvedGatewayOptions } from "./options.js";
@@ -73,6 +79,8 @@ export class CompletionHandler {
     // Counted when the answer is done, whoever wrote it (this handler, or the listener for a thrown error).
     res.once("close", () => d.metrics.requests.inc({ status: String(res.statusCode) }));
     d.auth.check(req.headers);
+    // Before the body is read; the listener closes the connection rather than drain it.
+    if (!isJsonContentType(req.headers["content-type"])) throw unsupportedMediaTypeError();
     const { body, raw } = await readChatCompletionBody(req, d.limits);
     const hints = readHints(
       req.headers,
@@ -120,9 +128,11 @@ export class CompletionHandler {
   async #attempts(plan: CallPlan, res: ServerResponse, signal: AbortSignal): Promise<void> {
     const d = this.#d;
     const tried = new Set<number>();
+    let lastError: UpstreamError | undefined;
     for (let attempt = 0; ; attempt++) {
       const decision = this.#place(plan, tried);
-      if (decision === null) throw noReplicaError();
+      // With no other replica to retry on, the client gets the replica's own error, not a 503 of ours.
+      if (decision === null) throw lastError ?? noReplicaError();
       const replica = d.replicas[decision.replica] as Replica;
       d.metrics.routing.inc({
         replica: String(replica.index),
@@ -145,6 +155,7 @@ export class CompletionHandler {
         if (!(error instanceof UpstreamError) || signal.aborted) throw error;
         replica.failed(error.connection, error.message);
         if (!error.retryable || attempt > 0) throw error;
+        lastError = error;
         tried.add(replica.index);
         d.metrics.retries.inc();
       }
@@ -241,11 +252,12 @@ export class CompletionHandler {
             body: plan.body,
             stream: plan.stream,
             stripUsage: plan.stripUsage,
-            headers: this.#upstreamHeaders(plan),
+            headers: this.#upstreamHeaders(plan, replica),
             signal,
             res,
             ctx: observed,
             timeoutMs: d.options.upstreamHeadersTimeoutMs,
+            maxEventBytes: d.options.maxSseEventBytes,
           });
           const usage = observer.usage;
           ctx.setResult({
@@ -262,12 +274,14 @@ export class CompletionHandler {
     }
   }
 
-  #upstreamHeaders(plan: CallPlan): Record<string, string> {
+  #upstreamHeaders(plan: CallPlan, replica: Replica): Record<string, string> {
     const o = this.#d.options;
     const headers: Record<string, string> = {
       "content-type": "application/json",
       accept: plan.stream ? "text/event-stream" : "application/json",
     };
+    // The replica's own credentials (its URL's user:pass@) unless the operator set one key for all.
+    if (replica.authorization !== undefined) headers.authorization = replica.authorization;
     if (o.upstreamApiKey !== undefined) headers.authorization = `Bearer ${o.upstreamApiKey}`;
     if (o.placement === "none") {
       // llm-d's endpoint picker / the Gateway API Inference Extension read these (docs/gateway.md).
