@@ -8,6 +8,12 @@
  * request plus the reply; a new request's chain is computed once (O(messages)) and looked up at every
  * position, the longest match winning.
  */
+import {
+  type ConversationSize,
+  conversationSize,
+  TOOL_CALL_OVERHEAD_CHARS,
+  toolChars,
+} from "../accounting/index.js";
 import { type ChatCompletionBody, type ChatMessage, messageText } from "../wire/schema.js";
 import { hashText } from "./placement/prefix-index.js";
 
@@ -124,4 +130,26 @@ export class ContinuationIndex {
     this.#byRun.delete(runId);
     if (this.#byChain.get(value) === runId) this.#byChain.delete(value);
   }
+}
+
+/**
+ * Characters of a request message as src/accounting measures them (the middleware's and the virtual bench's
+ * rules): its text, and each tool call's name and arguments (already JSON text on the wire) plus the framing.
+ */
+function wireMessageChars(message: ChatMessage): number {
+  let chars = messageText(message.content).length;
+  for (const call of message.tool_calls ?? [])
+    chars += call.function.name.length + call.function.arguments.length + TOOL_CALL_OVERHEAD_CHARS;
+  return chars;
+}
+
+/** The size of what a request sends, measured by src/accounting's rules (one view with the middleware). */
+export function requestSize(body: ChatCompletionBody): ConversationSize {
+  const tools = (body.tools ?? []).map((t) => toolChars(t.function));
+  // conversationSize() takes the head from a string content; wire contents may be null or parts.
+  return conversationSize(
+    body.messages.map((m) => ({ message: m, content: typeof m.content === "string" ? m.content : "" })),
+    tools,
+    (entry) => wireMessageChars(entry.message),
+  );
 }

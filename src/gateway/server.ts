@@ -6,6 +6,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Registry } from "prom-client";
+import { CallAccounting } from "../accounting/index.js";
 import { redactCredentials } from "../backend/redact.js";
 import { fleetMetrics } from "../fleet/metrics.js";
 import { SharedScheduler } from "../fleet/shared-scheduler.js";
@@ -27,7 +28,6 @@ import {
 import { Placer } from "./placement/placer.js";
 import { Replica } from "./replica.js";
 import { type GatewayRun, type GatewayRunOutcome, RunRegistry } from "./runs.js";
-import { PromptTokenEstimator } from "./tokens.js";
 
 /** The gateway's view of one replica, for `/health` and tests (no URL: it may carry credentials). */
 export interface ReplicaStatus {
@@ -192,7 +192,7 @@ export async function startGateway(input: GatewayOptions): Promise<Gateway> {
     replicas,
     placer: options.placement === "none" ? undefined : new Placer({ policy: options.placement }),
     runs,
-    tokens: new PromptTokenEstimator(),
+    accounting: new CallAccounting(),
     metrics,
   });
   const auth = new ClientAuth(options.apiKeys);

@@ -23,7 +23,8 @@ describe("SseSplitter bounds", () => {
     const part = Buffer.alloc(4096, 0x61);
     const payload = Buffer.concat([Buffer.from("data: "), ...Array.from({ length: 100 }, () => part)]);
     concat.mockClear();
-    for (let i = 0; i < payload.length; i += 1000) expect(splitter.push(payload.subarray(i, i + 1000))).toEqual([]);
+    for (let i = 0; i < payload.length; i += 1000)
+      expect(splitter.push(payload.subarray(i, i + 1000))).toEqual([]);
     expect(splitter.pending).toBe(payload.length);
     const events = splitter.push(Buffer.from("\n\ndata: b\n\n"));
     expect(concat).toHaveBeenCalledTimes(1);
@@ -55,7 +56,8 @@ describe("an upstream that streams one endless SSE line", () => {
       req.resume();
       if (req.url === "/health" || req.url === "/metrics") return void res.writeHead(200).end();
       res.writeHead(200, { "content-type": "text/event-stream" });
-      if (headFirst) res.write('data: {"choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}\n\n');
+      if (headFirst)
+        res.write('data: {"choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}\n\n');
       res.write('data: {"choices":[{"delta":{"content":"');
       const chunk = Buffer.alloc(64 * 1024, 0x61);
       let sent = 0;
@@ -112,7 +114,9 @@ describe("an upstream that streams one endless SSE line", () => {
     expect(res.status).toBe(200);
     const text = await res.text();
     expect(text).toMatch(/^data: \{"choices"/);
-    expect(text).toMatch(/data: \{"error":\{"message":"replica 0 failed mid-stream: an SSE event is larger than/);
+    expect(text).toMatch(
+      /data: \{"error":\{"message":"replica 0 failed mid-stream: an SSE event is larger than/,
+    );
     expect(text.length).toBeLessThan(4096);
     expect(g.replicas()[0]).toMatchObject({ inFlightCalls: 0, inFlightTokens: 0 });
   });
