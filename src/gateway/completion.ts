@@ -120,7 +120,7 @@ export class CompletionHandler {
       this.#answerFailure(error, plan, res, abort.signal);
     } finally {
       res.off("close", onClose);
-      if (!succeeded) d.runs.callFailed(run);
+      if (!succeeded) d.runs.callFailed(run, abort.signal.aborted ? "abandoned" : "error");
     }
   };
 

@@ -61,6 +61,18 @@ export const GatewayOptionsSchema = z.strictObject({
   runIdleTimeoutMs: timer(1000).default(300_000),
   /** Most runs tracked at once; past it the longest-idle run is abandoned. @default 100000 */
   maxRuns: z.number().int().min(1).max(10_000_000).default(100_000),
+  /**
+   * Most bytes of run state the gateway keeps between calls (each run's Stage I text, cut to 32 KiB per
+   * prompt, and its tool schemas, counted at 2 bytes per character of text and 4 per character of schema
+   * JSON); past it the least recently active runs without a call in flight are abandoned, oldest first.
+   * 1 MiB .. 16 GiB. @default 64 MiB
+   */
+  maxRetainedBytes: z
+    .number()
+    .int()
+    .min(1024 * 1024)
+    .max(16 * 1024 ** 3)
+    .default(64 * 1024 * 1024),
   /** How often each replica's /metrics is read, ms. @default 1000 */
   metricsPollIntervalMs: timer(50).default(1000),
   /** How often an ejected replica's /health is probed, ms. @default 1000 */

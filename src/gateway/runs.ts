@@ -2,9 +2,15 @@
  * The gateway's runs: which run a request belongs to (an explicit header, else conversation continuity,
  * else a new run), its Stage I predictions, its scheduler handles (one per replica it has used, each in that
  * replica's scheduler), parking after a tool-call reply, and its end: a final answer, or abandonment after
- * `runIdleTimeoutMs` without a call. Memory is bounded by `maxRuns`.
+ * `runIdleTimeoutMs` without a call.
+ *
+ * Memory is bounded by bytes, not only by count: each run's retained text (the Stage I context: system and
+ * user prompts, cut to {@link STAGE_ONE_TEXT_CHARS} characters each, and the tool schemas) is counted, and
+ * past `maxRetainedBytes` the least recently active runs without a call in flight are abandoned, oldest
+ * first. A run that can never be continued is dropped as soon as its call fails or is aborted.
  */
 import { randomUUID } from "node:crypto";
+import { toolChars as accountingToolChars } from "../accounting/index.js";
 import { toRunEstimate } from "../predict/estimate.js";
 import type { PredictionContext, Predictor } from "../predict/types.js";
 import type {
@@ -24,6 +30,27 @@ import {
   promptParts,
 } from "./conversation.js";
 import type { RunHints } from "./hints.js";
+
+/**
+ * Characters of a run's system prompt and of its user prompt kept for Stage I. The predictor reads a
+ * prompt's wording (counts, lists, steps) and caches its analysis per prompt (256 prompts by default), so
+ * a 400 KiB prompt kept whole costs 400 KiB per run and per cache entry; its length still reaches Stage I
+ * whole, as the prompt-token feature.
+ */
+export const STAGE_ONE_TEXT_CHARS = 32 * 1024;
+
+/**
+ * Heap bytes counted per character of a run's tool schemas as JSON: they are kept parsed (objects, arrays,
+ * strings), which V8 stores in about 2-3x their JSON text (measured: ~2.4x for generated JSON schemas), 4 to
+ * stay on the safe side.
+ */
+const TOOL_BYTES_PER_JSON_CHAR = 4;
+
+/** Heap bytes counted per character of kept text (V8 stores two bytes per character outside Latin-1). */
+const TEXT_BYTES_PER_CHAR = 2;
+
+/** Fixed bytes counted per run (its object, handles, maps' entries), so that tiny runs are bounded too. */
+const RUN_OVERHEAD_BYTES = 2048;
 
 /** How a request's run was found. */
 export type IdentitySource = "header" | "continuity" | "new";
@@ -60,6 +87,8 @@ export class GatewayRun {
   readonly outputsPerCall: number[] = [];
   readonly toolCallsPerRound: number[] = [];
   ended = false;
+  /** Bytes of retained state counted for this run (see `maxRetainedBytes`). */
+  retainedBytes = 0;
 
   constructor(init: {
     id: string;
@@ -88,6 +117,8 @@ export interface RunRegistryOptions {
   slo: Slo;
   idleTimeoutMs: number;
   maxRuns: number;
+  /** Most bytes of retained run state (text and tool schemas, counted as documented); oldest idle runs go first. */
+  maxRetainedBytes: number;
   now: () => number;
   /** Told of every run that ends. */
   onRunEnded?: (run: GatewayRun, outcome: GatewayRunOutcome) => void;
@@ -111,6 +142,7 @@ export class RunRegistry {
   readonly #continuations = new ContinuationIndex();
   /** Per replica: predicted tokens of the next calls of the runs parked there (they will come back). */
   readonly parkedTokens: number[];
+  #retainedBytes = 0;
 
   constructor(options: RunRegistryOptions) {
     this.#o = options;
@@ -137,6 +169,11 @@ export class RunRegistry {
 
   get size(): number {
     return this.#runs.size;
+  }
+
+  /** Bytes of retained run state counted now (at most `maxRetainedBytes` plus the runs with a call in flight). */
+  get retainedBytes(): number {
+    return this.#retainedBytes;
   }
 
   get(runId: string): GatewayRun | undefined {
@@ -226,10 +263,18 @@ export class RunRegistry {
     this.end(run, "ok");
   }
 
-  /** A call failed or was aborted: the run stays (the client may retry) until it ends or idles out. */
-  callFailed(run: GatewayRun): void {
+  /**
+   * A call failed (`error`) or its client went away (`abandoned`). A run that no request can reach again is
+   * ended at once, and its text dropped: a run found by continuity (its continuation entry was consumed
+   * when the call started), or one whose first call this was (a retry starts afresh from its body). A run
+   * named by header with earlier calls stays, so the client may retry under the same id, until it ends,
+   * idles out or is evicted.
+   */
+  callFailed(run: GatewayRun, outcome: "error" | "abandoned"): void {
     run.callsInFlight -= 1;
     run.lastActivityMs = this.#o.now();
+    if (run.callsInFlight > 0 || run.ended) return;
+    if (!run.explicit || run.outputsPerCall.length === 0) this.end(run, outcome);
   }
 
   /** Ends a run (idempotent): its handles end, the predictor learns a successful run's truth. */
@@ -237,7 +282,10 @@ export class RunRegistry {
     if (run.ended) return;
     run.ended = true;
     this.#unparkLoad(run);
-    this.#runs.delete(run.id);
+    if (this.#runs.get(run.id) === run) {
+      this.#runs.delete(run.id);
+      this.#retainedBytes -= run.retainedBytes;
+    }
     this.#continuations.delete(run.id);
     const schedulerOutcome: RunOutcome = outcome === "abandoned" ? "error" : outcome;
     for (const handle of run.handles.values()) handle.end(schedulerOutcome);
@@ -295,7 +343,9 @@ export class RunRegistry {
         break;
       }
     }
-    const { system, user } = promptParts(body.messages);
+    const parts = promptParts(body.messages);
+    const system = parts.system.slice(0, STAGE_ONE_TEXT_CHARS);
+    const user = parts.user.slice(0, STAGE_ONE_TEXT_CHARS);
     const run = new GatewayRun({
       id,
       explicit,
@@ -316,7 +366,31 @@ export class RunRegistry {
       tenant: hints.tenant,
     });
     this.#predict(run);
+    run.retainedBytes = retainedBytesOf(run.context);
     this.#runs.set(id, run);
+    this.#retainedBytes += run.retainedBytes;
+    this.#evictToBound(run);
     return run;
   }
+
+  /** Abandons the least recently active runs without a call in flight until the retained bytes fit. */
+  #evictToBound(keep: GatewayRun): void {
+    if (this.#retainedBytes <= this.#o.maxRetainedBytes) return;
+    for (const run of this.#runs.values()) {
+      if (this.#retainedBytes <= this.#o.maxRetainedBytes) return;
+      if (run === keep || run.callsInFlight > 0) continue;
+      this.end(run, "abandoned");
+    }
+  }
+}
+
+/** Bytes counted for a run's retained Stage I context (see the constants above). */
+function retainedBytesOf(context: PredictionContext): number {
+  let toolChars = 0;
+  for (const tool of context.tools) toolChars += accountingToolChars(tool);
+  return (
+    RUN_OVERHEAD_BYTES +
+    TEXT_BYTES_PER_CHAR * (context.systemPrompt.length + context.userPrompt.length) +
+    TOOL_BYTES_PER_JSON_CHAR * toolChars
+  );
 }

@@ -56,6 +56,8 @@ export interface Gateway {
   replicas(): ReplicaStatus[];
   /** Runs tracked now (running or parked). */
   readonly activeRuns: number;
+  /** Bytes of run state kept now, as counted against `maxRetainedBytes`. */
+  readonly retainedRunBytes: number;
   /** Abandons runs idle past `runIdleTimeoutMs` now (the gateway also does it on a timer). */
   sweepIdleRuns(): number;
   /** Subscribes to ended runs (tests, custom metrics). Returns the unsubscribe function. */
@@ -168,6 +170,7 @@ export async function startGateway(input: GatewayOptions): Promise<Gateway> {
     slo: options.slo,
     idleTimeoutMs: options.runIdleTimeoutMs,
     maxRuns: options.maxRuns,
+    maxRetainedBytes: options.maxRetainedBytes,
     now: () => performance.now(),
     onRunEnded: (run, outcome) => {
       metrics?.runs.inc({ outcome });
@@ -179,6 +182,7 @@ export async function startGateway(input: GatewayOptions): Promise<Gateway> {
     (r) => r.load(runs.parkedTokens[r.index]),
     () => runs.size,
     options.registry,
+    () => runs.retainedBytes,
   );
   const completions = new CompletionHandler({
     options,
@@ -286,6 +290,9 @@ export async function startGateway(input: GatewayOptions): Promise<Gateway> {
       }),
     get activeRuns() {
       return runs.size;
+    },
+    get retainedRunBytes() {
+      return runs.retainedBytes;
     },
     sweepIdleRuns: () => runs.sweep(),
     onRunEnded(listener) {
