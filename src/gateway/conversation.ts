@@ -147,9 +147,17 @@ function wireMessageChars(message: ChatMessage): number {
 export function requestSize(body: ChatCompletionBody): ConversationSize {
   const tools = (body.tools ?? []).map((t) => toolChars(t.function));
   // conversationSize() takes the head from a string content; wire contents may be null or parts.
-  return conversationSize(
+  const size = conversationSize(
     body.messages.map((m) => ({ message: m, content: typeof m.content === "string" ? m.content : "" })),
     tools,
     (entry) => wireMessageChars(entry.message),
   );
+  // The head is a key (src/accounting remembers up to 1,024 per model): a long one is kept as its hash and
+  // length, not as the text, so that a client's 400 KiB first message is not retained with it.
+  const head = size.head;
+  if (head === undefined || head.length <= MAX_HEAD_KEY_CHARS) return size;
+  return { ...size, head: `#${hashText(head).toString(36)}:${head.length}` };
 }
+
+/** First messages longer than this are keyed by hash in the accounting's per-agent memory. */
+const MAX_HEAD_KEY_CHARS = 1024;

@@ -99,9 +99,8 @@ export class ReplyObserver {
    * events that may carry tool calls, a finish reason, usage or an error are parsed. The text of a reply is
    * not needed (continuity ignores the text of tool-call turns; a text answer ends its run).
    */
-  event(event: Uint8Array): boolean {
-    const bytes = Buffer.from(event.buffer, event.byteOffset, event.byteLength);
-    if (isPlainContent(bytes)) {
+  event(event: Buffer): boolean {
+    if (isPlainContent(event)) {
       this.chunks += 1;
       this.#pending += 1;
       return false;

@@ -344,8 +344,8 @@ export class RunRegistry {
       }
     }
     const parts = promptParts(body.messages);
-    const system = parts.system.slice(0, STAGE_ONE_TEXT_CHARS);
-    const user = parts.user.slice(0, STAGE_ONE_TEXT_CHARS);
+    const system = keptText(parts.system);
+    const user = keptText(parts.user);
     const run = new GatewayRun({
       id,
       explicit,
@@ -393,4 +393,13 @@ function retainedBytesOf(context: PredictionContext): number {
     TEXT_BYTES_PER_CHAR * (context.systemPrompt.length + context.userPrompt.length) +
     TOOL_BYTES_PER_JSON_CHAR * toolChars
   );
+}
+
+/**
+ * At most {@link STAGE_ONE_TEXT_CHARS} of `text`, in a string of its own: V8's `slice` returns a view that
+ * keeps the whole original alive (a 400 KiB prompt retained by its first 32 KiB), so a cut text is copied.
+ */
+function keptText(text: string): string {
+  if (text.length <= STAGE_ONE_TEXT_CHARS) return text;
+  return Buffer.from(text.slice(0, STAGE_ONE_TEXT_CHARS), "utf16le").toString("utf16le");
 }

@@ -61,4 +61,17 @@ describe("the gateway's token accounting is src/accounting's", () => {
     const viaMiddleware = a.plan({}, "m", conversationSize(observed, [toolChars(WEATHER_TOOL.function)]));
     expect(viaGateway).toEqual(viaMiddleware);
   });
+
+  it("a long first message is keyed by hash and length, so the accounting's per-agent memory does not keep it", () => {
+    const long = "s".repeat(400 * 1024);
+    const size = requestSize(
+      chatCompletionBodySchema(1 << 20).parse({ messages: [{ role: "system", content: long }] }),
+    );
+    expect(size.head?.length).toBeLessThan(40);
+    expect(size.chars).toBe(long.length);
+    const other = requestSize(
+      chatCompletionBodySchema(1 << 20).parse({ messages: [{ role: "system", content: `${long}t` }] }),
+    );
+    expect(other.head).not.toBe(size.head);
+  });
 });
