@@ -215,6 +215,7 @@ async function relayStream(
     const connection = !(error instanceof SseEventTooLargeError);
     throw new UpstreamError(message, { retryable: !started, connection, cause: error });
   }
+  observer.flushTokens(true);
   if (!observer.done) {
     const message = `replica ${r.replica.index} ended the stream without [DONE]`;
     if (started) failStream(res, message);
