@@ -1,20 +1,22 @@
 /**
- * `npm run bench:gateway [-- --json] [-- --repeat K] [-- --quick]`: the gateway's cost (docs/gateway.md).
+ * `npm run bench:gateway [-- --json] [-- --repeat K] [-- --quick] [-- --abuse [--abuse-runs N]]`: the
+ * gateway's cost (docs/gateway.md), measured beside a bare proxy in the same run.
  *
- * One simulator and one gateway in front of it run in child processes; the client load runs here.
+ * One simulator, a bare undici pass-through proxy (the yardstick: same Node, same HTTP client, no
+ * scheduling) and the gateway run in child processes; the client load runs here.
  * - Latency: at 1, 100 and 1,000 concurrent streaming clients (32-token answers, the simulator at 2x a GPU's
- *   speed, so streams overlap as they do in service), the same load goes straight to the simulator and
- *   through the gateway, alternating, K times; reported: the added latency (gateway - direct) of the first
- *   SSE event and of the whole stream at p50 and p99, and streams per second both ways, as the median and
- *   min..max over the K repeats.
- * - Saturation: 100 closed-loop clients of 16-token answers with the simulator at 1,000x: the most requests
- *   per second each path carries when nothing waits on the GPU (the gateway's CPU cost per request).
- * - Capacity: 1,200 streams of 200 tokens opened at once through the gateway, counting how many are held
- *   open together.
- * Targets: <= 1 ms added at p50 with 100 streams; >= 1,000 streams held. The machine may be shared: read the
- * spread before a verdict.
+ *   speed, so streams overlap as they do in service), the same load goes straight to the simulator, through
+ *   the bare proxy and through the gateway, in a rotating order, K times; reported: the added latency (path
+ *   - direct) of the first SSE event and of the whole stream at p50 and p99 for both proxies, streams per
+ *   second, and CPU ms per request of each proxy (from /proc), as the median and min..max over the repeats.
+ * - Saturation: 100 closed-loop clients of 16-token answers with the simulator at 1,000x.
+ * - Capacity: 1,000 streams of 200 tokens opened at once on each path, counting how many are held open
+ *   together.
+ * Targets: gateway CPU per stream <= 1.5x the bare proxy's; added first-event p50 at 100 streams <= the bare
+ * proxy's + 1 ms; 1,000 of 1,000 streams held. `--abuse` instead measures abandoned 400 KiB runs (heap < 200
+ * MB) and a 24 MiB SSE line (event-loop stall < 50 ms): see gateway-bench/abuse.ts. The machine may be
+ * shared: read the spread before a verdict.
  */
-
 import { abandonedRuns, endlessSseLine } from "./gateway-bench/abuse.js";
 import {
   type Child,
