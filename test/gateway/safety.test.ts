@@ -8,6 +8,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { connect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { MetricsPoller } from "../../src/backend/poller.js";
 import { redactCredentials, splitCredentials } from "../../src/backend/redact.js";
 import { type Gateway, startGateway } from "../../src/gateway/index.js";
 import { parseGatewayOptions } from "../../src/gateway/options.js";
@@ -109,6 +110,28 @@ describe("credentials in upstream URLs", () => {
     const all = logs.join("\n");
     expect(all).not.toMatch(/s3cret|t0ps3cret|bob:|eve:/);
     expect(all).toMatch(/\*\*\*@127\.0\.0\.1:1/);
+  });
+
+  it("MetricsPoller: fetches without credentials in the URL (fetch refuses them), with Basic auth, and never logs them", async () => {
+    const calls: { url: string; auth: string | null }[] = [];
+    const logs: string[] = [];
+    const poller = new MetricsPoller({
+      url: "http://bob:s3cret@127.0.0.1:1/metrics",
+      onSignals: () => {},
+      logger: { warn: (m) => logs.push(m) },
+      fetch: (async (url: string | URL | Request, init?: RequestInit) => {
+        calls.push({ url: String(url), auth: new Headers(init?.headers).get("authorization") });
+        throw new TypeError(`fetch failed for ${String(url)}`);
+      }) as typeof fetch,
+    });
+    const outcome = await poller.pollOnce();
+    expect(outcome.ok).toBe(false);
+    expect(calls).toEqual([
+      { url: "http://127.0.0.1:1/metrics", auth: `Basic ${Buffer.from("bob:s3cret").toString("base64")}` },
+    ]);
+    expect(logs).toHaveLength(1);
+    expect(logs[0]).toMatch(/http:\/\/\*\*\*@127\.0\.0\.1:1\/metrics/);
+    expect(logs[0]).not.toMatch(/s3cret/);
   });
 
   it("an invalid upstream option's error masks the credentials it quotes", () => {
