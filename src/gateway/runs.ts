@@ -5,12 +5,11 @@
  * `runIdleTimeoutMs` without a call.
  *
  * Memory is bounded by bytes, not only by count: each run's retained text (the Stage I context: system and
- * user prompts, cut to {@link STAGE_ONE_TEXT_CHARS} characters each, and the tool schemas) is counted, and
+ * user prompts, cut to 32 KiB each (retained.ts), and the tool schemas) is counted, and
  * past `maxRetainedBytes` the least recently active runs without a call in flight are abandoned, oldest
  * first. A run that can never be continued is dropped as soon as its call fails or is aborted.
  */
 import { randomUUID } from "node:crypto";
-import { toolChars as accountingToolChars } from "../accounting/index.js";
 import { toRunEstimate } from "../predict/estimate.js";
 import type { PredictionContext, Predictor } from "../predict/types.js";
 import type {
@@ -30,27 +29,7 @@ import {
   promptParts,
 } from "./conversation.js";
 import type { RunHints } from "./hints.js";
-
-/**
- * Characters of a run's system prompt and of its user prompt kept for Stage I. The predictor reads a
- * prompt's wording (counts, lists, steps) and caches its analysis per prompt (256 prompts by default), so
- * a 400 KiB prompt kept whole costs 400 KiB per run and per cache entry; its length still reaches Stage I
- * whole, as the prompt-token feature.
- */
-export const STAGE_ONE_TEXT_CHARS = 32 * 1024;
-
-/**
- * Heap bytes counted per character of a run's tool schemas as JSON: they are kept parsed (objects, arrays,
- * strings), which V8 stores in about 2-3x their JSON text (measured: ~2.4x for generated JSON schemas), 4 to
- * stay on the safe side.
- */
-const TOOL_BYTES_PER_JSON_CHAR = 4;
-
-/** Heap bytes counted per character of kept text (V8 stores two bytes per character outside Latin-1). */
-const TEXT_BYTES_PER_CHAR = 2;
-
-/** Fixed bytes counted per run (its object, handles, maps' entries), so that tiny runs are bounded too. */
-const RUN_OVERHEAD_BYTES = 2048;
+import { keptText, retainedBytesOf } from "./retained.js";
 
 /** How a request's run was found. */
 export type IdentitySource = "header" | "continuity" | "new";
@@ -382,24 +361,4 @@ export class RunRegistry {
       this.end(run, "abandoned");
     }
   }
-}
-
-/** Bytes counted for a run's retained Stage I context (see the constants above). */
-function retainedBytesOf(context: PredictionContext): number {
-  let toolChars = 0;
-  for (const tool of context.tools) toolChars += accountingToolChars(tool);
-  return (
-    RUN_OVERHEAD_BYTES +
-    TEXT_BYTES_PER_CHAR * (context.systemPrompt.length + context.userPrompt.length) +
-    TOOL_BYTES_PER_JSON_CHAR * toolChars
-  );
-}
-
-/**
- * At most {@link STAGE_ONE_TEXT_CHARS} of `text`, in a string of its own: V8's `slice` returns a view that
- * keeps the whole original alive (a 400 KiB prompt retained by its first 32 KiB), so a cut text is copied.
- */
-function keptText(text: string): string {
-  if (text.length <= STAGE_ONE_TEXT_CHARS) return text;
-  return Buffer.from(text.slice(0, STAGE_ONE_TEXT_CHARS), "utf16le").toString("utf16le");
 }

@@ -7,7 +7,8 @@
 import { createServer } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Gateway, startGateway } from "../../src/gateway/index.js";
-import { RunRegistry, STAGE_ONE_TEXT_CHARS } from "../../src/gateway/runs.js";
+import { STAGE_ONE_TEXT_CHARS } from "../../src/gateway/retained.js";
+import { RunRegistry } from "../../src/gateway/runs.js";
 import { createPredictor } from "../../src/predict/index.js";
 import { createScheduler } from "../../src/scheduler/index.js";
 import { listen } from "../../src/wire/http.js";
