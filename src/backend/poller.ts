@@ -6,6 +6,7 @@
 import type { ServerSignals } from "../scheduler/types.js";
 import { probeSignals, type ServerKind } from "./probes.js";
 import { parsePrometheusText } from "./prometheus.js";
+import { redactCredentials, splitCredentials } from "./redact.js";
 
 /** Where warnings go. `console` fits. */
 export interface Logger {
@@ -14,7 +15,10 @@ export interface Logger {
 
 /** Options of {@link MetricsPoller}. */
 export interface MetricsPollerOptions {
-  /** Full URL of the metrics endpoint, e.g. `http://127.0.0.1:8000/metrics`. */
+  /**
+   * Full URL of the metrics endpoint, e.g. `http://127.0.0.1:8000/metrics`. Credentials in it
+   * (`http://user:pass@host/metrics`) are sent as `Authorization: Basic` and never logged.
+   */
   url: string;
   /** Receives the signals of each successful scrape. Exceptions it throws are logged, not rethrown. */
   onSignals: (signals: ServerSignals, server: ServerKind) => void;
@@ -50,6 +54,10 @@ export type PollOutcome =
  */
 export class MetricsPoller {
   readonly #url: string;
+  /** `#url` with its credentials masked: the only form that is ever logged. */
+  readonly #shownUrl: string;
+  /** Headers of every scrape (`Authorization` from the URL's credentials). */
+  readonly #headers: Record<string, string>;
   readonly #onSignals: MetricsPollerOptions["onSignals"];
   readonly #intervalMs: number;
   readonly #timeoutMs: number;
@@ -68,7 +76,11 @@ export class MetricsPoller {
         `Expected \`intervalMs\` to be a finite number >= 50, got \`${options.intervalMs}\``,
       );
     }
-    this.#url = options.url;
+    const { url, authorization } = splitCredentials(options.url);
+    this.#url = url;
+    this.#shownUrl = redactCredentials(options.url);
+    this.#headers =
+      authorization === undefined ? { accept: "text/plain" } : { accept: "text/plain", authorization };
     this.#onSignals = options.onSignals;
     this.#intervalMs = options.intervalMs ?? 1000;
     this.#timeoutMs = options.timeoutMs ?? 2000;
@@ -105,12 +117,12 @@ export class MetricsPoller {
       try {
         this.#onSignals(outcome.signals, outcome.server);
       } catch (error) {
-        this.#logger.warn(`augserve: metrics consumer threw: ${String(error)}`);
+        this.#logger.warn(redactCredentials(`augserve: metrics consumer threw: ${String(error)}`));
       }
     } else if (!this.#warned && !this.#stop.signal.aborted) {
       this.#warned = true;
       this.#logger.warn(
-        `augserve: cannot read server metrics from ${this.#url} (${outcome.reason}); ` +
+        `augserve: cannot read server metrics from ${this.#shownUrl} (${redactCredentials(outcome.reason)}); ` +
           "scheduling goes on from client-side measurements only. This warning is shown once per outage.",
       );
     }
@@ -128,7 +140,7 @@ export class MetricsPoller {
   async #scrape(): Promise<PollOutcome> {
     try {
       const signal = AbortSignal.any([this.#stop.signal, AbortSignal.timeout(this.#timeoutMs)]);
-      const response = await this.#fetch(this.#url, { signal, headers: { accept: "text/plain" } });
+      const response = await this.#fetch(this.#url, { signal, headers: this.#headers });
       if (!response.ok) {
         await response.body?.cancel().catch(() => {});
         return { ok: false, reason: `HTTP ${response.status}` };

@@ -5,13 +5,20 @@
  * on another replica; the client's disconnect aborts the upstream request and releases the budget at once.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { type CallAccounting, callSpec, type PlannedCall } from "../accounting/index.js";
 import { AugServeOverloadedError, QueueFullError } from "../scheduler/errors.js";
 import type { CallContext } from "../scheduler/types.js";
 import type { BodyLimits } from "../wire/body.js";
 import { readChatCompletionBody } from "../wire/http.js";
 import type { chatCompletionBodySchema } from "../wire/schema.js";
-import { promptText } from "./conversation.js";
-import { noReplicaError, overloadedError, upstreamFailedError } from "./errors.js";
+import { promptText, requestSize } from "./conversation.js";
+import {
+  isJsonContentType,
+  noReplicaError,
+  overloadedError,
+  unsupportedMediaTypeError,
+  upstreamFailedError,
+} from "./errors.js";
 import { type ClientAuth, type RunHints, readHints } from "./hints.js";
 import type { GatewayMetrics } from "./metrics.js";
 import type { ResolvedGatewayOptions } from "./options.js";
@@ -21,7 +28,6 @@ import { relay, UpstreamError, UpstreamRefusedError } from "./relay.js";
 import type { Replica } from "./replica.js";
 import type { ReplyObserver } from "./reply.js";
 import { type GatewayRun, RunRegistry } from "./runs.js";
-import type { PromptTokenEstimator } from "./tokens.js";
 
 export interface CompletionDeps {
   options: ResolvedGatewayOptions;
@@ -31,7 +37,8 @@ export interface CompletionDeps {
   /** `undefined` with `placement: "none"`. */
   placer: Placer | undefined;
   runs: RunRegistry;
-  tokens: PromptTokenEstimator;
+  /** The token accounting the middleware and the virtual bench use (src/accounting): one view. */
+  accounting: CallAccounting;
   metrics: GatewayMetrics;
 }
 
@@ -52,8 +59,8 @@ interface CallPlan {
   run: GatewayRun;
   hints: RunHints;
   blocks: number[];
-  rawTokens: number;
-  promptTokens: number;
+  /** What src/accounting planned for the call (prompt tokens; cached tokens on the run's replica). */
+  planned: PlannedCall;
   chain: number[];
   body: Buffer;
   stream: boolean;
@@ -73,25 +80,25 @@ export class CompletionHandler {
     // Counted when the answer is done, whoever wrote it (this handler, or the listener for a thrown error).
     res.once("close", () => d.metrics.requests.inc({ status: String(res.statusCode) }));
     d.auth.check(req.headers);
+    // Before the body is read; the listener closes the connection rather than drain it.
+    if (!isJsonContentType(req.headers["content-type"])) throw unsupportedMediaTypeError();
     const { body, raw } = await readChatCompletionBody(req, d.limits);
     const hints = readHints(
       req.headers,
       d.options.tenantHeader,
       (body as { session_id?: unknown }).session_id,
     );
-    const text = promptText(body);
-    const rawTokens = d.tokens.raw(text.length, body.messages.length);
-    const promptTokens = d.tokens.estimate(rawTokens);
-    const { run, source, chain } = d.runs.resolve(body, hints, promptTokens);
+    const size = requestSize(body);
+    const { run, source, chain } = d.runs.resolve(body, hints, d.accounting.runPromptTokens(size));
+    const planned = d.accounting.plan(run, body.model ?? "", size);
     d.metrics.identity.inc({ source });
     const stream = body.stream === true;
     const stripUsage = stream && !Object.hasOwn(body, "stream_options");
     const plan: CallPlan = {
       run,
       hints,
-      blocks: d.placer === undefined ? [] : textBlockHashes(text),
-      rawTokens,
-      promptTokens,
+      blocks: d.placer === undefined ? [] : textBlockHashes(promptText(body)),
+      planned,
       chain,
       body: stripUsage ? withUsage(raw) : raw,
       stream,
@@ -113,16 +120,18 @@ export class CompletionHandler {
       this.#answerFailure(error, plan, res, abort.signal);
     } finally {
       res.off("close", onClose);
-      if (!succeeded) d.runs.callFailed(run);
+      if (!succeeded) d.runs.callFailed(run, abort.signal.aborted ? "abandoned" : "error");
     }
   };
 
   async #attempts(plan: CallPlan, res: ServerResponse, signal: AbortSignal): Promise<void> {
     const d = this.#d;
     const tried = new Set<number>();
+    let lastError: UpstreamError | undefined;
     for (let attempt = 0; ; attempt++) {
       const decision = this.#place(plan, tried);
-      if (decision === null) throw noReplicaError();
+      // With no other replica to retry on, the client gets the replica's own error, not a 503 of ours.
+      if (decision === null) throw lastError ?? noReplicaError();
       const replica = d.replicas[decision.replica] as Replica;
       d.metrics.routing.inc({
         replica: String(replica.index),
@@ -131,13 +140,18 @@ export class CompletionHandler {
       try {
         const observer = await this.#callOn(replica, decision, plan, res, signal);
         replica.succeeded();
-        d.tokens.learn(plan.rawTokens, observer.usage?.promptTokens);
+        const usage = observer.usage;
+        d.accounting.settle(plan.run, plan.planned, {
+          outputTokens: observer.outputTokens(),
+          ...(usage?.promptTokens === undefined ? {} : { promptTokens: usage.promptTokens }),
+          ...(usage?.cachedTokens === undefined ? {} : { cachedPromptTokens: usage.cachedTokens }),
+        });
         d.runs.callSucceeded(plan.run, {
           replica: replica.index,
           finishReason: observer.finishReason,
           turn: observer.turn,
           outputTokens: observer.outputTokens(),
-          promptTokens: observer.usage?.promptTokens ?? plan.promptTokens,
+          promptTokens: usage?.promptTokens ?? plan.planned.promptTokens,
           chain: plan.chain,
         });
         return;
@@ -145,6 +159,7 @@ export class CompletionHandler {
         if (!(error instanceof UpstreamError) || signal.aborted) throw error;
         replica.failed(error.connection, error.message);
         if (!error.retryable || attempt > 0) throw error;
+        lastError = error;
         tried.add(replica.index);
         d.metrics.retries.inc();
       }
@@ -166,7 +181,7 @@ export class CompletionHandler {
     });
     const matchedBlocks = d.replicas.map((r) => r.prefix.match(plan.blocks));
     const key = plan.blocks[0] ?? hashText(plan.run.context.systemPrompt);
-    const tokens = plan.promptTokens + RunRegistry.nextOutputTokens(plan.run);
+    const tokens = plan.planned.promptTokens + RunRegistry.nextOutputTokens(plan.run);
     const affinity = plan.run.replica;
     const decision = d.placer.place(
       {
@@ -181,14 +196,20 @@ export class CompletionHandler {
     return decision === null ? null : { ...decision, matched: matchedBlocks[decision.replica] ?? 0 };
   }
 
-  /** Prompt tokens the replica probably has cached: the run's last context there, else the matched prefix. */
+  /**
+   * Prompt tokens the replica probably has cached: on the run's previous replica, what src/accounting planned
+   * (the previous call's prompt and output, times the learned hit rate); elsewhere, the prefix the replica's
+   * index matched, in the model's calibrated tokens.
+   */
   #cachedTokens(replica: Replica, matchedBlocks: number, plan: CallPlan): number {
-    const run = plan.run;
-    const sameReplica = run.replica === replica.index && run.lastPromptTokens > 0;
-    const cached = sameReplica
-      ? run.lastPromptTokens + run.lastOutputTokens
-      : this.#d.tokens.tokensOfChars(matchedBlocks * TEXT_BLOCK_CHARS);
-    return Math.max(0, Math.min(plan.promptTokens, cached));
+    const planned = plan.planned;
+    if (plan.run.replica === replica.index && planned.reusablePrefixTokens > 0)
+      return planned.cachedPromptTokens;
+    const a = this.#d.accounting;
+    const matched = Math.round(
+      ((matchedBlocks * TEXT_BLOCK_CHARS) / a.charsPerToken) * a.ratio(planned.model),
+    );
+    return Math.max(0, Math.min(planned.promptTokens, Math.max(matched, planned.cachedPromptTokens)));
   }
 
   async #callOn(
@@ -202,7 +223,8 @@ export class CompletionHandler {
     const run = plan.run;
     const handle = d.runs.handleFor(run, replica.index);
     const cachedPromptTokens = this.#cachedTokens(replica, decision.matched, plan);
-    const charge = plan.promptTokens - cachedPromptTokens + RunRegistry.nextOutputTokens(run);
+    const spec = { ...callSpec(plan.planned), cachedPromptTokens };
+    const charge = spec.promptTokens - cachedPromptTokens + RunRegistry.nextOutputTokens(run);
     replica.queuedTokens += charge;
     let queued = true;
     const dequeue = () => {
@@ -214,7 +236,7 @@ export class CompletionHandler {
     const queuedAt = performance.now();
     try {
       return await handle.call(
-        { promptTokens: plan.promptTokens, cachedPromptTokens },
+        spec,
         async (ctx: CallContext) => {
           dequeue();
           d.metrics.admissions.inc(label);
@@ -241,11 +263,12 @@ export class CompletionHandler {
             body: plan.body,
             stream: plan.stream,
             stripUsage: plan.stripUsage,
-            headers: this.#upstreamHeaders(plan),
+            headers: this.#upstreamHeaders(plan, replica),
             signal,
             res,
             ctx: observed,
             timeoutMs: d.options.upstreamHeadersTimeoutMs,
+            maxEventBytes: d.options.maxSseEventBytes,
           });
           const usage = observer.usage;
           ctx.setResult({
@@ -262,12 +285,14 @@ export class CompletionHandler {
     }
   }
 
-  #upstreamHeaders(plan: CallPlan): Record<string, string> {
+  #upstreamHeaders(plan: CallPlan, replica: Replica): Record<string, string> {
     const o = this.#d.options;
     const headers: Record<string, string> = {
       "content-type": "application/json",
       accept: plan.stream ? "text/event-stream" : "application/json",
     };
+    // The replica's own credentials (its URL's user:pass@) unless the operator set one key for all.
+    if (replica.authorization !== undefined) headers.authorization = replica.authorization;
     if (o.upstreamApiKey !== undefined) headers.authorization = `Bearer ${o.upstreamApiKey}`;
     if (o.placement === "none") {
       // llm-d's endpoint picker / the Gateway API Inference Extension read these (docs/gateway.md).

@@ -8,6 +8,12 @@
  * request plus the reply; a new request's chain is computed once (O(messages)) and looked up at every
  * position, the longest match winning.
  */
+import {
+  type ConversationSize,
+  conversationSize,
+  TOOL_CALL_OVERHEAD_CHARS,
+  toolChars,
+} from "../accounting/index.js";
 import { type ChatCompletionBody, type ChatMessage, messageText } from "../wire/schema.js";
 import { hashText } from "./placement/prefix-index.js";
 
@@ -125,3 +131,33 @@ export class ContinuationIndex {
     if (this.#byChain.get(value) === runId) this.#byChain.delete(value);
   }
 }
+
+/**
+ * Characters of a request message as src/accounting measures them (the middleware's and the virtual bench's
+ * rules): its text, and each tool call's name and arguments (already JSON text on the wire) plus the framing.
+ */
+function wireMessageChars(message: ChatMessage): number {
+  let chars = messageText(message.content).length;
+  for (const call of message.tool_calls ?? [])
+    chars += call.function.name.length + call.function.arguments.length + TOOL_CALL_OVERHEAD_CHARS;
+  return chars;
+}
+
+/** The size of what a request sends, measured by src/accounting's rules (one view with the middleware). */
+export function requestSize(body: ChatCompletionBody): ConversationSize {
+  const tools = (body.tools ?? []).map((t) => toolChars(t.function));
+  // conversationSize() takes the head from a string content; wire contents may be null or parts.
+  const size = conversationSize(
+    body.messages.map((m) => ({ message: m, content: typeof m.content === "string" ? m.content : "" })),
+    tools,
+    (entry) => wireMessageChars(entry.message),
+  );
+  // The head is a key (src/accounting remembers up to 1,024 per model): a long one is kept as its hash and
+  // length, not as the text, so that a client's 400 KiB first message is not retained with it.
+  const head = size.head;
+  if (head === undefined || head.length <= MAX_HEAD_KEY_CHARS) return size;
+  return { ...size, head: `#${hashText(head).toString(36)}:${head.length}` };
+}
+
+/** First messages longer than this are keyed by hash in the accounting's per-agent memory. */
+const MAX_HEAD_KEY_CHARS = 1024;

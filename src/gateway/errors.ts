@@ -2,6 +2,7 @@
  * Errors of the gateway, and the HTTP answers of the refusals it makes (429, 503).
  */
 import type { ZodError } from "zod";
+import { redactCredentials } from "../backend/redact.js";
 import { WireRequestError } from "../wire/errors.js";
 
 /** The options given to `startGateway` (or the `augserve gateway` flags) are invalid. */
@@ -11,7 +12,8 @@ export class GatewayOptionsError extends Error {
   readonly field: string;
 
   constructor(field: string, detail: string, cause?: ZodError) {
-    super(`Invalid gateway option \`${field || "(options)"}\`: ${detail}`, { cause });
+    // The detail quotes the value given: an upstream URL's credentials are masked.
+    super(`Invalid gateway option \`${field || "(options)"}\`: ${redactCredentials(detail)}`, { cause });
     this.field = field;
   }
 }
@@ -47,5 +49,24 @@ export function upstreamFailedError(detail: string): WireRequestError {
   return new WireRequestError(502, `Upstream replica failed: ${detail}`, {
     code: "upstream_failed",
     type: "server_error",
+  });
+}
+
+/**
+ * The `Content-Type` of a JSON body: `application/json`, parameters (`; charset=utf-8`) allowed. Anything else,
+ * or none, is refused: `text/plain`, forms and typeless bodies are what a web page may POST cross-origin
+ * without a CORS preflight, so accepting them would let any page a user opens drive the gateway.
+ */
+export function isJsonContentType(value: string | undefined): boolean {
+  if (value === undefined) return false;
+  const semi = value.indexOf(";");
+  return (semi < 0 ? value : value.slice(0, semi)).trim().toLowerCase() === "application/json";
+}
+
+/** 415: the body is not declared `application/json`. */
+export function unsupportedMediaTypeError(): WireRequestError {
+  return new WireRequestError(415, "Expected `Content-Type: application/json`", {
+    param: "content-type",
+    code: "unsupported_media_type",
   });
 }

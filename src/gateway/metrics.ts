@@ -29,6 +29,7 @@ export class GatewayMetrics {
     loadOfReplica: (replica: Replica) => ReplicaLoad,
     activeRuns: () => number,
     registry?: Registry,
+    retainedBytes: () => number = () => 0,
   ) {
     this.registry = registry ?? new Registry();
     const registers = [this.registry];
@@ -89,6 +90,14 @@ export class GatewayMetrics {
       registers,
       collect() {
         this.set(activeRuns());
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}retained_run_bytes`,
+      help: "Bytes of run state kept between calls, as counted against maxRetainedBytes.",
+      registers,
+      collect() {
+        this.set(retainedBytes());
       },
     });
     this.requests = new Counter({

@@ -10,6 +10,7 @@ import type { SchedulerOptions } from "../scheduler/options.js";
 import { SloSchema } from "../scheduler/options.js";
 import { MAX_TIMER_MS, parseWith } from "../scheduler/validate.js";
 import { WireLimitsShape } from "../wire/body.js";
+import { DEFAULT_MAX_SSE_EVENT_BYTES } from "../wire/sse.js";
 import { GatewayOptionsError } from "./errors.js";
 import { PLACEMENT_POLICIES } from "./placement/placer.js";
 
@@ -60,14 +61,61 @@ export const GatewayOptionsSchema = z.strictObject({
   runIdleTimeoutMs: timer(1000).default(300_000),
   /** Most runs tracked at once; past it the longest-idle run is abandoned. @default 100000 */
   maxRuns: z.number().int().min(1).max(10_000_000).default(100_000),
+  /**
+   * Most bytes of run state the gateway keeps between calls (each run's Stage I text, cut to 32 KiB per
+   * prompt, and its tool schemas, counted at 2 bytes per character of text and 4 per character of schema
+   * JSON); past it the least recently active runs without a call in flight are abandoned, oldest first.
+   * 1 MiB .. 16 GiB. @default 64 MiB
+   */
+  maxRetainedBytes: z
+    .number()
+    .int()
+    .min(1024 * 1024)
+    .max(16 * 1024 ** 3)
+    .default(64 * 1024 * 1024),
   /** How often each replica's /metrics is read, ms. @default 1000 */
   metricsPollIntervalMs: timer(50).default(1000),
   /** How often an ejected replica's /health is probed, ms. @default 1000 */
   healthProbeIntervalMs: timer(50).default(1000),
   /** Consecutive failed requests (connection errors, 5xx) that eject a replica. @default 3 */
   ejectAfterFailures: z.number().int().min(1).max(1000).default(3),
-  /** Time allowed for an upstream's response headers, ms. @default 600000 */
-  upstreamHeadersTimeoutMs: timer(100).default(600_000),
+  /**
+   * Time allowed for an upstream's response headers, and between two chunks of its body, ms. A call is
+   * sent only once admitted, so this is the replica's own queueing plus prefill: a chat user gives up on a
+   * reply that has shown nothing for about a minute, and a hung replica must not hold a call's budget (and
+   * its client) longer than that. Raise it for replicas that queue long prompts deeply. @default 60000
+   */
+  upstreamHeadersTimeoutMs: timer(100).default(60_000),
+  /**
+   * A client's request headers must arrive within this, ms (slowloris); the connection is closed after at
+   * most this long. @default 60000
+   */
+  headersTimeoutMs: timer(100).default(60_000),
+  /**
+   * A client's whole request (headers and body) must arrive within this, ms (a never-ending chunked body);
+   * answers are not bounded (streams last). At least `headersTimeoutMs`. @default 120000
+   */
+  requestTimeoutMs: timer(100).default(120_000),
+  /**
+   * Largest SSE event of an upstream's stream, bytes: an event is held until its end arrives, and one that
+   * grows past this fails the call (a 502, or an error event once the stream started) instead of growing
+   * the gateway's memory and blocking its event loop. 1 KiB .. 64 MiB. @default 1 MiB
+   */
+  maxSseEventBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(64 * 1024 * 1024)
+    .default(DEFAULT_MAX_SSE_EVENT_BYTES),
+  /** Where the gateway's warnings go (credentials in them are masked first). @default stderr */
+  logger: z
+    .custom<{ warn(message: string): void }>(
+      (v) => typeof (v as { warn?: unknown } | null)?.warn === "function",
+      {
+        message: "expected a logger with a warn(message) method",
+      },
+    )
+    .optional(),
   /** Most connections per replica (keep-alive pool). @default 4096 */
   connectionsPerUpstream: z.number().int().min(1).max(65_536).default(4096),
   /** Header that carries a tenant (fairness) key. @default "x-augserve-tenant" */
@@ -131,7 +179,20 @@ export function parseGatewayOptions(input: unknown): ResolvedGatewayOptions {
     const first = issues[0] ?? { path: "", message: "invalid" };
     return new GatewayOptionsError(first.path, first.message, cause);
   });
+  if (options.requestTimeoutMs < options.headersTimeoutMs)
+    throw new GatewayOptionsError(
+      "requestTimeoutMs",
+      `expected at least headersTimeoutMs (${options.headersTimeoutMs}), got ${options.requestTimeoutMs}`,
+    );
   if (options.shared !== undefined && options.budgetFor !== undefined)
     throw new GatewayOptionsError("shared", "expected either `shared` or `budgetFor`, not both");
   return options;
+}
+
+/** Whether `host` is a loopback interface (only this machine can connect). */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
+  return (
+    h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === "::ffff:127.0.0.1"
+  );
 }

@@ -10,7 +10,7 @@ import { once } from "node:events";
 import type { ServerResponse } from "node:http";
 import type { Dispatcher } from "undici";
 import type { CallContext } from "../scheduler/types.js";
-import { SseSplitter, sseEvent } from "../wire/sse.js";
+import { SseEventTooLargeError, SseSplitter, sseEvent } from "../wire/sse.js";
 import type { Replica } from "./replica.js";
 import { ReplyObserver } from "./reply.js";
 
@@ -72,6 +72,8 @@ export interface RelayRequest {
   res: ServerResponse;
   ctx: CallContext | undefined;
   timeoutMs: number;
+  /** Largest SSE event held while waiting for its end; past it the call fails (`maxSseEventBytes`). */
+  maxEventBytes: number;
 }
 
 async function readLimited(body: Dispatcher.ResponseData["body"], limit: number): Promise<Buffer> {
@@ -188,36 +190,32 @@ async function relayStream(
   observer: ReplyObserver,
 ): Promise<ReplyObserver> {
   const res = r.res;
-  const splitter = new SseSplitter();
+  const splitter = new SseSplitter(r.maxEventBytes);
   let started = false;
   try {
     for await (const part of response.body) {
       const events = splitter.push(part as Buffer);
-      const out: Buffer[] = [];
-      for (const event of events) {
-        const usageOnly = observer.event(event);
-        if (!(usageOnly && r.stripUsage)) out.push(event);
-      }
+      if (events.length === 0) continue;
+      const out = forwardedBytes(events, observer, r.stripUsage);
       observer.flushTokens();
       if (out.length === 0 || res.destroyed) continue;
       if (!started) {
         started = true;
-        res.writeHead(200, {
-          "content-type": "text/event-stream; charset=utf-8",
-          "cache-control": "no-cache",
-          connection: "keep-alive",
-        });
+        res.writeHead(200, STREAM_HEADERS);
       }
-      if (!res.write(out.length === 1 ? out[0] : Buffer.concat(out))) {
-        await once(res, "drain", { signal: r.signal });
-      }
+      let writable = true;
+      for (const bytes of out) writable = res.write(bytes);
+      if (!writable) await once(res, "drain", { signal: r.signal });
     }
   } catch (error) {
     if (r.signal.aborted) throw r.signal.reason;
     const message = `replica ${r.replica.index} failed mid-stream: ${(error as Error).message}`;
     if (started) failStream(res, message);
-    throw new UpstreamError(message, { retryable: !started, connection: true, cause: error });
+    // An oversized event is the replica's bad answer, not a broken connection: counted, not ejected at once.
+    const connection = !(error instanceof SseEventTooLargeError);
+    throw new UpstreamError(message, { retryable: !started, connection, cause: error });
   }
+  observer.flushTokens(true);
   if (!observer.done) {
     const message = `replica ${r.replica.index} ended the stream without [DONE]`;
     if (started) failStream(res, message);
@@ -225,4 +223,40 @@ async function relayStream(
   }
   res.end();
   return observer;
+}
+
+const STREAM_HEADERS = {
+  "content-type": "text/event-stream; charset=utf-8",
+  "cache-control": "no-cache",
+  connection: "keep-alive",
+} as const;
+
+/**
+ * The bytes to forward of one read's events, each observed on the way: events that lie back to back in
+ * the same chunk are forwarded as one view of it (no copy, one write per read in the common case); only a
+ * usage chunk the gateway asked for itself is left out.
+ */
+function forwardedBytes(events: readonly Buffer[], observer: ReplyObserver, stripUsage: boolean): Buffer[] {
+  const out: Buffer[] = [];
+  let run: Buffer | undefined;
+  for (const event of events) {
+    const usageOnly = observer.event(event);
+    if (usageOnly && stripUsage) {
+      if (run !== undefined) out.push(run);
+      run = undefined;
+      continue;
+    }
+    if (
+      run !== undefined &&
+      run.buffer === event.buffer &&
+      run.byteOffset + run.length === event.byteOffset
+    ) {
+      run = Buffer.from(run.buffer, run.byteOffset, run.length + event.length);
+    } else {
+      if (run !== undefined) out.push(run);
+      run = event;
+    }
+  }
+  if (run !== undefined) out.push(run);
+  return out;
 }

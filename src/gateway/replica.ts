@@ -9,6 +9,7 @@
  */
 import { Pool } from "undici";
 import { type Logger, MetricsPoller } from "../backend/poller.js";
+import { splitCredentials } from "../backend/redact.js";
 import type { SharedOptions } from "../fleet/options.js";
 import { createScheduler as createSharedScheduler, SharedScheduler } from "../fleet/shared-scheduler.js";
 import type { BudgetController } from "../scheduler/budget.js";
@@ -24,7 +25,7 @@ const PREFIX_CAPACITY_BLOCKS = 16_384;
 
 export interface ReplicaOptions {
   index: number;
-  /** Base URL without `/v1`. */
+  /** Base URL without `/v1`; may carry `user:pass@` (sent as `Authorization: Basic`, never logged). */
   base: string;
   scheduler: SchedulerOptions;
   budget?: BudgetController;
@@ -42,7 +43,13 @@ export interface ReplicaOptions {
 
 export class Replica {
   readonly index: number;
+  /** Base URL without `/v1` and without credentials. */
   readonly base: string;
+  /**
+   * `Basic ...` from the URL's `user:pass@`, sent with every request to this replica (completions, `/metrics`,
+   * `/health`, `/v1/models`); undici pools take an origin only, so credentials must travel as a header.
+   */
+  readonly authorization: string | undefined;
   /** Path prefix of the base URL (`/prefix` of `http://h/prefix/v1`), without a trailing slash. */
   readonly pathPrefix: string;
   readonly pool: Pool;
@@ -61,8 +68,10 @@ export class Replica {
   constructor(o: ReplicaOptions) {
     this.#o = o;
     this.index = o.index;
-    this.base = o.base;
-    const url = new URL(o.base);
+    const split = splitCredentials(o.base);
+    this.base = split.url.replace(/\/+$/, "");
+    this.authorization = split.authorization;
+    const url = new URL(this.base);
     this.pathPrefix = url.pathname.replace(/\/+$/, "");
     this.pool = new Pool(url.origin, {
       connections: o.connections,
@@ -73,7 +82,10 @@ export class Replica {
     this.scheduler =
       o.shared === undefined
         ? createScheduler(o.scheduler, o.budget === undefined ? {} : { budget: o.budget })
-        : createSharedScheduler({ ...o.scheduler, shared: { registry: null, ...o.shared, replica: o.base } });
+        : createSharedScheduler({
+            ...o.scheduler,
+            shared: { registry: null, ...o.shared, replica: this.base },
+          });
     if (o.pollMetrics) {
       this.#poller = new MetricsPoller({
         url: `${o.base}/metrics`,
@@ -85,6 +97,11 @@ export class Replica {
         },
       }).start();
     }
+  }
+
+  /** `{ headers: { authorization } }` for a request to this replica when its URL had credentials, else `{}`. */
+  authHeaders(): { headers?: Record<string, string> } {
+    return this.authorization === undefined ? {} : { headers: { authorization: this.authorization } };
   }
 
   get healthy(): boolean {
@@ -142,6 +159,7 @@ export class Replica {
       const { statusCode, body } = await this.pool.request({
         path: `${this.pathPrefix}/health`,
         method: "GET",
+        ...this.authHeaders(),
         headersTimeout: 2000,
         bodyTimeout: 2000,
       });

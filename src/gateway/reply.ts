@@ -41,6 +41,14 @@ function isPlainContent(bytes: Buffer): boolean {
   return bytes.indexOf(TOOL_CALLS) < 0 && bytes.indexOf(EMPTY_CONTENT) < 0;
 }
 
+/**
+ * Least time between two token reports to the scheduler after the first, ms. The scheduler's decode
+ * measurement is a gap divided by the tokens in it, so fewer, larger reports measure the same rate.
+ */
+export const TOKEN_REPORT_INTERVAL_MS = 10;
+
+const DONE_EVENT = Buffer.from("data: [DONE]");
+
 const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
 
 function readUsage(u: UsageJson | null | undefined): ReplyUsage | undefined {
@@ -70,17 +78,23 @@ export class ReplyObserver {
   readonly #ctx: CallContext | undefined;
   /** Token chunks seen since the last {@link ReplyObserver.flushTokens}. */
   #pending = 0;
+  /** When tokens were last reported (-1: never: the first report goes out at once, as the first token). */
+  #reportedAt = -1;
 
   constructor(ctx: CallContext | undefined) {
     this.#ctx = ctx;
   }
 
   /**
-   * Reports the token chunks seen since the last call to the scheduler, in one `onTokens` (once per upstream
-   * read: several events of one read arrived together).
+   * Reports the token chunks seen so far to the scheduler in one `onTokens`: the first at once (it is the
+   * first token), later ones at most every {@link TOKEN_REPORT_INTERVAL_MS} (each report costs the scheduler
+   * a measurement and a pump; a stream's tokens come every few ms), and whatever is left when `final`.
    */
-  flushTokens(): void {
+  flushTokens(final = false): void {
     if (this.#pending === 0) return;
+    const now = performance.now();
+    if (!final && this.#reportedAt >= 0 && now - this.#reportedAt < TOKEN_REPORT_INTERVAL_MS) return;
+    this.#reportedAt = now;
     const count = this.#pending;
     this.#pending = 0;
     this.#ctx?.onTokens(count);
@@ -99,11 +113,14 @@ export class ReplyObserver {
    * events that may carry tool calls, a finish reason, usage or an error are parsed. The text of a reply is
    * not needed (continuity ignores the text of tool-call turns; a text answer ends its run).
    */
-  event(event: Uint8Array): boolean {
-    const bytes = Buffer.from(event.buffer, event.byteOffset, event.byteLength);
-    if (isPlainContent(bytes)) {
+  event(event: Buffer): boolean {
+    if (isPlainContent(event)) {
       this.chunks += 1;
       this.#pending += 1;
+      return false;
+    }
+    if (event.length <= DONE_EVENT.length + 4 && event.indexOf(DONE_EVENT) === 0) {
+      this.done = true;
       return false;
     }
     const data = sseData(event);

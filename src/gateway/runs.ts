@@ -2,7 +2,12 @@
  * The gateway's runs: which run a request belongs to (an explicit header, else conversation continuity,
  * else a new run), its Stage I predictions, its scheduler handles (one per replica it has used, each in that
  * replica's scheduler), parking after a tool-call reply, and its end: a final answer, or abandonment after
- * `runIdleTimeoutMs` without a call. Memory is bounded by `maxRuns`.
+ * `runIdleTimeoutMs` without a call.
+ *
+ * Memory is bounded by bytes, not only by count: each run's retained text (the Stage I context: system and
+ * user prompts, cut to 32 KiB each (retained.ts), and the tool schemas) is counted, and
+ * past `maxRetainedBytes` the least recently active runs without a call in flight are abandoned, oldest
+ * first. A run that can never be continued is dropped as soon as its call fails or is aborted.
  */
 import { randomUUID } from "node:crypto";
 import { toRunEstimate } from "../predict/estimate.js";
@@ -24,6 +29,7 @@ import {
   promptParts,
 } from "./conversation.js";
 import type { RunHints } from "./hints.js";
+import { keptText, retainedBytesOf } from "./retained.js";
 
 /** How a request's run was found. */
 export type IdentitySource = "header" | "continuity" | "new";
@@ -60,6 +66,8 @@ export class GatewayRun {
   readonly outputsPerCall: number[] = [];
   readonly toolCallsPerRound: number[] = [];
   ended = false;
+  /** Bytes of retained state counted for this run (see `maxRetainedBytes`). */
+  retainedBytes = 0;
 
   constructor(init: {
     id: string;
@@ -88,6 +96,8 @@ export interface RunRegistryOptions {
   slo: Slo;
   idleTimeoutMs: number;
   maxRuns: number;
+  /** Most bytes of retained run state (text and tool schemas, counted as documented); oldest idle runs go first. */
+  maxRetainedBytes: number;
   now: () => number;
   /** Told of every run that ends. */
   onRunEnded?: (run: GatewayRun, outcome: GatewayRunOutcome) => void;
@@ -111,6 +121,7 @@ export class RunRegistry {
   readonly #continuations = new ContinuationIndex();
   /** Per replica: predicted tokens of the next calls of the runs parked there (they will come back). */
   readonly parkedTokens: number[];
+  #retainedBytes = 0;
 
   constructor(options: RunRegistryOptions) {
     this.#o = options;
@@ -137,6 +148,11 @@ export class RunRegistry {
 
   get size(): number {
     return this.#runs.size;
+  }
+
+  /** Bytes of retained run state counted now (at most `maxRetainedBytes` plus the runs with a call in flight). */
+  get retainedBytes(): number {
+    return this.#retainedBytes;
   }
 
   get(runId: string): GatewayRun | undefined {
@@ -226,10 +242,18 @@ export class RunRegistry {
     this.end(run, "ok");
   }
 
-  /** A call failed or was aborted: the run stays (the client may retry) until it ends or idles out. */
-  callFailed(run: GatewayRun): void {
+  /**
+   * A call failed (`error`) or its client went away (`abandoned`). A run that no request can reach again is
+   * ended at once, and its text dropped: a run found by continuity (its continuation entry was consumed
+   * when the call started), or one whose first call this was (a retry starts afresh from its body). A run
+   * named by header with earlier calls stays, so the client may retry under the same id, until it ends,
+   * idles out or is evicted.
+   */
+  callFailed(run: GatewayRun, outcome: "error" | "abandoned"): void {
     run.callsInFlight -= 1;
     run.lastActivityMs = this.#o.now();
+    if (run.callsInFlight > 0 || run.ended) return;
+    if (!run.explicit || run.outputsPerCall.length === 0) this.end(run, outcome);
   }
 
   /** Ends a run (idempotent): its handles end, the predictor learns a successful run's truth. */
@@ -237,7 +261,10 @@ export class RunRegistry {
     if (run.ended) return;
     run.ended = true;
     this.#unparkLoad(run);
-    this.#runs.delete(run.id);
+    if (this.#runs.get(run.id) === run) {
+      this.#runs.delete(run.id);
+      this.#retainedBytes -= run.retainedBytes;
+    }
     this.#continuations.delete(run.id);
     const schedulerOutcome: RunOutcome = outcome === "abandoned" ? "error" : outcome;
     for (const handle of run.handles.values()) handle.end(schedulerOutcome);
@@ -295,7 +322,9 @@ export class RunRegistry {
         break;
       }
     }
-    const { system, user } = promptParts(body.messages);
+    const parts = promptParts(body.messages);
+    const system = keptText(parts.system);
+    const user = keptText(parts.user);
     const run = new GatewayRun({
       id,
       explicit,
@@ -316,7 +345,20 @@ export class RunRegistry {
       tenant: hints.tenant,
     });
     this.#predict(run);
+    run.retainedBytes = retainedBytesOf(run.context);
     this.#runs.set(id, run);
+    this.#retainedBytes += run.retainedBytes;
+    this.#evictToBound(run);
     return run;
+  }
+
+  /** Abandons the least recently active runs without a call in flight until the retained bytes fit. */
+  #evictToBound(keep: GatewayRun): void {
+    if (this.#retainedBytes <= this.#o.maxRetainedBytes) return;
+    for (const run of this.#runs.values()) {
+      if (this.#retainedBytes <= this.#o.maxRetainedBytes) return;
+      if (run === keep || run.callsInFlight > 0) continue;
+      this.end(run, "abandoned");
+    }
   }
 }

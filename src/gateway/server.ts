@@ -6,18 +6,21 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Registry } from "prom-client";
+import { CallAccounting } from "../accounting/index.js";
+import { redactCredentials } from "../backend/redact.js";
 import { fleetMetrics } from "../fleet/metrics.js";
 import { SharedScheduler } from "../fleet/shared-scheduler.js";
 import { createPredictor } from "../predict/predictor.js";
 import type { Predictor } from "../predict/types.js";
 import { WireRequestError } from "../wire/errors.js";
-import { answerError, listen, reportInternalError, sendJson } from "../wire/http.js";
+import { answerError, listen, sendJson } from "../wire/http.js";
 import { chatCompletionBodySchema } from "../wire/schema.js";
 import { CompletionHandler } from "./completion.js";
 import { ClientAuth } from "./hints.js";
 import { GatewayMetrics } from "./metrics.js";
 import {
   type GatewayOptions,
+  isLoopbackHost,
   normaliseBase,
   parseGatewayOptions,
   type ResolvedGatewayOptions,
@@ -25,7 +28,6 @@ import {
 import { Placer } from "./placement/placer.js";
 import { Replica } from "./replica.js";
 import { type GatewayRun, type GatewayRunOutcome, RunRegistry } from "./runs.js";
-import { PromptTokenEstimator } from "./tokens.js";
 
 /** The gateway's view of one replica, for `/health` and tests (no URL: it may carry credentials). */
 export interface ReplicaStatus {
@@ -54,6 +56,8 @@ export interface Gateway {
   replicas(): ReplicaStatus[];
   /** Runs tracked now (running or parked). */
   readonly activeRuns: number;
+  /** Bytes of run state kept now, as counted against `maxRetainedBytes`. */
+  readonly retainedRunBytes: number;
   /** Abandons runs idle past `runIdleTimeoutMs` now (the gateway also does it on a timer). */
   sweepIdleRuns(): number;
   /** Subscribes to ended runs (tests, custom metrics). Returns the unsubscribe function. */
@@ -71,6 +75,7 @@ async function modelUnion(replicas: readonly Replica[]): Promise<unknown[]> {
         const { statusCode, body } = await r.pool.request({
           path: `${r.pathPrefix}/v1/models`,
           method: "GET",
+          ...r.authHeaders(),
           headersTimeout: 5000,
           bodyTimeout: 5000,
         });
@@ -90,6 +95,37 @@ async function modelUnion(replicas: readonly Replica[]): Promise<unknown[]> {
 }
 
 /**
+ * Node checks `headersTimeout` and `requestTimeout` only every `connectionsCheckingInterval` (30 s by
+ * default), so a slow client used to be dropped up to 30 s past its limit (slowloris after ~95 s for a
+ * 60 s limit). The check runs every 1/20 of the shorter limit (at most 1 s), and Node's limits are set that
+ * much shorter, so a client is dropped within the documented limit, never after it.
+ */
+export function clientTimeouts(o: Pick<ResolvedGatewayOptions, "headersTimeoutMs" | "requestTimeoutMs">): {
+  connectionsCheckingInterval: number;
+  headersTimeout: number;
+  requestTimeout: number;
+} {
+  const interval = Math.max(
+    5,
+    Math.min(1000, Math.floor(Math.min(o.headersTimeoutMs, o.requestTimeoutMs) / 20)),
+  );
+  return {
+    connectionsCheckingInterval: interval,
+    headersTimeout: o.headersTimeoutMs - interval,
+    requestTimeout: o.requestTimeoutMs - interval,
+  };
+}
+
+function openGatewayWarning(host: string): string {
+  const rule = "!".repeat(78);
+  return (
+    `${rule}\naugserve gateway: WARNING: listening on ${host}, which is not a loopback address, WITHOUT client keys.\n` +
+    "Anyone who can reach this port can use your model servers. Set --api-key (or AUGSERVE_API_KEYS),\n" +
+    `or bind 127.0.0.1.\n${rule}`
+  );
+}
+
+/**
  * Starts the gateway.
  * @throws GatewayOptionsError naming the first bad option.
  * @example
@@ -101,7 +137,9 @@ async function modelUnion(replicas: readonly Replica[]): Promise<unknown[]> {
 export async function startGateway(input: GatewayOptions): Promise<Gateway> {
   const options = parseGatewayOptions(input);
   const predictor = options.predictor ?? createPredictor();
-  const logger = { warn: (message: string) => process.stderr.write(`${message}\n`) };
+  // Every line the gateway logs goes through here: credentials of upstream URLs never reach a log.
+  const sink = options.logger ?? { warn: (message: string) => process.stderr.write(`${message}\n`) };
+  const logger = { warn: (message: string) => sink.warn(redactCredentials(message)) };
   const listeners = new Set<(run: GatewayRun, outcome: GatewayRunOutcome) => void>();
   let metrics: GatewayMetrics | undefined;
   const replicas = options.upstreams.map(
@@ -132,6 +170,7 @@ export async function startGateway(input: GatewayOptions): Promise<Gateway> {
     slo: options.slo,
     idleTimeoutMs: options.runIdleTimeoutMs,
     maxRuns: options.maxRuns,
+    maxRetainedBytes: options.maxRetainedBytes,
     now: () => performance.now(),
     onRunEnded: (run, outcome) => {
       metrics?.runs.inc({ outcome });
@@ -143,6 +182,7 @@ export async function startGateway(input: GatewayOptions): Promise<Gateway> {
     (r) => r.load(runs.parkedTokens[r.index]),
     () => runs.size,
     options.registry,
+    () => runs.retainedBytes,
   );
   const completions = new CompletionHandler({
     options,
@@ -156,7 +196,7 @@ export async function startGateway(input: GatewayOptions): Promise<Gateway> {
     replicas,
     placer: options.placement === "none" ? undefined : new Placer({ policy: options.placement }),
     runs,
-    tokens: new PromptTokenEstimator(),
+    accounting: new CallAccounting(),
     metrics,
   });
   const auth = new ClientAuth(options.apiKeys);
@@ -195,9 +235,13 @@ export async function startGateway(input: GatewayOptions): Promise<Gateway> {
       type: "not_found_error",
     });
   };
-  const onInternalError = (error: unknown, req: IncomingMessage) =>
-    reportInternalError(error, `gateway ${req.method} ${(req.url ?? "/").split("?")[0]}`);
-  const server = createServer((req, res) => {
+  const onInternalError = (error: unknown, req: IncomingMessage) => {
+    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    logger.warn(
+      `augserve: internal error on gateway ${req.method} ${(req.url ?? "/").split("?")[0]}: ${detail}`,
+    );
+  };
+  const server = createServer(clientTimeouts(options), (req, res) => {
     const fail = (error: unknown) => answerError(req, res, error, onInternalError);
     try {
       const pending = dispatch(req, res);
@@ -207,9 +251,6 @@ export async function startGateway(input: GatewayOptions): Promise<Gateway> {
     }
   });
   server.keepAliveTimeout = 30_000;
-  server.headersTimeout = 60_000;
-  // Receiving a request (headers and body) is bounded; answers (streams) are not: they may last long.
-  server.requestTimeout = 120_000;
 
   const sweepEvery = Math.min(options.runIdleTimeoutMs, 10_000);
   const sweeper = setInterval(() => runs.sweep(), sweepEvery);
@@ -223,6 +264,8 @@ export async function startGateway(input: GatewayOptions): Promise<Gateway> {
     await Promise.all(replicas.map((r) => r.close()));
     throw error;
   }
+  if (!isLoopbackHost(options.host) && options.apiKeys.length === 0)
+    logger.warn(openGatewayWarning(options.host));
   return {
     url: bound.url,
     baseURL: `${bound.url}/v1`,
@@ -247,6 +290,9 @@ export async function startGateway(input: GatewayOptions): Promise<Gateway> {
       }),
     get activeRuns() {
       return runs.size;
+    },
+    get retainedRunBytes() {
+      return runs.retainedBytes;
     },
     sweepIdleRuns: () => runs.sweep(),
     onRunEnded(listener) {

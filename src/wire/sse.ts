@@ -15,40 +15,116 @@ export function sseEvent(data: string): string {
 const LF = 0x0a;
 const CR = 0x0d;
 
+/** Default largest SSE event {@link SseSplitter} holds while waiting for its end, bytes (1 MiB). */
+export const DEFAULT_MAX_SSE_EVENT_BYTES = 1024 * 1024;
+
+/** An SSE event grew past the splitter's cap before it ended; the stream should be failed. */
+export class SseEventTooLargeError extends Error {
+  override readonly name = "SseEventTooLargeError";
+  readonly limit: number;
+  constructor(limit: number) {
+    super(`an SSE event is larger than ${limit} bytes`);
+    this.limit = limit;
+  }
+}
+
 /**
  * Splits SSE bytes into events. `push(bytes)` returns the events completed by `bytes` (each with its
  * terminating blank line, bytes intact); an incomplete event is held until its end arrives. Events end at a
  * blank line: `\n\n`, `\r\n\r\n` or `\r\r` (the SSE spec's line endings).
+ *
+ * Linear in the input: held bytes are kept as the chunks that brought them (never re-copied on each push)
+ * and never scanned twice; an event that spans chunks is copied once, when it completes. Events within one
+ * chunk are views of it (no copy). An event larger than `maxEventBytes` throws {@link SseEventTooLargeError}
+ * as soon as its held bytes pass the cap (memory stays bounded by the cap plus one chunk).
  */
 export class SseSplitter {
-  #held: Buffer = Buffer.alloc(0);
+  /** Chunks (or their tails) of the event not yet ended, in order. */
+  #held: Buffer[] = [];
+  #heldBytes = 0;
+  readonly #maxEventBytes: number;
+
+  constructor(maxEventBytes = DEFAULT_MAX_SSE_EVENT_BYTES) {
+    if (!(maxEventBytes >= 1)) throw new RangeError(`Expected maxEventBytes >= 1, got ${maxEventBytes}`);
+    this.#maxEventBytes = maxEventBytes;
+  }
 
   push(bytes: Uint8Array): Buffer[] {
-    // Bytes already scanned without finding an event end are not scanned again (a blank line is at most
-    // 4 bytes, so the last 3 held bytes may begin one).
-    const from = Math.max(0, this.#held.length - 3);
-    // No copy when nothing is held: the events are views of the bytes given.
-    const data =
-      this.#held.length === 0
-        ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-        : Buffer.concat([this.#held, bytes]);
+    const data = Buffer.isBuffer(bytes)
+      ? bytes
+      : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const events: Buffer[] = [];
     let start = 0;
-    for (let i = from; i < data.length; i++) {
-      const end = blankLineEnd(data, i);
-      if (end < 0) continue;
+    if (this.#heldBytes > 0) {
+      // An event end may begin in the last 3 held bytes and finish in `data` (a blank line is <= 4 bytes).
+      const end = this.#endAcrossBoundary(data);
+      const at = end >= 0 ? end : firstEventEnd(data, 0);
+      if (at < 0) {
+        this.#hold(data);
+        return events;
+      }
+      this.#held.push(data.subarray(0, at));
+      events.push(Buffer.concat(this.#held, this.#heldBytes + at));
+      this.#held = [];
+      this.#heldBytes = 0;
+      start = at;
+    }
+    for (;;) {
+      const end = firstEventEnd(data, start);
+      if (end < 0) break;
       events.push(data.subarray(start, end));
       start = end;
-      i = end - 1;
     }
-    this.#held = data.subarray(start);
+    if (start < data.length) this.#hold(data.subarray(start));
     return events;
   }
 
   /** Bytes of an event not yet terminated. */
   get pending(): number {
-    return this.#held.length;
+    return this.#heldBytes;
   }
+
+  #hold(part: Buffer): void {
+    this.#heldBytes += part.length;
+    if (this.#heldBytes > this.#maxEventBytes) {
+      this.#held = [];
+      this.#heldBytes = 0;
+      throw new SseEventTooLargeError(this.#maxEventBytes);
+    }
+    this.#held.push(part);
+  }
+
+  /** Offset in `data` just after a blank line that starts in the held tail, or -1. */
+  #endAcrossBoundary(data: Buffer): number {
+    const tail: number[] = [];
+    for (let i = this.#held.length - 1; i >= 0 && tail.length < 3; i--) {
+      const part = this.#held[i] as Buffer;
+      for (let j = part.length - 1; j >= 0 && tail.length < 3; j--) tail.unshift(part[j] as number);
+    }
+    const joined = Buffer.from([...tail, ...data.subarray(0, 3)]);
+    for (let i = 0; i < tail.length; i++) {
+      const end = blankLineEnd(joined, i);
+      if (end > tail.length) return end - tail.length;
+    }
+    return -1;
+  }
+}
+
+/**
+ * The offset just after the first blank line that starts at or after `from` and ends within `data`, or -1.
+ * Jumps between line breaks with `indexOf` (native, memchr-fast), so a long line costs no JS loop per byte.
+ */
+function firstEventEnd(data: Buffer, from: number): number {
+  let lf = data.indexOf(LF, from);
+  let cr = data.indexOf(CR, from);
+  while (lf >= 0 || cr >= 0) {
+    const i = lf < 0 ? cr : cr < 0 ? lf : Math.min(lf, cr);
+    const end = blankLineEnd(data, i);
+    if (end >= 0) return end;
+    if (i === lf) lf = data.indexOf(LF, i + 1);
+    if (i === cr) cr = data.indexOf(CR, i + 1);
+  }
+  return -1;
 }
 
 /** If a blank line (event end) starts at `i`, the offset just after it; else -1. */

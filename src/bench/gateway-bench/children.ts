@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 
 const SIM_CHILD = fileURLToPath(new URL("../sim-bench/http-server-child.ts", import.meta.url));
 const GATEWAY_CHILD = fileURLToPath(new URL("./gateway-child.ts", import.meta.url));
+const BARE_PROXY_CHILD = fileURLToPath(new URL("./bare-proxy-child.ts", import.meta.url));
 
 export interface Child {
   port: number;
@@ -65,4 +66,9 @@ export function startGatewayChild(upstreamPorts: readonly number[]): Promise<Chi
     GATEWAY_CHILD,
     upstreamPorts.map((port) => `http://127.0.0.1:${port}/v1`),
   );
+}
+
+/** The yardstick: a bare undici pass-through proxy (no scheduling) in front of one upstream. */
+export function startBareProxyChild(upstreamPort: number): Promise<Child> {
+  return start(BARE_PROXY_CHILD, [`http://127.0.0.1:${upstreamPort}/v1`]);
 }

@@ -14,3 +14,4 @@ const gateway = await startGateway({
 });
 process.stdout.write(`${gateway.port}\n`);
 process.once("SIGTERM", () => void gateway.close().then(() => process.exit(0)));
+process.once("SIGINT", () => void gateway.close().then(() => process.exit(0)));
