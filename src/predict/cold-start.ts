@@ -41,7 +41,9 @@ function splitRounds(f: PromptFeatures, prior: PriorEstimate): number {
 
 /**
  * Calls if a tool is called: the prior's, or the explicit count the prompt writes when that is more
- * ("search for these 4 companies": 4), the most direct statement of the work there is.
+ * ("search for these 4 companies": 4), the most direct statement of the work there is. (Counts near a
+ * tool word and bulleted lists were tried too: on the tuning set they cost 0.08 of Spearman, being
+ * quantities or one call's arguments more often than separate calls.)
  */
 function callsIfTool(f: PromptFeatures, prior: PriorEstimate): number {
   return Math.max(prior.callsIfTool, Math.min(MAX_COLD_ROUNDS, f.explicitCount));

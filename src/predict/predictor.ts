@@ -21,6 +21,7 @@
  * prompt implies), shrunk towards the agent's observed calls per round as its runs are learned.
  */
 import { Analyser, type RunAnalysis } from "./analysis.js";
+import { MAX_COLD_ROUNDS } from "./cold-start.js";
 import { COLD_SLOT } from "./features/index.js";
 import { OnlineRegression } from "./learn/online-regression.js";
 import { IntHistogram } from "./learn/running-stats.js";
@@ -165,12 +166,16 @@ export class OnlinePredictor implements Predictor {
     const wMean = signatureMean === undefined ? 0 : 1 / mseOf((s) => s.meanSqError, PRIOR_MSE.mean);
     const sum = wCold + wModel + wMean;
     const blend = finite((wCold * cold + wModel * model + wMean * (signatureMean ?? 0)) / sum, cold);
-    // Guard: the blend's and the cold estimate's prequential errors on the same runs (this agent's once it
-    // has a few, else all runs'); where the blend has done worse, the cold estimate is used.
-    const stats = sig !== undefined && sig.blendSqError.n >= GUARD_MIN_RUNS ? sig : p.global;
-    const guarded =
-      stats.blendSqError.n < GUARD_MIN_RUNS ||
-      stats.blendSqError.mean > stats.coldCallsSqError.mean * (1 - GUARD_MARGIN);
+    // Guard: the start predictions' prequential errors of the blend and of the cold estimate on the same
+    // runs; where the blend has not done better by GUARD_MARGIN, the cold estimate is used. With an agent's
+    // own runs (GUARD_MIN_RUNS or more) the check is on its rounds, the model calls the scheduler pays for;
+    // before that it is on all runs, in tool calls (rounds x calls per round): learning across agents
+    // must not trade the calls the prompt states for a better mean of rounds.
+    const own = sig !== undefined && sig.blendSqError.n >= GUARD_MIN_RUNS;
+    const [learned, start] = own
+      ? [sig.blendSqError, sig.coldStartSqError]
+      : [p.global.blendCallsSqError, p.global.coldCallsSqError];
+    const guarded = learned.n < GUARD_MIN_RUNS || learned.mean > start.mean * (1 - GUARD_MARGIN);
     return {
       signature: a.signature,
       statsKey: a.statsKey,
@@ -192,7 +197,7 @@ export class OnlinePredictor implements Predictor {
     const sig = p.signatures.get(a.statsKey);
     const done = finite(Number(context.toolRoundsDone), 0);
     const remaining = a.tools.count === 0 ? 0 : this.#remaining(estimate, done, sig);
-    const callsPerRound = this.#callsPerRound(a, estimate.guarded ? undefined : sig);
+    const callsPerRound = this.#callsPerRound(a, estimate.guarded ? undefined : sig, estimate.total);
     // The mean of log tokens is a typical (median-like) count; a cost adds up expected counts (lognormal mean).
     const logPerCall =
       blendLog(sig?.logTokensPerCall, p.tokensPerCall, a, o.prior.outputTokensPerCall) +
@@ -220,12 +225,18 @@ export class OnlinePredictor implements Predictor {
     return conditionalRemaining(estimate.blend, done, sig?.residuals, this.#parts.global.residuals, max);
   }
 
-  /** Calls per round: the prompt's parallel items shrunk towards the agent's history (see the class doc). */
-  #callsPerRound(a: RunAnalysis, sig: SignatureStats | undefined): number {
+  /**
+   * Calls per round: the calls the prompt implies (the cold start's rounds x its parallel calls) spread
+   * over the rounds expected now, so that learning rounds does not lose the calls the prompt states;
+   * then shrunk towards the agent's observed calls per round by its evidence.
+   */
+  #callsPerRound(a: RunAnalysis, sig: SignatureStats | undefined, totalRounds: number): number {
     const p = this.#parts;
-    return a.prior === undefined
-      ? blendMean(sig?.callsPerRound, p.global.callsPerRound, this.options.prior.toolCallsPerRound)
-      : shrink(sig?.callsPerRound, a.promptCallsPerRound);
+    if (a.prior === undefined)
+      return blendMean(sig?.callsPerRound, p.global.callsPerRound, this.options.prior.toolCallsPerRound);
+    const promptCalls = a.coldRounds * a.promptCallsPerRound;
+    const spread = totalRounds > 1e-6 ? promptCalls / totalRounds : a.promptCallsPerRound;
+    return shrink(sig?.callsPerRound, Math.min(MAX_COLD_ROUNDS, Math.max(1, spread)));
   }
 
   learnRun(context: PredictionContext, observation: RunObservation): void {
@@ -235,12 +246,12 @@ export class OnlinePredictor implements Predictor {
     if (!Number.isFinite(rounds)) return; // nothing trustworthy to learn from
     const a = this.#analyser.analyse({ ...context, toolRoundsDone: 0 });
     const before = this.#estimate(a);
-    const predictedPerRound = this.#callsPerRound(a, p.signatures.get(a.statsKey));
-    // What the predictor said at the run's start, unguarded, and what its cold start says, in tool calls.
-    const adaptedStart =
-      this.#remaining({ ...before, guarded: false }, 0, p.signatures.get(a.statsKey)) * predictedPerRound;
-    const coldStart =
-      this.#remaining({ ...before, guarded: true }, 0, undefined) * this.#callsPerRound(a, undefined);
+    // What the predictor said at the run's start, unguarded, and what its cold start says: the guard
+    // compares them in rounds (each round is a model call: the cost the scheduler ranks by).
+    const adaptedStart = this.#remaining({ ...before, guarded: false }, 0, p.signatures.get(a.statsKey));
+    const coldStart = this.#remaining({ ...before, guarded: true }, 0, undefined);
+    const blendPerRound = this.#callsPerRound(a, undefined, before.blend);
+    const coldPerRound = this.#callsPerRound(a, undefined, before.cold);
     let sig = p.signatures.get(a.statsKey);
     if (sig === undefined) {
       if (p.signatures.size >= this.options.signatureCapacity) {
@@ -257,12 +268,12 @@ export class OnlinePredictor implements Predictor {
       calls.length > 0 ? Math.log1p(calls.reduce((x, y) => x + y, 0) / calls.length) : undefined;
     const final = finite(Number(observation.finalOutputTokens), Number.NaN);
     const callsPerRound = finite(Number(observation.toolCallsPerRound), Number.NaN);
-    // The guard scores tool calls (rounds x calls per round), the work a run's tools do: an estimate of
-    // rounds that only looks better because calls per round absorbed the difference is not better.
-    const toolCalls = rounds * (rounds > 0 && callsPerRound > 0 ? callsPerRound : 1);
+    const toolCalls = rounds * (callsPerRound > 0 ? callsPerRound : 1);
     for (const s of [sig, p.global]) {
-      s.blendSqError.add(clippedSquare(adaptedStart - toolCalls));
-      s.coldCallsSqError.add(clippedSquare(coldStart - toolCalls));
+      s.blendSqError.add(clippedSquare(adaptedStart - rounds));
+      s.coldStartSqError.add(clippedSquare(coldStart - rounds));
+      s.blendCallsSqError.add(clippedSquare(adaptedStart * blendPerRound - toolCalls));
+      s.coldCallsSqError.add(clippedSquare(coldStart * coldPerRound - toolCalls));
       s.coldSqError.add(clippedSquare(before.cold - rounds));
       s.modelSqError.add(clippedSquare(before.model - rounds));
       if (before.signatureMean !== undefined && s === sig)

@@ -32,6 +32,8 @@ const SignatureSchema = z.object({
   modelSqError: triple,
   meanSqError: triple,
   blendSqError: triple.optional(),
+  coldStartSqError: triple.optional(),
+  blendCallsSqError: triple.optional(),
   coldCallsSqError: triple.optional(),
   residuals: z.object({ min: z.number().int(), counts: z.array(count).min(1).max(1024) }),
 });

@@ -89,7 +89,7 @@ const UNITS = new Set(
 );
 /** Words just before a number that make it a limit or a position, not a count of tasks ("the last 20"). */
 const QUANTITY_CONTEXT = new Set(
-  "last first top next previous past limit limited max maximum min minimum least most up within over under above below around about approximately nearly almost per every age aged size length height width radius depth".split(
+  "last first top next previous past limit limited max maximum min minimum least most within over under above below around about approximately nearly almost per every age aged size length height width radius depth".split(
     " ",
   ),
 );
@@ -133,7 +133,7 @@ export function isQuantity(tokens: readonly string[], i: number, value: number):
   if (
     (before === "of" || before === "to" || before === "most") &&
     twoBefore !== undefined &&
-    QUANTITY_CONTEXT.has(twoBefore)
+    (QUANTITY_CONTEXT.has(twoBefore) || twoBefore === "up" || twoBefore === "at")
   )
     return true;
   const numeral = tokens[i]!.charCodeAt(0) <= 57;

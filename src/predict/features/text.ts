@@ -34,6 +34,10 @@ export interface ScannedText {
   readonly bulletLines: number;
   /** Sentence ends: `.` followed by a blank or the end, `!`, `?` (each a request or a question). */
   readonly sentenceEnds: number;
+  /** Capitalised words not at a sentence start (names: "Paris", "Apple"). */
+  readonly capitalised: number;
+  /** Quoted strings ("..."). */
+  readonly quoted: number;
 }
 
 const UNICODE_LETTER = /\p{L}/u;
@@ -104,7 +108,7 @@ const MARKS = /\p{M}/gu;
 
 /**
  * The part of a prompt that is scanned: all of it up to {@link MAX_SCAN_CHARS}, else its head and its tail
- * (each cut at a blank so no word is split), lower-cased, NFKC-normalised and without accents.
+ * (each cut at a blank so no word is split), NFKC-normalised and without accents (case kept).
  */
 export function scanWindow(raw: string): string {
   let text = raw;
@@ -113,21 +117,43 @@ export function scanWindow(raw: string): string {
     const tailStart = raw.indexOf(" ", raw.length - (MAX_SCAN_CHARS - HEAD_CHARS));
     text = `${raw.slice(0, headEnd > 0 ? headEnd : HEAD_CHARS)}\n${raw.slice(tailStart > 0 ? tailStart : raw.length - (MAX_SCAN_CHARS - HEAD_CHARS))}`;
   }
-  if (!NON_ASCII.test(text)) return text.toLowerCase();
+  if (!NON_ASCII.test(text)) return text;
   return text
     .normalize("NFKC")
     .replace(/\u3001/g, ",")
     .replace(/\u3002/g, ".")
     .normalize("NFD")
     .replace(MARKS, "")
-    .normalize("NFC")
-    .toLowerCase();
+    .normalize("NFC");
+}
+
+/**
+ * Names and quoted values: capitalised words not at a sentence start ("Paris", "Apple Inc.") and quoted
+ * strings. Each is often one argument of one call, so their number hints at parallel calls.
+ */
+function countNames(text: string): { capitalised: number; quoted: number } {
+  let capitalised = 0;
+  let quotes = 0;
+  let sentenceStart = true;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34) quotes++;
+    if (c >= 65 && c <= 90) {
+      const before = i === 0 ? 32 : text.charCodeAt(i - 1);
+      if (before === 32 && !sentenceStart) capitalised++;
+      sentenceStart = false;
+    } else if (c === 46 || c === 63 || c === 33 || c === 10) sentenceStart = true;
+    else if (c > 32) sentenceStart = false;
+  }
+  return { capitalised, quoted: quotes >> 1 };
 }
 
 /** Scans `text` once. Total: never throws, whatever the input. */
 export function scanText(text: string): ScannedText {
   const raw = typeof text === "string" ? text : "";
-  const lower = scanWindow(raw);
+  const window = scanWindow(raw);
+  const { capitalised, quoted } = countNames(window);
+  const lower = window.toLowerCase();
   const tokens: string[] = [];
   let questionMarks = 0;
   let commas = 0;
@@ -151,7 +177,10 @@ export function scanText(text: string): ScannedText {
       i = j;
       continue;
     }
-    if (c === 63 || c === 33 || (c === 46 && (i + 1 >= n || lower.charCodeAt(i + 1) <= 32))) {
+    // "." ends a sentence before a blank, unless a numeral precedes it ("1. first item" is a bullet).
+    const fullStop =
+      c === 46 && (i + 1 >= n || lower.charCodeAt(i + 1) <= 32) && !isDigit(lower.charCodeAt(i - 1));
+    if (c === 63 || c === 33 || fullStop) {
       // A sentence end is kept as a "." token: list and count readers must not run across sentences.
       sentenceEnds++;
       if (c === 63) questionMarks++;
@@ -162,7 +191,17 @@ export function scanText(text: string): ScannedText {
     if (isSymbol(c) && tokens.length < MAX_WORDS) tokens.push(lower[i]!);
     i++;
   }
-  return { tokens, chars: raw.length, questionMarks, commas, semicolons, bulletLines, sentenceEnds };
+  return {
+    tokens,
+    chars: raw.length,
+    questionMarks,
+    commas,
+    semicolons,
+    bulletLines,
+    sentenceEnds,
+    capitalised,
+    quoted,
+  };
 }
 
 /** Splits an identifier such as `get_weather`, `searchWikipedia` or `text-to-speech` into lower-case words. */

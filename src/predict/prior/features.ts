@@ -42,6 +42,8 @@ export const PRIOR_FEATURES = [
   "listItems",
   "logOrdinal",
   "logValuesPerRequired",
+  "logNames",
+  "logQuoted",
 ] as const;
 
 export type PriorFeatureName = (typeof PRIOR_FEATURES)[number];
@@ -87,6 +89,8 @@ export function priorFeatures(text: ScannedText, f: PromptFeatures, tools: ToolS
     // Values given per required parameter of the best tool: "85 kg, 175 cm, 60 kg, 160 cm" for a tool
     // of (weight, height) is two calls' worth of arguments.
     logValuesPerRequired: l(items.values / Math.max(1, best?.required ?? 1)),
+    logNames: l(text.capitalised),
+    logQuoted: l(text.quoted),
   };
   const out = new Float64Array(PRIOR_FEATURES.length);
   for (let i = 0; i < PRIOR_FEATURES.length; i++) {

@@ -1,6 +1,6 @@
 /**
  * `npm run train:predictor [-- --data data/bfcl/bfcl-tuning.json] [--out src/predict/prior/bfcl-prior.weights.json]
- *  [--l2 1]`
+ *  [--l2 10]`
  *
  * Trains the pretrained prior of Stage I (src/predict/prior/) on the whole BFCL v4 tuning set and writes
  * its versioned weights file, which `createPredictor()` loads by default. Deterministic (Newton's method,
@@ -11,11 +11,8 @@ import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { PriorModel } from "../prior/model.js";
 import { BFCL_TUNING_PATH, loadBfcl } from "./bfcl.js";
-import { trainPrior } from "./fit.js";
+import { DEFAULT_L2, trainPrior } from "./fit.js";
 import { trainingRows } from "./rows.js";
-
-/** The L2 penalty of the shipped prior (per standardised weight), chosen by 5-fold cross-validation. */
-export const DEFAULT_L2 = 1;
 
 const { values } = parseArgs({
   options: {
