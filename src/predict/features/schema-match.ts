@@ -202,26 +202,65 @@ const NO_MATCH: SchemaMatch = {
   promptStems: 0,
 };
 
+interface Scratch {
+  nameHits: Float64Array;
+  vocabularyHits: Float64Array;
+  requiredHits: Float64Array;
+}
+const scratches = new WeakMap<SchemaIndex, Scratch>();
+
+function scratchOf(index: SchemaIndex, n: number): Scratch {
+  let scratch = scratches.get(index);
+  if (scratch === undefined) {
+    scratch = {
+      nameHits: new Float64Array(n),
+      vocabularyHits: new Float64Array(n),
+      requiredHits: new Float64Array(n),
+    };
+    scratches.set(index, scratch);
+  }
+  return scratch;
+}
+
+/** Tokens of a prompt's head, and as many of its tail, that are matched against the schemas. */
+export const MATCHED_TOKENS = 64;
+
 /** Matches prompt tokens against an indexed tool set. */
 export function matchSchemas(tokens: readonly string[], index: SchemaIndex): SchemaMatch {
   const n = index.nameSizes.length;
   const stems = new Set<string>();
-  for (const token of tokens) {
+  // The request's words: the head and the tail of the scanned tokens (the middle of a long prompt is
+  // history or pasted material; stemming every word of it would cost more than the rest of a prediction).
+  const head = Math.min(tokens.length, MATCHED_TOKENS);
+  const tailStart = Math.max(head, tokens.length - MATCHED_TOKENS);
+  for (let i = 0; i < tokens.length; i = i + 1 === head ? tailStart : i + 1) {
+    const token = tokens[i]!;
     if (token.length < 3 || token.charCodeAt(0) <= 57) continue;
     const s = stem(token);
     if (!GENERIC.has(s) && !GENERIC.has(token)) stems.add(s);
   }
   if (n === 0 || stems.size === 0) return { ...NO_MATCH, promptStems: stems.size };
-  const nameHits = new Float64Array(n);
-  const vocabularyHits = new Float64Array(n);
-  const requiredHit = new Set<number>();
+  // Hits per tool, in scratch arrays of the index (prediction is synchronous: never used re-entrantly).
+  const scratch = scratchOf(index, n);
+  const { nameHits, vocabularyHits, requiredHits } = scratch;
+  nameHits.fill(0);
+  vocabularyHits.fill(0);
+  requiredHits.fill(0);
+  let requiredSeen: Set<number> | undefined;
   for (const s of stems) {
-    for (const t of index.byName.get(s) ?? []) nameHits[t]!++;
-    for (const t of index.byVocabulary.get(s) ?? []) vocabularyHits[t]!++;
-    for (const pair of index.byRequired.get(s) ?? []) requiredHit.add(pair);
+    const byName = index.byName.get(s);
+    if (byName !== undefined) for (const t of byName) nameHits[t]!++;
+    const byVocabulary = index.byVocabulary.get(s);
+    if (byVocabulary !== undefined) for (const t of byVocabulary) vocabularyHits[t]!++;
+    const byRequired = index.byRequired.get(s);
+    if (byRequired === undefined) continue;
+    requiredSeen ??= new Set();
+    for (const pair of byRequired) {
+      if (requiredSeen.has(pair)) continue;
+      requiredSeen.add(pair);
+      requiredHits[Math.floor(pair / 1024)]!++;
+    }
   }
-  const requiredHits = new Float64Array(n);
-  for (const pair of requiredHit) requiredHits[Math.floor(pair / 1024)]!++;
   const out = { ...NO_MATCH, promptStems: stems.size };
   for (let t = 0; t < n; t++) {
     const name = index.nameSizes[t]! > 0 ? nameHits[t]! / index.nameSizes[t]! : 0;
