@@ -145,6 +145,8 @@ if (values.json) {
   process.stdout.write(`${JSON.stringify({ rows, ...(bfcl === null ? {} : { bfcl }) }, null, 2)}\n`);
 } else {
   if (bfcl !== null) console.log(`${bfclTable(bfcl).join("\n")}\n`);
+}
+if (!values.json && files.length > 0) {
   const f = (x: number, digits = 2) => (Number.isFinite(x) ? x.toFixed(digits) : "n/a");
   console.log(
     `Stage I prediction: train on the first ${trainFraction * 100}% of runs (arrival order), evaluate on the rest`,
