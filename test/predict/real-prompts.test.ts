@@ -6,6 +6,8 @@
 import { readFileSync, statSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { evaluateBfcl } from "../../src/bench/predict-bench/bfcl.js";
+import { bfclTrace } from "../../src/bench/predict-bench/bfcl-workload.js";
+import { loadWorkload } from "../../src/bench/workload/index.js";
 import { coldStartRounds } from "../../src/predict/cold-start.js";
 import { countMentions } from "../../src/predict/features/counts.js";
 import { extractFeatures } from "../../src/predict/features/index.js";
@@ -223,5 +225,24 @@ describe("the shipped prior", () => {
       );
     }
     expect(JSON.stringify(p.toJSON()).length).toBeLessThan(5 * 1024 * 1024);
+  });
+});
+
+describe("the real-prompt workload", () => {
+  it("is what npm run workload:bfcl writes, and loads with the cases' prompts, schemas and rounds", () => {
+    const file = readFileSync("workloads/bfcl-agents.json", "utf8");
+    expect(file).toBe(`${JSON.stringify(bfclTrace())}\n`);
+    const workload = loadWorkload("workloads/bfcl-agents.json");
+    const set = loadBfcl();
+    const byId = new Map(set.cases.map((c) => [c.id, c]));
+    for (const run of workload.runs.slice(0, 50)) {
+      const source = byId.get(run.id.replace(/^r\d+-/, ""));
+      expect(source).toBeDefined();
+      expect(run.userPrompt.startsWith(source!.context.userPrompt)).toBe(true);
+      expect(run.script.rounds.length).toBe(source!.rounds);
+      expect(run.tools.map((t) => t.description)).toEqual(
+        source!.context.tools.map((t) => t.description ?? ""),
+      );
+    }
   });
 });
