@@ -109,7 +109,9 @@ function k0(round: number, count: number): number {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({ options: { out: { type: "string", default: "workloads/bfcl-agents.json" } } });
+  const { values } = parseArgs({
+    options: { out: { type: "string", default: "workloads/bfcl-agents.json" } },
+  });
   const text = `${JSON.stringify(bfclTrace())}\n`;
   writeFileSync(values.out, text);
   console.log(`wrote ${values.out} (${text.length} bytes)`);
