@@ -14,4 +14,10 @@ export function shippedPrior(): PriorModel {
 }
 
 export { PRIOR_FEATURES, type PriorFeatureName, priorFeatures } from "./features.js";
-export { type PriorEstimate, PriorModel, type PriorWeights, PriorWeightsSchema } from "./model.js";
+export {
+  OPEN_TOOL_FLOOR,
+  type PriorEstimate,
+  PriorModel,
+  type PriorWeights,
+  PriorWeightsSchema,
+} from "./model.js";
