@@ -143,9 +143,10 @@ export function isQuantity(tokens: readonly string[], i: number, value: number):
 /**
  * Numbers written as numerals or words that count something: followed by a word that is not a connective
  * nor a unit, not a limit or a position ({@link isQuantity}), and not part of an arithmetic expression
- * ("(3+4)*2" yields nothing).
+ * ("(3+4)*2" yields nothing). `quantitiesAsCounts` reads quantities as counts too (the reader issue 11
+ * measured workloads' hints with, before {@link isQuantity}).
  */
-export function countMentions(text: ScannedText): CountMention[] {
+export function countMentions(text: ScannedText, quantitiesAsCounts = false): CountMention[] {
   const out: CountMention[] = [];
   const tokens = text.tokens;
   for (let i = 0; i < tokens.length; i++) {
@@ -156,7 +157,7 @@ export function countMentions(text: ScannedText): CountMention[] {
     if (previous !== undefined && OPERATOR.has(previous)) continue;
     if (next === undefined || OPERATOR.has(next) || NOT_A_NOUN.has(next)) continue;
     if (next.charCodeAt(0) < 97 && next !== "(") continue; // a numeral after a number: "3 4" is data.
-    if (isQuantity(tokens, i, value)) continue;
+    if (!quantitiesAsCounts && isQuantity(tokens, i, value)) continue;
     out.push({ value, at: i, explicit: previous !== undefined && COUNT_CONTEXT.has(previous) });
   }
   return out;

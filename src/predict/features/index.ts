@@ -68,11 +68,12 @@ function nearToolCount(mentions: CountMention[], positions: number[]): number {
 export function extractFeatures(
   context: PredictionContext,
   tools: ToolSetInfo,
+  quantitiesAsCounts = false,
 ): { features: PromptFeatures; words: string[]; text: ScannedText } {
   const user = typeof context.userPrompt === "string" ? context.userPrompt : "";
   const system = typeof context.systemPrompt === "string" ? context.systemPrompt : "";
   const text = scanText(user);
-  const counts = countMentions(text);
+  const counts = countMentions(text, quantitiesAsCounts);
   const list = listShape(text);
   const verbs = imperativeVerbs(text, tools);
   const mentions = toolMentions(text, tools);
