@@ -4,8 +4,10 @@ import { describe, expect, it } from "vitest";
 import { listedReader, measureHintSignal, statedReader } from "../src/bench/predict-bench/hint-signal.js";
 import { loadWorkload, type WorkloadFileInput } from "../src/bench/workload/index.js";
 
+// bfcl-agents.json holds real users' prompts (issue 19): issue 11's bound on what our generator's hints give
+// away does not apply to them (a real prompt may well state its work).
 const SHIPPED = readdirSync("workloads")
-  .filter((f) => f.endsWith(".json"))
+  .filter((f) => f.endsWith(".json") && f !== "bfcl-agents.json")
   .sort()
   .map((f) => join("workloads", f));
 

@@ -1,7 +1,10 @@
 /**
  * `npm run bench:predict [-- --json] [--workloads a.json,b.json] [--train-fraction 0.5] [--seed N]
- *  [--goodput-window-s 120] [--skip-goodput]`
+ *  [--goodput-window-s 120] [--skip-goodput] [--skip-bfcl] [--bfcl-only]`
  *
+ * First, on real prompts: the BFCL v4 tuning set (data/bfcl/) scored out of sample by 5-fold
+ * cross-validation beside the baselines mean, always-1 and a list/conjunction regex
+ * (predict-bench/bfcl.ts); `--json` adds it as `bfcl`. Then, on each synthetic workload:
  * Evaluates Stage I prediction on each workload: the online predictor, the constant mean baseline and
  * the oracle side by side on the identical generated runs (see predict-bench/evaluate.ts), plus the
  * cost of one prediction at 50 bound tools, plus `augserve` goodput with each predictor relative to
@@ -20,6 +23,9 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { MeanBaselinePredictor } from "../predict/mean-baseline.js";
 import { createPredictor } from "../predict/predictor.js";
+import { loadBfcl } from "../predict/train/bfcl.js";
+import { type BfclReport, evaluateBfcl } from "./predict-bench/bfcl.js";
+import { bfclTable } from "./predict-bench/bfcl-table.js";
 import { ClassOraclePredictor } from "./predict-bench/class-oracle.js";
 import { evaluatePredictor, type PredictorScores, splitRuns } from "./predict-bench/evaluate.js";
 import {
@@ -58,8 +64,11 @@ const { values } = parseArgs({
     seed: { type: "string" },
     "goodput-window-s": { type: "string", default: "120" },
     "skip-goodput": { type: "boolean", default: false },
+    "skip-bfcl": { type: "boolean", default: false },
+    "bfcl-only": { type: "boolean", default: false },
   },
 });
+const bfcl: BfclReport | null = values["skip-bfcl"] ? null : evaluateBfcl(loadBfcl());
 const trainFraction = Number(values["train-fraction"]);
 if (!(trainFraction > 0 && trainFraction < 1)) {
   throw new Error(`Expected --train-fraction in (0, 1), got ${values["train-fraction"]}`);
@@ -69,12 +78,13 @@ if (!(goodputWindowS > 0)) {
   throw new Error(`Expected --goodput-window-s > 0, got ${values["goodput-window-s"]}`);
 }
 const showProgress = process.stderr.isTTY && !values.json;
-const files =
-  values.workloads?.split(",") ??
-  readdirSync("workloads")
-    .filter((f) => f.endsWith(".json"))
-    .sort()
-    .map((f) => join("workloads", f));
+const files = values["bfcl-only"]
+  ? []
+  : (values.workloads?.split(",") ??
+    readdirSync("workloads")
+      .filter((f) => f.endsWith(".json"))
+      .sort()
+      .map((f) => join("workloads", f)));
 
 const rows: Row[] = [];
 const details: {
@@ -132,8 +142,11 @@ for (const file of files) {
 }
 
 if (values.json) {
-  process.stdout.write(`${JSON.stringify({ rows }, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify({ rows, ...(bfcl === null ? {} : { bfcl }) }, null, 2)}\n`);
 } else {
+  if (bfcl !== null) console.log(`${bfclTable(bfcl).join("\n")}\n`);
+}
+if (!values.json && files.length > 0) {
   const f = (x: number, digits = 2) => (Number.isFinite(x) ? x.toFixed(digits) : "n/a");
   console.log(
     `Stage I prediction: train on the first ${trainFraction * 100}% of runs (arrival order), evaluate on the rest`,

@@ -3,7 +3,7 @@
  * cached because a run is predicted again before each of its calls with the same prompts and tools.
  * Caches are bounded maps that drop their oldest entry when full.
  */
-import { coldStartRounds } from "./cold-start.js";
+import { coldStartRounds, parallelCallsPerRound } from "./cold-start.js";
 import { combineHashes, fnv1a, type SparseVector } from "./features/hashing.js";
 import {
   extractFeatures,
@@ -12,11 +12,17 @@ import {
   ToolSetCache,
   type ToolSetInfo,
 } from "./features/index.js";
+import { priorFeatures } from "./prior/features.js";
+import { type PriorEstimate, type PriorModel, withOpenTools } from "./prior/model.js";
 import type { PredictionContext, ToolSchema } from "./types.js";
 
 export interface RunAnalysis {
   readonly tools: ToolSetInfo;
   readonly coldRounds: number;
+  /** The pretrained prior's view of the request; `undefined` without a prior or without bound tools. */
+  readonly prior: PriorEstimate | undefined;
+  /** Calls per round the prompt implies (parallel items), >= 1. */
+  readonly promptCallsPerRound: number;
   /** Agent signature: hash of the system prompt and the sorted tool names, as 8 hex digits. */
   readonly signature: string;
   /**
@@ -59,9 +65,11 @@ export class Analyser {
   readonly #toolSets: ToolSetCache;
   readonly #systemHashes = new Map<string, number>();
   readonly #byPrompt = new Map<string, CachedAnalysis>();
+  readonly #prior: PriorModel | undefined;
 
-  constructor(bits: number, capacity: number) {
+  constructor(bits: number, capacity: number, prior?: PriorModel) {
     this.#bits = bits;
+    this.#prior = prior;
     this.#capacity = capacity;
     this.#toolSets = new ToolSetCache(Math.min(capacity, 1024));
   }
@@ -88,8 +96,13 @@ export class Analyser {
       return cached.analysis;
     }
     const tools = this.#toolSets.get(toolList);
-    const { features, words } = extractFeatures(context, tools);
-    const coldRounds = coldStartRounds(features);
+    const { features, words, text } = extractFeatures(context, tools);
+    const prior =
+      this.#prior === undefined || tools.count === 0
+        ? undefined
+        : withOpenTools(this.#prior.estimate(priorFeatures(text, features, tools)), tools.schema.openTools);
+    const coldRounds = coldStartRounds(features, prior);
+    const promptCallsPerRound = parallelCallsPerRound(features, prior);
     const signature = this.signatureOf(system, tools);
     const vector = featureVector(
       features,
@@ -106,7 +119,15 @@ export class Analyser {
       indices: Int32Array.from(vector.indices),
       values: Float64Array.from(vector.values),
     };
-    const analysis: RunAnalysis = { tools, coldRounds, signature, statsKey, vector: packed };
+    const analysis: RunAnalysis = {
+      tools,
+      coldRounds,
+      prior,
+      promptCallsPerRound,
+      signature,
+      statsKey,
+      vector: packed,
+    };
     remember(
       this.#byPrompt,
       user,

@@ -14,5 +14,13 @@ export {
 } from "./options.js";
 export { type LoadOrColdOptions, loadOrCold, loadPredictor, savePredictor } from "./persistence.js";
 export { createPredictor, OnlinePredictor, type RoundEstimate } from "./predictor.js";
+export {
+  OPEN_TOOL_FLOOR,
+  PRIOR_FEATURES,
+  type PriorEstimate,
+  PriorModel,
+  type PriorWeights,
+  shippedPrior,
+} from "./prior/index.js";
 export { PREDICTOR_STATE_VERSION, type PredictorState } from "./state.js";
 export type { PredictionContext, Predictor, RunObservation, RunPrediction, ToolSchema } from "./types.js";

@@ -39,6 +39,12 @@ export const PredictorOptionsSchema = z
      * number of runs in flight at once, 1..65536. @default 256
      */
     cacheSize: z.number().int().min(1).max(65_536).default(256),
+    /**
+     * Start from the pretrained prior shipped with the library (trained on real function-calling data:
+     * does a request need a tool, how many calls). `false`: the prompt heuristic alone, P(tool) = 1.
+     * @default true
+     */
+    pretrained: z.boolean().default(true),
     /** Values used before anything has been learned. */
     prior: PriorSchema.prefault({}),
   })

@@ -31,6 +31,10 @@ const SignatureSchema = z.object({
   coldSqError: triple,
   modelSqError: triple,
   meanSqError: triple,
+  blendSqError: triple.optional(),
+  coldStartSqError: triple.optional(),
+  blendCallsSqError: triple.optional(),
+  coldCallsSqError: triple.optional(),
   residuals: z.object({ min: z.number().int(), counts: z.array(count).min(1).max(1024) }),
 });
 

@@ -32,6 +32,11 @@ export interface RunPrediction {
   finalOutputTokens: number;
   /** Expected duration of one tool phase, ms. */
   toolLatencyMs: number;
+  /**
+   * Probability that the run makes at least one tool call, in [0, 1] (0 without bound tools). Optional:
+   * predictors that do not decide it leave it out.
+   */
+  toolCallProbability?: number;
 }
 
 /** The truth about a finished run, taught to the predictor. */

@@ -43,6 +43,7 @@ describe("scanText()", () => {
       ")",
       "*",
       "2",
+      ".",
       "-",
       "one",
       "-",
@@ -171,7 +172,8 @@ describe("coldStartRounds()", () => {
   it("reads a count near a tool word, then lists, then steps", () => {
     expect(cold("Compute these three expressions one at a time: (3+4)*2, 17/4, 2**10")).toBe(3);
     expect(cold("Please do:\n- 2*2\n- 3*3\n- 4*4\n- 5*5")).toBe(4);
-    expect(cold("Help with 12*12, 99-42 and 7+1")).toBe(3);
+    // A comma list is parallel calls in one round, not rounds (see parallelCallsPerRound()).
+    expect(cold("Help with 12*12, 99-42 and 7+1")).toBe(1);
     expect(cold("Take the mug, then clean it, then put it in the cabinet")).toBe(3);
     expect(cold("Hello there")).toBe(1);
   });

@@ -16,8 +16,8 @@
  * is what a constant guess gets without reading anything: the chance level to compare with.
  */
 import { evidenceKind } from "../../predict/analysis.js";
-import { coldStartRounds } from "../../predict/cold-start.js";
-import { extractFeatures, ToolSetCache } from "../../predict/features/index.js";
+import { coldStartRounds, MAX_COLD_ROUNDS } from "../../predict/cold-start.js";
+import { extractFeatures, type PromptFeatures, ToolSetCache } from "../../predict/features/index.js";
 import { NUMBER_WORDS } from "../workload/hint.js";
 import type { GeneratedRun } from "../workload/types.js";
 
@@ -96,6 +96,19 @@ function toSignal(className: string, t: Tally): HintSignal {
   };
 }
 
+/**
+ * The prompt rules as a reader of rounds, fixed here as issue 11 defined them (the predictor's own cold start
+ * has since changed: a comma list is parallel calls, and the prior scales by P(tool)): a count near a tool
+ * word, a bulleted list, any count, a comma list, else steps. A workload's hint signal must not move when
+ * the predictor does.
+ */
+function rulesReader(f: PromptFeatures): number {
+  if (f.toolCount === 0) return 0;
+  if (f.countNearTool === 0 && f.bulletLines < 2 && f.firstCount === 0 && f.separatedItems >= 2)
+    return Math.min(MAX_COLD_ROUNDS, f.separatedItems);
+  return coldStartRounds(f);
+}
+
 /** The readers' recovery shares per class (sorted by name) and over all runs. */
 export function measureHintSignal(runs: readonly GeneratedRun[]): { classes: HintSignal[]; all: HintSignal } {
   const tools = new ToolSetCache();
@@ -108,8 +121,9 @@ export function measureHintSignal(runs: readonly GeneratedRun[]): { classes: Hin
     const { features } = extractFeatures(
       { systemPrompt: run.systemPrompt, userPrompt: run.userPrompt, tools: run.tools, toolRoundsDone: 0 },
       tools.get(run.tools),
+      true, // issue 11's reader: every small number is a count (quantities included)
     );
-    const cold = evidenceKind(features) === "none" ? undefined : coldStartRounds(features);
+    const cold = evidenceKind(features) === "none" ? undefined : rulesReader(features);
     let own = tallies.get(run.className);
     if (own === undefined) {
       own = tally();

@@ -7,7 +7,7 @@ import type { PredictionContext } from "../types.js";
 import { type CountMention, countMentions, highestOrdinal, listShape } from "./counts.js";
 import { bucketOf, combineHashes, DENSE_SLOTS, fnv1a, push, type SparseBuilder, sparse } from "./hashing.js";
 import { imperativeVerbs, questionCount, stepConjunctions, toolMentions } from "./steps.js";
-import { scanText } from "./text.js";
+import { type ScannedText, scanText } from "./text.js";
 import type { ToolSetInfo } from "./tool-set.js";
 
 export { DENSE_SLOTS } from "./hashing.js";
@@ -18,6 +18,8 @@ export interface PromptFeatures {
   toolCount: number;
   /** Largest count written within {@link NEAR_TOOL_WINDOW} tokens of a tool-related word, 0 if none. */
   countNearTool: number;
+  /** Largest explicit count ("these 4", "the following 3"), 0 if none. */
+  explicitCount: number;
   /** First count written anywhere in the prompt, 0 if none. */
   firstCount: number;
   /** How many counts the prompt writes. */
@@ -43,8 +45,11 @@ export interface PromptFeatures {
 /** Tokens around a tool word within which a count is read as "how many times to use that tool". */
 export const NEAR_TOOL_WINDOW = 6;
 
-/** Words of the user prompt that are hashed as unigram features. */
-const HASHED_WORDS = 48;
+/**
+ * Words of the user prompt hashed as unigram features: this many from its start (a task stated up
+ * front) and as many from its end (the latest request of a long conversation).
+ */
+const HASHED_WORDS = 32;
 
 function nearToolCount(mentions: CountMention[], positions: number[]): number {
   let best = 0;
@@ -63,11 +68,12 @@ function nearToolCount(mentions: CountMention[], positions: number[]): number {
 export function extractFeatures(
   context: PredictionContext,
   tools: ToolSetInfo,
-): { features: PromptFeatures; words: string[] } {
+  quantitiesAsCounts = false,
+): { features: PromptFeatures; words: string[]; text: ScannedText } {
   const user = typeof context.userPrompt === "string" ? context.userPrompt : "";
   const system = typeof context.systemPrompt === "string" ? context.systemPrompt : "";
   const text = scanText(user);
-  const counts = countMentions(text);
+  const counts = countMentions(text, quantitiesAsCounts);
   const list = listShape(text);
   const verbs = imperativeVerbs(text, tools);
   const mentions = toolMentions(text, tools);
@@ -77,6 +83,7 @@ export function extractFeatures(
       toolCount: tools.count,
       countNearTool: nearToolCount(counts, mentions.positions),
       firstCount: counts[0]?.value ?? 0,
+      explicitCount: counts.reduce((max, c) => (c.explicit && c.value > max ? c.value : max), 0),
       countMentions: counts.length,
       bulletLines: list.bulletLines,
       separatedItems: list.separatedItems,
@@ -94,6 +101,7 @@ export function extractFeatures(
       arrayParameters: tools.arrayParameters,
     },
     words: text.tokens,
+    text,
   };
 }
 
@@ -168,9 +176,11 @@ export function featureVector(
   push(vector, bucketOf(combineHashes(signature, 2), bits), cold);
   const toolWeight = tools.count > 0 ? 1 / Math.sqrt(tools.count) : 0;
   for (const bucket of toolBuckets(tools, bits)) push(vector, bucket, toolWeight);
-  const n = Math.min(words.length, HASHED_WORDS);
+  const head = Math.min(words.length, HASHED_WORDS);
+  const tailStart = Math.max(head, words.length - HASHED_WORDS);
+  const n = head + words.length - tailStart;
   const wordWeight = n > 0 ? 1 / Math.sqrt(n) : 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < words.length; i = i + 1 === head ? tailStart : i + 1) {
     const word = words[i]!;
     if (word.length < 3) continue;
     push(vector, bucketOf(fnv1a(word), bits), wordWeight);

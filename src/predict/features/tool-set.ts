@@ -8,6 +8,7 @@
  */
 import type { ToolSchema } from "../types.js";
 import { fnv1a } from "./hashing.js";
+import { indexSchemas, type SchemaIndex } from "./schema-match.js";
 import { identifierWords } from "./text.js";
 
 /** Summary of one tool set. Plain data; shared between calls, never mutated after construction. */
@@ -21,7 +22,7 @@ export interface ToolSetInfo {
   readonly nameWords: ReadonlySet<string>;
   /** Content words of descriptions (>= 4 letters, not a stop word), lower-case. */
   readonly descriptionWords: ReadonlySet<string>;
-  /** Parameters over all tools, counted in the schemas' top-level `properties`. */
+  /** Parameters over all tools, counted through nested objects and array items. */
   readonly parameters: number;
   readonly requiredParameters: number;
   /** Parameters with an `enum` (closed choices: lookups, modes). */
@@ -30,6 +31,10 @@ export interface ToolSetInfo {
   readonly arrayParameters: number;
   /** FNV-1a of each tool name, for hashed per-tool features. */
   readonly nameHashes: readonly number[];
+  /** Properties below the top level of a schema, over all tools. */
+  readonly nestedParameters: number;
+  /** The schemas indexed for matching prompts against them (see schema-match.ts). */
+  readonly schema: SchemaIndex;
 }
 
 const STOP = new Set(
@@ -38,30 +43,12 @@ const STOP = new Set(
   ),
 );
 
-/** Schemas deeper than this are not walked (defends against huge or self-similar schemas). */
-const MAX_PROPERTIES = 64;
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function describeParameters(schema: unknown) {
-  const out = { parameters: 0, required: 0, enums: 0, arrays: 0 };
-  if (!isRecord(schema)) return out;
-  const properties = schema.properties;
-  if (isRecord(properties)) {
-    let seen = 0;
-    for (const key in properties) {
-      if (++seen > MAX_PROPERTIES) break;
-      const property = properties[key];
-      out.parameters++;
-      if (!isRecord(property)) continue;
-      if (Array.isArray(property.enum)) out.enums++;
-      if (property.type === "array") out.arrays++;
-    }
-  }
-  if (Array.isArray(schema.required)) out.required = Math.min(schema.required.length, MAX_PROPERTIES);
-  return out;
+/** A cheap key of a schema's shape: its top-level property names and required list. */
+function schemaKey(parameters: unknown): string {
+  if (typeof parameters !== "object" || parameters === null) return "";
+  const p = parameters as { properties?: unknown; required?: unknown };
+  const props = typeof p.properties === "object" && p.properties !== null ? Object.keys(p.properties) : [];
+  return `${props.join(",")}|${Array.isArray(p.required) ? p.required.length : -1}`;
 }
 
 function safeName(tool: ToolSchema): string {
@@ -74,40 +61,43 @@ export function describeToolSet(tools: readonly ToolSchema[]): ToolSetInfo {
   const names = list.map(safeName).sort();
   const nameWords = new Set<string>();
   const descriptionWords = new Set<string>();
-  let parameters = 0;
-  let requiredParameters = 0;
-  let enumParameters = 0;
-  let arrayParameters = 0;
+  const schema = indexSchemas(
+    list.map((tool) => ({
+      name: safeName(tool),
+      description: typeof tool?.description === "string" ? tool.description : undefined,
+      parameters: tool?.parameters,
+    })),
+  );
   for (const tool of list) {
     for (const word of identifierWords(safeName(tool))) nameWords.add(word);
     const description = typeof tool?.description === "string" ? tool.description.slice(0, 2000) : "";
     for (const word of description.toLowerCase().match(/[a-z]{4,}/g) ?? []) {
       if (!STOP.has(word)) descriptionWords.add(word);
     }
-    const p = describeParameters(tool?.parameters);
-    parameters += p.parameters;
-    requiredParameters += p.required;
-    enumParameters += p.enums;
-    arrayParameters += p.arrays;
   }
+  const total = (key: "parameters" | "required" | "enums" | "arrays" | "nested") =>
+    schema.shapes.reduce((sum, shape) => sum + shape[key], 0);
   return {
     names,
     hash: fnv1a(names.join("\n")),
     count: list.length,
     nameWords,
     descriptionWords,
-    parameters,
-    requiredParameters,
-    enumParameters,
-    arrayParameters,
+    parameters: total("parameters"),
+    requiredParameters: total("required"),
+    enumParameters: total("enums"),
+    arrayParameters: total("arrays"),
     nameHashes: names.map((name) => fnv1a(name)),
+    nestedParameters: total("nested"),
+    schema,
   };
 }
 
 /**
  * Cache of tool-set summaries. Looked up first by array identity (an agent binds its tools once and
  * passes the same array on every call: one WeakMap probe), then by a key of names and description
- * lengths (the same tools rebuilt per call). Bounded: the oldest key is evicted past `capacity`.
+ * lengths and of the schemas' shape (the same tools rebuilt per call: a tool whose parameters change is
+ * a new tool set). Bounded: the oldest key is evicted past `capacity`.
  */
 export class ToolSetCache {
   readonly #byArray = new WeakMap<readonly ToolSchema[], ToolSetInfo>();
@@ -124,7 +114,7 @@ export class ToolSetCache {
     if (hit !== undefined) return hit;
     let key = "";
     for (const tool of list) {
-      key += `${safeName(tool)}\u0000${typeof tool?.description === "string" ? tool.description.length : -1}\u0001`;
+      key += `${safeName(tool)}\u0000${typeof tool?.description === "string" ? tool.description.length : -1}\u0000${schemaKey(tool?.parameters)}\u0001`;
     }
     let info = this.#byKey.get(key);
     if (info === undefined) {

@@ -17,6 +17,11 @@ export interface SignatureStatsState {
   coldSqError: [number, number, number];
   modelSqError: [number, number, number];
   meanSqError: [number, number, number];
+  /** Absent in states saved before the guard existed (read as no runs). */
+  blendSqError?: [number, number, number] | undefined;
+  coldStartSqError?: [number, number, number] | undefined;
+  blendCallsSqError?: [number, number, number] | undefined;
+  coldCallsSqError?: [number, number, number] | undefined;
   residuals: { min: number; counts: number[] };
 }
 
@@ -27,10 +32,22 @@ export class SignatureStats {
   /** log1p of mean output tokens of a run's intermediate calls. */
   logTokensPerCall = new Welford();
   logFinalTokens = new Welford();
-  /** Squared errors of the cold-start heuristic, of the feature model, and of this signature's mean. */
+  /**
+   * Squared errors (clipped: see predictor.ts) of the cold-start estimate, of the feature model, and of
+   * this signature's mean.
+   */
   coldSqError = new Welford();
   modelSqError = new Welford();
   meanSqError = new Welford();
+  /**
+   * Clipped squared errors of the start predictions (remaining rounds at the run's start) of the unguarded
+   * blend and of the cold estimate, on the same runs: the guard compares them.
+   */
+  blendSqError = new Welford();
+  coldStartSqError = new Welford();
+  /** The same in tool calls (rounds x calls per round). */
+  blendCallsSqError = new Welford();
+  coldCallsSqError = new Welford();
   /** Empirical distribution of (true total rounds - round(blended prediction)). */
   residuals = new IntHistogram(-RESIDUAL_RANGE, RESIDUAL_RANGE);
 
@@ -43,6 +60,10 @@ export class SignatureStats {
       coldSqError: this.coldSqError.toJSON(),
       modelSqError: this.modelSqError.toJSON(),
       meanSqError: this.meanSqError.toJSON(),
+      blendSqError: this.blendSqError.toJSON(),
+      coldStartSqError: this.coldStartSqError.toJSON(),
+      blendCallsSqError: this.blendCallsSqError.toJSON(),
+      coldCallsSqError: this.coldCallsSqError.toJSON(),
       residuals: this.residuals.toJSON(),
     };
   }
@@ -56,6 +77,10 @@ export class SignatureStats {
     s.coldSqError = Welford.from(state.coldSqError);
     s.modelSqError = Welford.from(state.modelSqError);
     s.meanSqError = Welford.from(state.meanSqError);
+    if (state.blendSqError !== undefined) s.blendSqError = Welford.from(state.blendSqError);
+    if (state.coldStartSqError !== undefined) s.coldStartSqError = Welford.from(state.coldStartSqError);
+    if (state.blendCallsSqError !== undefined) s.blendCallsSqError = Welford.from(state.blendCallsSqError);
+    if (state.coldCallsSqError !== undefined) s.coldCallsSqError = Welford.from(state.coldCallsSqError);
     s.residuals = IntHistogram.from(state.residuals);
     return s;
   }
