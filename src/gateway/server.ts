@@ -6,6 +6,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Registry } from "prom-client";
+import { EventLoopLagMonitor } from "../backend/event-loop-lag.js";
 import { fleetMetrics } from "../fleet/metrics.js";
 import { SharedScheduler } from "../fleet/shared-scheduler.js";
 import { createPredictor } from "../predict/predictor.js";
@@ -126,6 +127,9 @@ export async function startGateway(input: GatewayOptions): Promise<Gateway> {
         },
       }),
   );
+  // The gateway's own event-loop delay, discounted by every replica's budget (issue 20).
+  const lag = new EventLoopLagMonitor({ onLag: (ms) => replicas.forEach((r) => r.scheduler.observeClientLag(ms)) });
+  lag.start();
   const runs = new RunRegistry({
     predictor,
     schedulers: replicas.map((r) => r.scheduler),
@@ -220,6 +224,7 @@ export async function startGateway(input: GatewayOptions): Promise<Gateway> {
     bound = await listen(server, options.port, options.host);
   } catch (error) {
     clearInterval(sweeper);
+    lag.stop();
     await Promise.all(replicas.map((r) => r.close()));
     throw error;
   }
@@ -260,6 +265,7 @@ export async function startGateway(input: GatewayOptions): Promise<Gateway> {
         server.closeAllConnections();
       });
       runs.closeAll();
+      lag.stop();
       await Promise.all(replicas.map((r) => r.close()));
     },
   };

@@ -8,6 +8,7 @@
  */
 
 import type { BudgetDemand } from "./demand.js";
+import { GapHistogram } from "./gap-histogram.js";
 import {
   type AdaptiveBudgetOptions,
   AdaptiveBudgetSchema,
@@ -32,6 +33,12 @@ export type BudgetSample =
   | { kind: "error"; at: number }
   /** Server state from a probe; may be seconds stale. */
   | { kind: "server"; at: number; signals: ServerSignals }
+  /**
+   * The client's own event-loop delay, ms (mean over its last window, e.g. `perf_hooks.monitorEventLoopDelay`):
+   * a busy app process delays every timestamp it takes, and this much of a TTFT it measured is its own lag,
+   * not the server's. The latest one is discounted from later TTFT samples.
+   */
+  | { kind: "clientLag"; at: number; ms: number }
   /** No measurement: lets the controller decide on the time that passed (called at scheduler operations). */
   | { kind: "tick"; at: number };
 
@@ -108,6 +115,11 @@ export interface AdaptiveState {
   ttftMs: number | null;
   tokenLatencyMs: number | null;
   /**
+   * EWMA of the interval's token-weighted mean gap, ms/token: what a stream waits per token, prefill stalls
+   * included (the SLO's normalised latency is of that kind); `null` before the first sample.
+   */
+  meanTokenLatencyMs: number | null;
+  /**
    * The lowest interval means of samples taken with one call in flight (TTFT ms, per-token ms/token): the
    * server's no-load latency, as TCP Vegas's base RTT or concurrency-limits' minimum RTT; `null` until a lone
    * call was measured.
@@ -123,11 +135,18 @@ export interface AdaptiveState {
     ttftCount: number;
     tokenMsSum: number;
     tokens: number;
+    /**
+     * Per-token gaps weighted by tokens, for their median (`tokenGapStatistic`); not cleared per interval but
+     * decayed by `1 - smoothing` at each decision, the EWMA's window.
+     */
+    gaps: GapHistogram;
     loneTtftSum: number;
     loneTtftCount: number;
     loneTokenMsSum: number;
     loneTokens: number;
   };
+  /** The client's latest event-loop delay, ms, discounted from TTFT samples (0 until one is told). */
+  clientLagMs: number;
   /** Errors since the last decision. */
   errors: number;
   /** Latest server signals and when they came. */
@@ -137,6 +156,13 @@ export interface AdaptiveState {
     running: number;
     kvCacheUsage: number;
     preemptionsTotal: number | null;
+    /**
+     * The server's own latencies over its last scrape window (from its histograms: TTFT ms, the median
+     * inter-token latency ms/token), when it exports them, and when they came; `null` when it does not.
+     */
+    ttftMs: number | null;
+    tokenLatencyMs: number | null;
+    latencyAt: number;
   };
   /** Preemptions counted since the last decision (from the increase of `preemptionsTotal`). */
   preemptions: number;
@@ -207,6 +233,7 @@ export function initialAdaptiveState(options: AdaptiveBudgetOptions): AdaptiveSt
     tokens: options.initialTokens,
     ttftMs: null,
     tokenLatencyMs: null,
+    meanTokenLatencyMs: null,
     minTtftMs: null,
     minTokenLatencyMs: null,
     interval: {
@@ -214,11 +241,13 @@ export function initialAdaptiveState(options: AdaptiveBudgetOptions): AdaptiveSt
       ttftCount: 0,
       tokenMsSum: 0,
       tokens: 0,
+      gaps: new GapHistogram(),
       loneTtftSum: 0,
       loneTtftCount: 0,
       loneTokenMsSum: 0,
       loneTokens: 0,
     },
+    clientLagMs: 0,
     errors: 0,
     server: {
       at: Number.NEGATIVE_INFINITY,
@@ -226,6 +255,9 @@ export function initialAdaptiveState(options: AdaptiveBudgetOptions): AdaptiveSt
       running: 0,
       kvCacheUsage: 0,
       preemptionsTotal: null,
+      ttftMs: null,
+      tokenLatencyMs: null,
+      latencyAt: Number.NEGATIVE_INFINITY,
     },
     preemptions: 0,
     lastDecisionAt: Number.NEGATIVE_INFINITY,
@@ -265,7 +297,8 @@ export function adaptiveBudgetStep(
 
 /** A deep copy of the (plain-data) state. */
 function copyState(state: AdaptiveState): AdaptiveState {
-  return { ...state, server: { ...state.server }, interval: { ...state.interval } };
+  const interval = { ...state.interval, gaps: state.interval.gaps.clone() };
+  return { ...state, server: { ...state.server }, interval };
 }
 
 /**
@@ -280,9 +313,10 @@ function stepInPlace(
 ): BudgetChange | null {
   foldSample(state, sample, context.inFlightCalls === 1);
   const now = sample.at;
-  if (now - state.lastDecisionAt < options.intervalMs) return null;
+  const since = state.lastDecisionAt;
+  if (now - since < options.intervalMs) return null;
   state.lastDecisionAt = now;
-  foldInterval(state, options);
+  foldInterval(state, options, since, now);
 
   const from = state.tokens;
   const { target, reason } = decide(state, now, context, options);
@@ -295,18 +329,39 @@ function stepInPlace(
 }
 
 /**
- * Folds the interval's mean latencies into the EWMAs (one step per decision). Averaging per interval first,
- * weighted by tokens, makes the EWMA a time average: a step-based server reports one sample per running
- * stream per step, so a per-sample EWMA would only remember the last step (one long prefill step would
- * stand for the whole interval).
+ * Folds the interval's latencies into the EWMAs (one step per decision). Averaging per interval first makes the
+ * EWMA a time average: a step-based server reports one sample per running stream per step, so a per-sample
+ * EWMA would only remember the last step. Per-token latency is the interval's token-weighted median gap
+ * (`tokenGapStatistic`, default) or mean: the mean counts every prefill chunk's step as a stall of every running
+ * stream, which no budget relieves below saturation. While the server's own latencies are fresh
+ * (`serverLatency: "prefer"`, newer than `serverStaleMs`) they replace the client's, folded once per scrape.
  */
-function foldInterval(state: AdaptiveState, options: AdaptiveBudgetOptions): void {
+function foldInterval(state: AdaptiveState, options: AdaptiveBudgetOptions, since: number, now: number): void {
   const i = state.interval;
   const ewma = (old: number | null, value: number) =>
     old === null ? value : old + options.smoothing * (value - old);
   const lowest = (old: number | null, value: number) => (old === null || value < old ? value : old);
-  if (i.ttftCount > 0) state.ttftMs = ewma(state.ttftMs, i.ttftSum / i.ttftCount);
-  if (i.tokens > 0) state.tokenLatencyMs = ewma(state.tokenLatencyMs, i.tokenMsSum / i.tokens);
+  const s = state.server;
+  const trustServer = options.serverLatency === "prefer" && now - s.latencyAt <= options.serverStaleMs;
+  const serverNew = trustServer && s.latencyAt > since;
+  if (serverNew && s.ttftMs !== null) state.ttftMs = ewma(state.ttftMs, s.ttftMs);
+  else if ((!trustServer || s.ttftMs === null) && i.ttftCount > 0)
+    state.ttftMs = ewma(state.ttftMs, i.ttftSum / i.ttftCount);
+  if (serverNew && s.tokenLatencyMs !== null) state.tokenLatencyMs = ewma(state.tokenLatencyMs, s.tokenLatencyMs);
+  else if ((!trustServer || s.tokenLatencyMs === null) && i.tokens > 0) {
+    // The median of an exponential window of gaps (weights decay by `smoothing` per decision, as the EWMA's):
+    // a window of one interval (500 ms) can hold a single 2-s prefill step of a small GPU and nothing else.
+    if (options.tokenGapStatistic === "median") state.tokenLatencyMs = i.gaps.quantile(0.5);
+    else state.tokenLatencyMs = ewma(state.tokenLatencyMs, i.tokenMsSum / i.tokens);
+  }
+  if (i.tokens > 0) {
+    // A window as long as a run's life (the SLO's normalised latency is a mean over the run): one prefill
+    // burst that a run absorbs must not read as overload.
+    const weight = Math.min(1, Math.max(options.intervalMs, 1) / options.stallWindowMs);
+    const mean = i.tokenMsSum / i.tokens;
+    const old = state.meanTokenLatencyMs;
+    state.meanTokenLatencyMs = old === null ? mean : old + weight * (mean - old);
+  }
   if (i.loneTtftCount > 0) state.minTtftMs = lowest(state.minTtftMs, i.loneTtftSum / i.loneTtftCount);
   if (i.loneTokens > 0)
     state.minTokenLatencyMs = lowest(state.minTokenLatencyMs, i.loneTokenMsSum / i.loneTokens);
@@ -314,6 +369,7 @@ function foldInterval(state: AdaptiveState, options: AdaptiveBudgetOptions): voi
   i.ttftCount = 0;
   i.tokenMsSum = 0;
   i.tokens = 0;
+  i.gaps.decay(1 - options.smoothing);
   i.loneTtftSum = 0;
   i.loneTtftCount = 0;
   i.loneTokenMsSum = 0;
@@ -326,10 +382,12 @@ function foldSample(next: AdaptiveState, sample: BudgetSample, lone: boolean): v
   switch (sample.kind) {
     case "ttft":
       if (Number.isFinite(sample.ms) && sample.ms >= 0) {
-        i.ttftSum += sample.ms;
+        // The client's own event-loop delay is in what it measured (late dispatch, late first chunk).
+        const ms = Math.max(0, sample.ms - next.clientLagMs);
+        i.ttftSum += ms;
         i.ttftCount += 1;
         if (lone) {
-          i.loneTtftSum += sample.ms;
+          i.loneTtftSum += ms;
           i.loneTtftCount += 1;
         }
       }
@@ -339,6 +397,7 @@ function foldSample(next: AdaptiveState, sample: BudgetSample, lone: boolean): v
       if (Number.isFinite(sample.msPerToken) && sample.msPerToken >= 0 && Number.isFinite(weight)) {
         i.tokenMsSum += sample.msPerToken * weight;
         i.tokens += weight;
+        i.gaps.add(sample.msPerToken, weight);
         if (lone) {
           i.loneTokenMsSum += sample.msPerToken * weight;
           i.loneTokens += weight;
@@ -361,11 +420,28 @@ function foldSample(next: AdaptiveState, sample: BudgetSample, lone: boolean): v
       next.server.waiting = finiteOr(s.waiting, 0);
       next.server.running = finiteOr(s.running, 0);
       next.server.kvCacheUsage = finiteOr(s.kvCacheUsage, 0);
+      foldServerLatency(next, sample.at, s);
       break;
     }
+    case "clientLag":
+      if (Number.isFinite(sample.ms) && sample.ms >= 0) next.clientLagMs = sample.ms;
+      break;
     case "tick":
       break;
   }
+}
+
+/** Keeps the server's own latencies of a scrape (histograms), when it exported any. */
+function foldServerLatency(next: AdaptiveState, at: number, s: ServerSignals): void {
+  const ttft = s.ttftMs !== undefined && Number.isFinite(s.ttftMs) && s.ttftMs >= 0 ? s.ttftMs : null;
+  const token =
+    s.tokenLatencyMs !== undefined && Number.isFinite(s.tokenLatencyMs) && s.tokenLatencyMs >= 0
+      ? s.tokenLatencyMs
+      : null;
+  if (ttft === null && token === null) return;
+  next.server.ttftMs = ttft;
+  next.server.tokenLatencyMs = token;
+  next.server.latencyAt = at;
 }
 
 function decide(
@@ -385,11 +461,18 @@ function decide(
 
   const md = tokens * o.decreaseFactor;
   const targets = effectiveTargets(state, o);
+  const stallGuard = o.stallGuard && o.tokenGapStatistic === "median" && o.sloTokenLatencyMs !== null;
   if (canCut) {
     if (state.errors > 0) return { target: md, reason: "errors" };
     if (over(state.tokenLatencyMs, targets.tokenLatencyMs)) {
       const gradient = targets.tokenLatencyMs / (state.tokenLatencyMs as number);
       return { target: tokens * Math.max(o.decreaseFactor, gradient), reason: "token-latency" };
+    }
+    // Stalls included, a stream waiting longer per token than the SLO allows means the server cannot serve
+    // what it was given within the SLO: it is the limit (the median alone misses a prefill-bound overload).
+    if (stallGuard && over(state.meanTokenLatencyMs, o.sloTokenLatencyMs as number)) {
+      const gradient = (o.sloTokenLatencyMs as number) / (state.meanTokenLatencyMs as number);
+      return { target: tokens * Math.max(o.decreaseFactor, gradient), reason: "token-latency-slo" };
     }
     if (over(state.ttftMs, targets.ttftMs)) {
       const gradient = targets.ttftMs / (state.ttftMs as number);
@@ -410,6 +493,7 @@ function decide(
     serverCalm &&
     binding &&
     underTarget(state.tokenLatencyMs, targets.tokenLatencyMs) &&
+    (!stallGuard || underTarget(state.meanTokenLatencyMs, o.sloTokenLatencyMs as number)) &&
     underTarget(state.ttftMs, targets.ttftMs)
   ) {
     return { target: tokens + o.increaseTokens, reason: "underused" };

@@ -87,6 +87,27 @@ export const AdaptiveBudgetSchema = z
     kvLowWater: z.number().gte(0).lte(1).default(0.8),
     /** Server signals older than this are not used to raise the budget, ms. @default 10000 */
     serverStaleMs: positive().default(10_000),
+    /**
+     * How an interval's per-token gaps become one latency: `"median"` (token-weighted) is the decode step's
+     * time, which the batch moves; `"mean"` also counts each prefill chunk's step as a stall of every running
+     * stream, which no budget relieves below saturation (it cut the budget at light load on small GPUs; kept
+     * for ablation, docs/scheduler.md). @default "median"
+     */
+    tokenGapStatistic: z.enum(["median", "mean"]).default("median"),
+    /**
+     * With the median and a target derived from the SLO: also cut when the mean gap (prefill stalls included)
+     * exceeds the SLO's own ms/token by more than `tolerance`, and raise only while it does not: then the
+     * server cannot serve what it was given within the SLO. @default true
+     */
+    stallGuard: z.boolean().default(false),
+    /** Time constant of the stall guard's mean gap (an EWMA over about a run's life), ms. > 0. @default 10000 */
+    stallWindowMs: positive().default(10_000),
+    /**
+     * Whether the server's own latency histograms (TTFT, inter-token latency; `ServerSignals.ttftMs`,
+     * `tokenLatencyMs`) replace the client's measurements while fresh (newer than `serverStaleMs`): they hold
+     * neither the client's event-loop lag nor the network. `"ignore"` uses the client's only. @default "prefer"
+     */
+    serverLatency: z.enum(["prefer", "ignore"]).default("prefer"),
     /** Raise only while in-flight tokens are at least this fraction of the budget, or calls queue. @default 0.5 */
     utilisationToRaise: z.number().gte(0).lte(1).default(0.5),
   })
