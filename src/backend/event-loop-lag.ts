@@ -55,13 +55,17 @@ export class EventLoopLagMonitor {
   #lastMs = 0;
 
   constructor(options: EventLoopLagOptions) {
-    if (typeof options?.onLag !== "function") throw new EventLoopLagOptionsError("onLag", "expected a function");
+    if (typeof options?.onLag !== "function")
+      throw new EventLoopLagOptionsError("onLag", "expected a function");
     const intervalMs = options.intervalMs ?? 500;
     const resolutionMs = options.resolutionMs ?? 10;
     if (!Number.isFinite(intervalMs) || intervalMs < 20)
       throw new EventLoopLagOptionsError("intervalMs", `expected a number >= 20, got ${String(intervalMs)}`);
     if (!Number.isInteger(resolutionMs) || resolutionMs < 1)
-      throw new EventLoopLagOptionsError("resolutionMs", `expected an integer >= 1, got ${String(resolutionMs)}`);
+      throw new EventLoopLagOptionsError(
+        "resolutionMs",
+        `expected an integer >= 1, got ${String(resolutionMs)}`,
+      );
     this.#onLag = options.onLag;
     this.#intervalMs = intervalMs;
     this.#resolutionMs = resolutionMs;

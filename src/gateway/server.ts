@@ -128,7 +128,11 @@ export async function startGateway(input: GatewayOptions): Promise<Gateway> {
       }),
   );
   // The gateway's own event-loop delay, discounted by every replica's budget (issue 20).
-  const lag = new EventLoopLagMonitor({ onLag: (ms) => replicas.forEach((r) => r.scheduler.observeClientLag(ms)) });
+  const lag = new EventLoopLagMonitor({
+    onLag: (ms) => {
+      for (const r of replicas) r.scheduler.observeClientLag(ms);
+    },
+  });
   lag.start();
   const runs = new RunRegistry({
     predictor,

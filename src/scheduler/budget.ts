@@ -336,7 +336,12 @@ function stepInPlace(
  * stream, which no budget relieves below saturation. While the server's own latencies are fresh
  * (`serverLatency: "prefer"`, newer than `serverStaleMs`) they replace the client's, folded once per scrape.
  */
-function foldInterval(state: AdaptiveState, options: AdaptiveBudgetOptions, since: number, now: number): void {
+function foldInterval(
+  state: AdaptiveState,
+  options: AdaptiveBudgetOptions,
+  since: number,
+  now: number,
+): void {
   const i = state.interval;
   const ewma = (old: number | null, value: number) =>
     old === null ? value : old + options.smoothing * (value - old);
@@ -347,7 +352,8 @@ function foldInterval(state: AdaptiveState, options: AdaptiveBudgetOptions, sinc
   if (serverNew && s.ttftMs !== null) state.ttftMs = ewma(state.ttftMs, s.ttftMs);
   else if ((!trustServer || s.ttftMs === null) && i.ttftCount > 0)
     state.ttftMs = ewma(state.ttftMs, i.ttftSum / i.ttftCount);
-  if (serverNew && s.tokenLatencyMs !== null) state.tokenLatencyMs = ewma(state.tokenLatencyMs, s.tokenLatencyMs);
+  if (serverNew && s.tokenLatencyMs !== null)
+    state.tokenLatencyMs = ewma(state.tokenLatencyMs, s.tokenLatencyMs);
   else if ((!trustServer || s.tokenLatencyMs === null) && i.tokens > 0) {
     // The median of an exponential window of gaps (weights decay by `smoothing` per decision, as the EWMA's):
     // a window of one interval (500 ms) can hold a single 2-s prefill step of a small GPU and nothing else.
