@@ -311,6 +311,7 @@ function stepInPlace(
   context: BudgetContext,
   options: ResolvedAdaptiveOptions,
 ): BudgetChange | null {
+  if (sample.kind === "clientLag" && !options.clientLagDiscount) return null;
   foldSample(state, sample, context.inFlightCalls === 1);
   const now = sample.at;
   const since = state.lastDecisionAt;

@@ -108,6 +108,11 @@ export const AdaptiveBudgetSchema = z
      * neither the client's event-loop lag nor the network. `"ignore"` uses the client's only. @default "prefer"
      */
     serverLatency: z.enum(["prefer", "ignore"]).default("prefer"),
+    /**
+     * Whether the client's own event-loop delay (`observeClientLag`) is taken off the TTFTs the client
+     * measured; `false` is the ablation (a busy app process then reads as a loaded server). @default true
+     */
+    clientLagDiscount: z.boolean().default(true),
     /** Raise only while in-flight tokens are at least this fraction of the budget, or calls queue. @default 0.5 */
     utilisationToRaise: z.number().gte(0).lte(1).default(0.5),
   })
