@@ -75,6 +75,9 @@ interface Row {
   lagP99Ms: number;
   cpuCores: number;
   wallS: number;
+  /** The scheduler's budget over the point (augserve arms): lowest and median, tokens. */
+  budgetMin: number | null;
+  budgetMedian: number | null;
 }
 
 const f = (x: number | null, digits = 0) => (x === null ? "-" : x.toFixed(digits));
@@ -125,6 +128,7 @@ async function main(): Promise<void> {
           ...(arm.schedulerOptions ? { schedulerOptions: arm.schedulerOptions } : {}),
         });
         const s = result.summary;
+        const budgets = result.timeline.map((p) => p.budgetTokens);
         const row: Row = {
           arm: arm.name,
           repeat,
@@ -136,6 +140,8 @@ async function main(): Promise<void> {
           lagP99Ms: result.load.lagP99Ms,
           cpuCores: result.load.cpuCores,
           wallS: result.wallMs / 1000,
+          budgetMin: budgets.length > 0 ? Math.min(...budgets) : null,
+          budgetMedian: budgets.length > 0 ? median(budgets) : null,
         };
         rows.push(row);
         log(
@@ -156,13 +162,13 @@ function report(rows: Row[], o: z.output<typeof FlagsSchema>): string {
       `time scale 1, simulator in a worker; hog = ${Math.round(o.hog * 100)}% of the agents' event loop ` +
       `(${f(o.hog * o["hog-period"])} ms busy every ${o["hog-period"]} ms)`,
     "",
-    "| arm | repeat | goodput/s | SLO % | TTFT mean / p50 / p99 (ms) | loop delay p99 (ms) | CPU cores | wall s |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| arm | repeat | goodput/s | SLO % | TTFT mean / p50 / p99 (ms) | loop delay p99 (ms) | CPU cores | budget min / median | wall s |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
   ];
   for (const r of rows)
     lines.push(
       `| ${r.arm} | ${r.repeat} | ${r.goodput.toFixed(3)} | ${r.sloPct.toFixed(1)} | ` +
-        `${f(r.ttftMeanMs)} / ${f(r.ttftP50Ms)} / ${f(r.ttftP99Ms)} | ${f(r.lagP99Ms)} | ${r.cpuCores.toFixed(2)} | ${f(r.wallS)} |`,
+        `${f(r.ttftMeanMs)} / ${f(r.ttftP50Ms)} / ${f(r.ttftP99Ms)} | ${f(r.lagP99Ms)} | ${r.cpuCores.toFixed(2)} | ${f(r.budgetMin)} / ${f(r.budgetMedian)} | ${f(r.wallS)} |`,
     );
   const good = (arm: string) => median(rows.filter((r) => r.arm === arm).map((r) => r.goodput));
   const fall = (arm: string) => {
