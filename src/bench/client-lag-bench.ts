@@ -183,7 +183,7 @@ function report(rows: Row[], o: z.output<typeof FlagsSchema>): string {
     "",
     `goodput fall with the hog (medians over repeats): plain ${(100 * plainFall).toFixed(1)}%, ` +
       `augserve ${(100 * augFall).toFixed(1)}%, augserve without the lag discount ${(100 * noDiscount).toFixed(1)}%; ` +
-      `target augserve <= plain: ${augFall <= plainFall + 1e-9 ? "met" : "missed"}`,
+      `target augserve <= plain: ${augFall <= Math.max(0, plainFall) + 1e-9 ? "met" : "missed"}`,
   );
   return lines.join("\n");
 }
