@@ -7,6 +7,7 @@ import type { ServerSignals } from "../scheduler/types.js";
 import { probeSignals, type ServerKind } from "./probes.js";
 import { parsePrometheusText } from "./prometheus.js";
 import { redactCredentials, splitCredentials } from "./redact.js";
+import { ServerLatencyReader } from "./server-latency.js";
 
 /** Where warnings go. `console` fits. */
 export interface Logger {
@@ -67,6 +68,8 @@ export class MetricsPoller {
   readonly #stop = new AbortController();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #running = false;
+  /** The server's latency histograms between two scrapes (ServerSignals.ttftMs, tokenLatencyMs, queueMs). */
+  readonly #latency = new ServerLatencyReader();
   /** True while the endpoint is unreadable and the outage was already reported. */
   #warned = false;
 
@@ -145,9 +148,10 @@ export class MetricsPoller {
         await response.body?.cancel().catch(() => {});
         return { ok: false, reason: `HTTP ${response.status}` };
       }
-      const { server, signals } = probeSignals(parsePrometheusText(await response.text()), this.#server);
+      const samples = parsePrometheusText(await response.text());
+      const { server, signals } = probeSignals(samples, this.#server);
       if (server === null) return { ok: false, reason: "no vLLM, SGLang or llama.cpp metric names found" };
-      return { ok: true, server, signals };
+      return { ok: true, server, signals: { ...signals, ...this.#latency.read(samples, server) } };
     } catch (error) {
       return { ok: false, reason: error instanceof Error ? error.message : String(error) };
     }

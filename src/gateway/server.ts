@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { Registry } from "prom-client";
 import { CallAccounting } from "../accounting/index.js";
 import { redactCredentials } from "../backend/redact.js";
+import { EventLoopLagMonitor } from "../backend/event-loop-lag.js";
 import { fleetMetrics } from "../fleet/metrics.js";
 import { SharedScheduler } from "../fleet/shared-scheduler.js";
 import { createPredictor } from "../predict/predictor.js";
@@ -164,6 +165,13 @@ export async function startGateway(input: GatewayOptions): Promise<Gateway> {
         },
       }),
   );
+  // The gateway's own event-loop delay, discounted by every replica's budget (issue 20).
+  const lag = new EventLoopLagMonitor({
+    onLag: (ms) => {
+      for (const r of replicas) r.scheduler.observeClientLag(ms);
+    },
+  });
+  lag.start();
   const runs = new RunRegistry({
     predictor,
     schedulers: replicas.map((r) => r.scheduler),
@@ -261,6 +269,7 @@ export async function startGateway(input: GatewayOptions): Promise<Gateway> {
     bound = await listen(server, options.port, options.host);
   } catch (error) {
     clearInterval(sweeper);
+    lag.stop();
     await Promise.all(replicas.map((r) => r.close()));
     throw error;
   }
@@ -306,6 +315,7 @@ export async function startGateway(input: GatewayOptions): Promise<Gateway> {
         server.closeAllConnections();
       });
       runs.closeAll();
+      lag.stop();
       await Promise.all(replicas.map((r) => r.close()));
     },
   };

@@ -1,5 +1,6 @@
 import type { BaseMessage } from "@langchain/core/messages";
 import { CallAccounting, callSpec } from "../accounting/index.js";
+import { EventLoopLagMonitor } from "../backend/event-loop-lag.js";
 import { MetricsPoller } from "../backend/poller.js";
 import { createScheduler as createSharedScheduler, type SharedScheduler } from "../fleet/shared-scheduler.js";
 import type { Predictor } from "../predict/types.js";
@@ -63,6 +64,8 @@ export class AugServe {
   readonly #metrics: AugServeMetrics | undefined;
   readonly #untrack: (() => void) | undefined;
   readonly #poller: MetricsPoller | undefined;
+  /** The app's event-loop delay, discounted by the budget (issue 20). */
+  readonly #lag: EventLoopLagMonitor;
   readonly #policy: string;
   readonly #book: RunBook;
   readonly #deadlines: CallDeadlines;
@@ -97,6 +100,7 @@ export class AugServe {
       this.#metrics = metricsFor(this.options.registry, this.options.metricsPrefix);
       this.#untrack = this.#metrics.track(this.scheduler);
     }
+    this.#lag = new EventLoopLagMonitor({ onLag: (ms) => this.scheduler.observeClientLag?.(ms) }).start();
     if (this.options.serverMetricsUrl !== undefined) {
       this.#poller = new MetricsPoller({
         url: this.options.serverMetricsUrl,
@@ -418,6 +422,7 @@ export class AugServe {
    */
   close(): Promise<void> {
     this.#poller?.stop();
+    this.#lag.stop();
     this.#untrack?.();
     this.#book.stop();
     this.#deadlines.stop();

@@ -7,7 +7,9 @@
  * so tests feed synthetic traces and assert on the budget.
  */
 
+import { foldInterval, foldSample } from "./budget-fold.js";
 import type { BudgetDemand } from "./demand.js";
+import { GapHistogram } from "./gap-histogram.js";
 import {
   type AdaptiveBudgetOptions,
   AdaptiveBudgetSchema,
@@ -32,6 +34,12 @@ export type BudgetSample =
   | { kind: "error"; at: number }
   /** Server state from a probe; may be seconds stale. */
   | { kind: "server"; at: number; signals: ServerSignals }
+  /**
+   * The client's own event-loop delay, ms (mean over its last window, e.g. `perf_hooks.monitorEventLoopDelay`):
+   * a busy app process delays every timestamp it takes, and this much of a TTFT it measured is its own lag,
+   * not the server's. The latest one is discounted from later TTFT samples.
+   */
+  | { kind: "clientLag"; at: number; ms: number }
   /** No measurement: lets the controller decide on the time that passed (called at scheduler operations). */
   | { kind: "tick"; at: number };
 
@@ -114,6 +122,11 @@ export interface AdaptiveState {
   ttftMs: number | null;
   tokenLatencyMs: number | null;
   /**
+   * EWMA of the interval's token-weighted mean gap, ms/token: what a stream waits per token, prefill stalls
+   * included (the SLO's normalised latency is of that kind); `null` before the first sample.
+   */
+  meanTokenLatencyMs: number | null;
+  /**
    * The lowest interval means of samples taken with one call in flight (TTFT ms, per-token ms/token): the
    * server's no-load latency, as TCP Vegas's base RTT or concurrency-limits' minimum RTT; `null` until a lone
    * call was measured.
@@ -129,11 +142,18 @@ export interface AdaptiveState {
     ttftCount: number;
     tokenMsSum: number;
     tokens: number;
+    /**
+     * Per-token gaps weighted by tokens, for their median (`tokenGapStatistic`); not cleared per interval but
+     * decayed by `1 - smoothing` at each decision, the EWMA's window.
+     */
+    gaps: GapHistogram;
     loneTtftSum: number;
     loneTtftCount: number;
     loneTokenMsSum: number;
     loneTokens: number;
   };
+  /** The client's latest event-loop delay, ms, discounted from TTFT samples (0 until one is told). */
+  clientLagMs: number;
   /** Errors since the last decision. */
   errors: number;
   /** Latest server signals and when they came. */
@@ -143,6 +163,13 @@ export interface AdaptiveState {
     running: number;
     kvCacheUsage: number;
     preemptionsTotal: number | null;
+    /**
+     * The server's own latencies over its last scrape window (from its histograms: TTFT ms, the median
+     * inter-token latency ms/token), when it exports them, and when they came; `null` when it does not.
+     */
+    ttftMs: number | null;
+    tokenLatencyMs: number | null;
+    latencyAt: number;
   };
   /** Preemptions counted since the last decision (from the increase of `preemptionsTotal`). */
   preemptions: number;
@@ -213,6 +240,7 @@ export function initialAdaptiveState(options: AdaptiveBudgetOptions): AdaptiveSt
     tokens: options.initialTokens,
     ttftMs: null,
     tokenLatencyMs: null,
+    meanTokenLatencyMs: null,
     minTtftMs: null,
     minTokenLatencyMs: null,
     interval: {
@@ -220,11 +248,13 @@ export function initialAdaptiveState(options: AdaptiveBudgetOptions): AdaptiveSt
       ttftCount: 0,
       tokenMsSum: 0,
       tokens: 0,
+      gaps: new GapHistogram(),
       loneTtftSum: 0,
       loneTtftCount: 0,
       loneTokenMsSum: 0,
       loneTokens: 0,
     },
+    clientLagMs: 0,
     errors: 0,
     server: {
       at: Number.NEGATIVE_INFINITY,
@@ -232,6 +262,9 @@ export function initialAdaptiveState(options: AdaptiveBudgetOptions): AdaptiveSt
       running: 0,
       kvCacheUsage: 0,
       preemptionsTotal: null,
+      ttftMs: null,
+      tokenLatencyMs: null,
+      latencyAt: Number.NEGATIVE_INFINITY,
     },
     preemptions: 0,
     lastDecisionAt: Number.NEGATIVE_INFINITY,
@@ -271,7 +304,8 @@ export function adaptiveBudgetStep(
 
 /** A deep copy of the (plain-data) state. */
 function copyState(state: AdaptiveState): AdaptiveState {
-  return { ...state, server: { ...state.server }, interval: { ...state.interval } };
+  const interval = { ...state.interval, gaps: state.interval.gaps.clone() };
+  return { ...state, server: { ...state.server }, interval };
 }
 
 /**
@@ -284,11 +318,13 @@ function stepInPlace(
   context: BudgetContext,
   options: ResolvedAdaptiveOptions,
 ): BudgetChange | null {
+  if (sample.kind === "clientLag" && !options.clientLagDiscount) return null;
   foldSample(state, sample, context.inFlightCalls === 1);
   const now = sample.at;
-  if (now - state.lastDecisionAt < options.intervalMs) return null;
+  const since = state.lastDecisionAt;
+  if (now - since < options.intervalMs) return null;
   state.lastDecisionAt = now;
-  foldInterval(state, options);
+  foldInterval(state, options, since, now);
 
   const from = state.tokens;
   const { target, reason } = decide(state, now, context, options);
@@ -298,80 +334,6 @@ function stepInPlace(
   if (to < from) state.lastCutAt = now;
   state.tokens = to;
   return to === from ? null : { from, to, reason };
-}
-
-/**
- * Folds the interval's mean latencies into the EWMAs (one step per decision). Averaging per interval first,
- * weighted by tokens, makes the EWMA a time average: a step-based server reports one sample per running
- * stream per step, so a per-sample EWMA would only remember the last step (one long prefill step would
- * stand for the whole interval).
- */
-function foldInterval(state: AdaptiveState, options: AdaptiveBudgetOptions): void {
-  const i = state.interval;
-  const ewma = (old: number | null, value: number) =>
-    old === null ? value : old + options.smoothing * (value - old);
-  const lowest = (old: number | null, value: number) => (old === null || value < old ? value : old);
-  if (i.ttftCount > 0) state.ttftMs = ewma(state.ttftMs, i.ttftSum / i.ttftCount);
-  if (i.tokens > 0) state.tokenLatencyMs = ewma(state.tokenLatencyMs, i.tokenMsSum / i.tokens);
-  if (i.loneTtftCount > 0) state.minTtftMs = lowest(state.minTtftMs, i.loneTtftSum / i.loneTtftCount);
-  if (i.loneTokens > 0)
-    state.minTokenLatencyMs = lowest(state.minTokenLatencyMs, i.loneTokenMsSum / i.loneTokens);
-  i.ttftSum = 0;
-  i.ttftCount = 0;
-  i.tokenMsSum = 0;
-  i.tokens = 0;
-  i.loneTtftSum = 0;
-  i.loneTtftCount = 0;
-  i.loneTokenMsSum = 0;
-  i.loneTokens = 0;
-}
-
-/** Folds one sample into `next` (in place). */
-function foldSample(next: AdaptiveState, sample: BudgetSample, lone: boolean): void {
-  const i = next.interval;
-  switch (sample.kind) {
-    case "ttft":
-      if (Number.isFinite(sample.ms) && sample.ms >= 0) {
-        i.ttftSum += sample.ms;
-        i.ttftCount += 1;
-        if (lone) {
-          i.loneTtftSum += sample.ms;
-          i.loneTtftCount += 1;
-        }
-      }
-      break;
-    case "tokenLatency": {
-      const weight = sample.tokens !== undefined && sample.tokens > 0 ? sample.tokens : 1;
-      if (Number.isFinite(sample.msPerToken) && sample.msPerToken >= 0 && Number.isFinite(weight)) {
-        i.tokenMsSum += sample.msPerToken * weight;
-        i.tokens += weight;
-        if (lone) {
-          i.loneTokenMsSum += sample.msPerToken * weight;
-          i.loneTokens += weight;
-        }
-      }
-      break;
-    }
-    case "error":
-      next.errors += 1;
-      break;
-    case "server": {
-      const s = sample.signals;
-      const total = s.preemptionsTotal;
-      if (total !== undefined && Number.isFinite(total)) {
-        const previous = next.server.preemptionsTotal;
-        if (previous !== null && total > previous) next.preemptions += total - previous;
-        next.server.preemptionsTotal = total;
-      }
-      next.server.at = sample.at;
-      next.server.waiting = finiteOr(s.waiting, 0);
-      next.server.running = finiteOr(s.running, 0);
-      next.server.kvCacheUsage = finiteOr(s.kvCacheUsage, 0);
-      break;
-    }
-    case "tick":
-      break;
-  }
 }
 
 function decide(
@@ -391,11 +353,18 @@ function decide(
 
   const md = tokens * o.decreaseFactor;
   const targets = effectiveTargets(state, o);
+  const stallGuard = o.stallGuard && o.tokenGapStatistic === "median" && o.sloTokenLatencyMs !== null;
   if (canCut) {
     if (state.errors > 0) return { target: md, reason: "errors" };
     if (over(state.tokenLatencyMs, targets.tokenLatencyMs)) {
       const gradient = targets.tokenLatencyMs / (state.tokenLatencyMs as number);
       return { target: tokens * Math.max(o.decreaseFactor, gradient), reason: "token-latency" };
+    }
+    // Stalls included, a stream waiting longer per token than the SLO allows means the server cannot serve
+    // what it was given within the SLO: it is the limit (the median alone misses a prefill-bound overload).
+    if (stallGuard && over(state.meanTokenLatencyMs, o.sloTokenLatencyMs as number)) {
+      const gradient = (o.sloTokenLatencyMs as number) / (state.meanTokenLatencyMs as number);
+      return { target: tokens * Math.max(o.decreaseFactor, gradient), reason: "token-latency-slo" };
     }
     if (over(state.ttftMs, targets.ttftMs)) {
       const gradient = targets.ttftMs / (state.ttftMs as number);
@@ -416,6 +385,7 @@ function decide(
     serverCalm &&
     binding &&
     underTarget(state.tokenLatencyMs, targets.tokenLatencyMs) &&
+    (!stallGuard || underTarget(state.meanTokenLatencyMs, o.sloTokenLatencyMs as number)) &&
     underTarget(state.ttftMs, targets.ttftMs)
   ) {
     return { target: tokens + o.increaseTokens, reason: "underused" };
@@ -468,8 +438,4 @@ export class AdaptiveBudget implements BudgetController {
 /** Builds the controller the options ask for. */
 export function createBudgetController(options: BudgetOptions, slo?: Slo): BudgetController {
   return options.mode === "fixed" ? new FixedBudget(options) : new AdaptiveBudget(options, slo);
-}
-
-function finiteOr(value: number | undefined, fallback: number): number {
-  return value !== undefined && Number.isFinite(value) ? value : fallback;
 }

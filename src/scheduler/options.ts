@@ -87,6 +87,36 @@ export const AdaptiveBudgetSchema = z
     kvLowWater: z.number().gte(0).lte(1).default(0.8),
     /** Server signals older than this are not used to raise the budget, ms. @default 10000 */
     serverStaleMs: positive().default(10_000),
+    /**
+     * How an interval's per-token gaps become one latency: `"median"` (token-weighted) is the decode step's
+     * time, which the batch moves; `"mean"` also counts each prefill chunk's step as a stall of every running
+     * stream, which no budget relieves below saturation (it cut the budget at light load on small GPUs; kept
+     * for ablation, docs/scheduler.md). @default "median"
+     */
+    tokenGapStatistic: z.enum(["median", "mean"]).default("median"),
+    /**
+     * With the median and a target derived from the SLO: raise only while the mean gap (prefill stalls
+     * included) over a window of `stallWindowMs` stays within the SLO's own ms/token, and cut when it exceeds it
+     * by more than `tolerance`. Then the server cannot serve what it was given within the SLO, and it is the
+     * budget that admits the prefill stalling every stream (docs/scheduler.md). @default true
+     */
+    stallGuard: z.boolean().default(true),
+    /**
+     * Time constant of the stall guard's mean gap, ms: longer than a burst of arrivals at the sustainable rate
+     * (tuned on the tuning set: 30 s cost 2.7 points there, 60 s none). > 0. @default 60000
+     */
+    stallWindowMs: positive().default(60_000),
+    /**
+     * Whether the server's own latency histograms (TTFT, inter-token latency; `ServerSignals.ttftMs`,
+     * `tokenLatencyMs`) replace the client's measurements while fresh (newer than `serverStaleMs`): they hold
+     * neither the client's event-loop lag nor the network. `"ignore"` uses the client's only. @default "prefer"
+     */
+    serverLatency: z.enum(["prefer", "ignore"]).default("prefer"),
+    /**
+     * Whether the client's own event-loop delay (`observeClientLag`) is taken off the TTFTs the client
+     * measured; `false` is the ablation (a busy app process then reads as a loaded server). @default true
+     */
+    clientLagDiscount: z.boolean().default(true),
     /** Raise only while in-flight tokens are at least this fraction of the budget, or calls queue. @default 0.5 */
     utilisationToRaise: z.number().gte(0).lte(1).default(0.5),
   })

@@ -143,6 +143,14 @@ export class Scheduler implements SchedulerApi {
     this.#pump();
   }
 
+  /** Takes the client's own event-loop delay, ms (see `SchedulerApi.observeClientLag`). */
+  observeClientLag(ms: number): void {
+    if (!Number.isFinite(ms) || ms < 0) return;
+    const now = this.#advance();
+    this.#measure.sample({ kind: "clientLag", at: now, ms });
+    this.#pump();
+  }
+
   /**
    * Applies what time made due (deadline transitions, starvation promotions, budget decisions) and admits
    * what fits. Every other operation does this first; a virtual-time driver calls it after moving its clock.

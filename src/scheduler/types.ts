@@ -137,6 +137,18 @@ export interface ServerSignals {
   waiting?: number;
   /** Cumulative preemptions (a counter; the scheduler looks at its increase). */
   preemptionsTotal?: number;
+  /**
+   * The server's own mean time to first token over its last scrape window, ms (from its TTFT histogram, e.g.
+   * vLLM's `vllm:time_to_first_token_seconds`); absent when it exports none or served no request since.
+   */
+  ttftMs?: number;
+  /**
+   * The server's own median inter-token latency over its last scrape window, ms/token (vLLM's
+   * `vllm:inter_token_latency_seconds` histogram, SGLang's equivalent, llama.cpp's decode-time counters).
+   */
+  tokenLatencyMs?: number;
+  /** The server's own mean queue time over its last scrape window, ms (vLLM's `vllm:request_queue_time_seconds`). */
+  queueMs?: number;
 }
 
 /** A view of the scheduler for observability. Plain data; a copy. */
@@ -266,6 +278,12 @@ export interface RunHandle {
 export interface SchedulerApi {
   beginRun(options: BeginRunOptions): RunHandle;
   observe(signals: ServerSignals): void;
+  /**
+   * Tells the scheduler its own process's event-loop delay, ms (mean over a recent window; the backend's
+   * `EventLoopLagMonitor` measures it): the budget discounts it from the latencies the client measured, so a
+   * busy app process is not read as a loaded server. Optional for custom implementations.
+   */
+  observeClientLag?(ms: number): void;
   snapshot(): SchedulerSnapshot;
   on<E extends SchedulerEventName>(event: E, listener: (payload: SchedulerEvents[E]) => void): () => void;
 }
