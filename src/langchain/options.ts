@@ -111,14 +111,18 @@ export const AugServeOptionsSchema = z.strictObject({
   /** Weight of each new observation in the per-model token-ratio EWMA, 0..1. @default 0.2 */
   tokenRatioAlpha: z.number().gt(0).max(1).default(0.2),
   /**
-   * What the middleware does with a tool's exception. `"throw"`: nothing, it propagates untouched, and
-   * LangChain decides (with any `wrapToolCall` middleware in the agent, this one included, LangChain makes
-   * an unhandled tool exception fatal; `toolRetryMiddleware` / `toolErrorMiddleware` handle it in any
-   * order). `"message"` (opt-in): it becomes the error ToolMessage an agent without middleware makes; then
-   * list tool retry/error middleware after `augserve()` (inside it), or they never see the exception.
-   * @default "throw"
+   * Tool errors, and whether the middleware has a `wrapToolCall` hook at all.
+   * - `"passthrough"` (default): no tool hook, so tool errors behave exactly as without `augserve()`
+   *   (LangChain turns a tool exception into an error ToolMessage unless another `wrapToolCall` middleware is
+   *   in the agent); tool latencies are learned from the tool phase (exact for one tool per round).
+   * - `"message"` (opt-in): a tool hook times each tool and turns its exception into the error ToolMessage
+   *   an agent without middleware makes (list tool retry/error middleware after `augserve()`, or they never
+   *   see the exception).
+   * - `"throw"` (opt-in): a tool hook times each tool and lets its exception propagate; LangChain then makes
+   *   an unhandled tool exception fatal, as with any `wrapToolCall` middleware.
+   * @default "passthrough"
    */
-  toolErrors: z.enum(["message", "throw"]).default("throw"),
+  toolErrors: z.enum(["passthrough", "message", "throw"]).default("passthrough"),
   /** Production A/B split; absent: every run is scheduled. */
   abTest: AbTestSchema.optional(),
   /** Where warnings go. @default console */
