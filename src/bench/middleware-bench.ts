@@ -165,11 +165,16 @@ async function main(): Promise<void> {
   const addedCpu = (name: string) => perRepeat.map((rep) => (rep[name]!.cpu - rep.without!.cpu) / calls);
   const spread = (values: number[]) => [round1(Math.min(...values)), round1(Math.max(...values))];
   const p50 = added("augserve", 0.5);
+  /** Per repeat: the p50 added time over the un-wrapped agent's own p50 time per call, measured side by side. */
+  const ratio = perRepeat.map((rep, i) => p50[i]! / (quantile(rep.without!.wall, 0.5) / calls));
   const result: Record<string, unknown> = {
-    /** Median over repeats of the p50 added wall time per model call, us. Target <= 200. */
+    /** Median over repeats of the p50 added wall time per model call, us. */
     addedUsPerCallP50: round1(median(p50)),
     /** Lowest and highest repeat. */
     addedUsPerCallP50Spread: spread(p50),
+    /** Median over repeats of (added p50 per call) / (the agent's own p50 per call without middleware). Target <= 0.15. */
+    addedShareP50: Math.round(median(ratio) * 1000) / 1000,
+    addedShareP50Spread: [Math.min(...ratio), Math.max(...ratio)].map((v) => Math.round(v * 1000) / 1000),
     addedUsPerCallP99: round1(median(added("augserve", 0.99))),
     /** Added CPU time per model call (mean per invocation / calls), median over repeats, us. */
     addedCpuUsPerCall: round1(median(addedCpu("augserve"))),
@@ -201,7 +206,8 @@ async function main(): Promise<void> {
     `  without middleware: p50 ${result.withoutUsPerCallP50} us/call (repeats ${baselines.join(", ")}: how loaded the machine was)`,
   );
   console.log(
-    `  added by augserve(): p50 ${result.addedUsPerCallP50} us/call (repeats ${p50.map(round1).join(", ")}; target <= 200), ` +
+    `  added by augserve(): p50 ${result.addedUsPerCallP50} us/call (repeats ${p50.map(round1).join(", ")}), ` +
+      `${round1(median(ratio) * 100)}% of the agent's own time per call (repeats ${ratio.map((v) => round1(v * 100)).join(", ")}%; target <= 15%), ` +
       `p99 ${result.addedUsPerCallP99} us/call, CPU ${result.addedCpuUsPerCall} us/call`,
   );
   console.log(
