@@ -6,10 +6,11 @@
  * const agent = createAgent({ model, tools, middleware: [augserve()] });
  * ```
  *
- * Two wrap hooks and no graph node: every node hook (`beforeAgent`, `afterAgent`, `afterModel`) costs the
- * agent a graph step per invocation or per call, more than the whole middleware's budget (see
- * docs/langchain.md, "Overhead"). Run boundaries come from the invocation the hooks run in and from the
- * signals of its graph steps (`lifecycle.ts`); the model call's abort signal, its first-token observer and
+ * One wrap hook (`wrapModelCall`) and no graph node: every node hook (`beforeAgent`, `afterAgent`,
+ * `afterModel`) costs the agent a graph step per invocation or per call (see docs/langchain.md, "Overhead").
+ * A `wrapToolCall` hook only with an opt-in `toolErrors` policy: LangChain makes a tool exception fatal as
+ * soon as any such hook is in the agent. Run boundaries come from the invocation the hooks run in, the
+ * signals of its graph steps and the end of its graph run (`lifecycle.ts`, `graph-end.ts`); the model call's abort signal, its first-token observer and
  * (with `serverPriority`) its priority reach the model through the request's `modelSettings`, which the agent
  * binds to the model with the tools, so the agent's model, profile and structured-output strategy stay its own.
  */
