@@ -22,7 +22,7 @@ import { type ActiveCall, bindCall } from "./call-model.js";
 import { AugServeChatModel } from "./chat-model.js";
 import { readInvocation } from "./invocation.js";
 import { InvocationRuns } from "./lifecycle.js";
-import { AugServeContextSchema } from "./options.js";
+import { readContextSettings } from "./options.js";
 import { withPriority } from "./priority.js";
 import { type ResponseView, readResponse } from "./responses.js";
 import { downloadsTokenizer } from "./token-counts.js";
@@ -119,7 +119,6 @@ export function buildMiddleware(aug: AugServe) {
   const passthrough = aug.options.toolErrors === "passthrough";
   return createMiddleware({
     name: AUGSERVE_MIDDLEWARE_NAME,
-    contextSchema: AugServeContextSchema,
     wrapModelCall: async (request, handler) => {
       const view = readInvocation(request.runtime);
       // The content, not `.text` (a getter that joins content blocks, on every call).
@@ -129,7 +128,7 @@ export function buildMiddleware(aug: AugServe) {
       const tools = request.tools as BindableTool[];
       const model = ownModel(request.model as object);
       const run = runs.forModelCall(view, messages, () => {
-        const settings = request.runtime.context?.augserve;
+        const settings = readContextSettings(request.runtime.context);
         return aug.beginRun({
           messages,
           tools,

@@ -180,3 +180,23 @@ export const AugServeContextSchema = z.object({
 
 /** What an invocation passes as `context` (merged with other middleware's context fields). */
 export type AugServeContext = z.input<typeof AugServeContextSchema>;
+
+/**
+ * The `augserve` settings of an invocation's `context`, validated (throws `AugServeOptionsError` naming the
+ * field, e.g. `context.augserve.priorityClass`); undefined when absent. Read once per run, when it begins:
+ * the middleware declares no `contextSchema`, since LangChain parses every declared one again on every
+ * model call (measured: more than the rest of the middleware).
+ */
+export function readContextSettings(context: unknown): z.output<typeof AugServeContextSchema>["augserve"] {
+  const settings = (context as { augserve?: unknown } | null | undefined)?.augserve;
+  if (settings === undefined) return undefined;
+  return parseWith(
+    AugServeContextSchema,
+    { augserve: settings },
+    (issues, cause) =>
+      new AugServeOptionsError(
+        issues.map((issue) => `context.${issue.path || "(root)"}: ${issue.message}`),
+        cause,
+      ),
+  ).augserve;
+}
