@@ -5,8 +5,9 @@
  * reconnecting in the background. Notices arrive on a second, subscribed connection.
  */
 import { createHash } from "node:crypto";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { keyErrorFromReply } from "./errors.js";
+import { loadRedis } from "./load-ioredis.js";
 import { type FleetKeys, LEAVE_LUA, SET_BUDGET_LUA, SYNC_LUA, TAKE_LUA } from "./scripts.js";
 
 /** One member's demand as the allocation reads it (its record in `base:demand`, SYNC_LUA). */
@@ -122,7 +123,7 @@ export class FleetRedis {
     this.#owned = typeof redis === "string";
     this.#client =
       typeof redis === "string"
-        ? new Redis(redis, {
+        ? new (loadRedis())(redis, {
             enableOfflineQueue: false,
             maxRetriesPerRequest: 0,
             commandTimeout: timeoutMs,

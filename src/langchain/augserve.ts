@@ -43,6 +43,31 @@ import { conversationOf } from "./tokens.js";
 /** The default reading of a call's result: it is the model's message. */
 const asMessage = (result: unknown) => result as BaseMessage;
 
+/**
+ * What a call's handler returned after the model itself failed: a retry or fallback middleware inside
+ * `augserve()` answered with a message of its own (`modelRetryMiddleware`'s `onFailure: "continue"`). Thrown
+ * inside the admission so that the scheduler counts a failed call, and caught to hand the answer on.
+ */
+class AnsweredAfterFailure<T> {
+  constructor(readonly result: T) {}
+}
+
+/** A message no model produced: no response id and no usage (what a middleware makes with `new AIMessage`). */
+function madeByMiddleware(message: BaseMessage | undefined): boolean {
+  const m = message as { id?: unknown; usage_metadata?: unknown } | undefined;
+  return m === undefined || (m.id === undefined && m.usage_metadata === undefined);
+}
+
+/** What `aug.stats()` returns. */
+export interface AugServeStats {
+  /** Runs being tracked now (begun and not ended). */
+  activeRuns: number;
+  /** Of those, runs in a tool phase. */
+  parkedRuns: number;
+  /** Runs ended by the sweep (as `"abandoned"`) since the instance was created: each is a boundary missed. */
+  sweptRuns: number;
+}
+
 /** The clock of run metrics, ms. */
 const now = () => performance.now();
 
@@ -94,7 +119,10 @@ export class AugServe {
       ratioAlpha: this.options.tokenRatioAlpha,
     });
     this.#deadlines = new CallDeadlines(this.options.callTimeoutMs);
-    this.#book = new RunBook(this.options.runIdleTimeoutMs, (run) => this.endRun(run, "abandoned"));
+    this.#book = new RunBook(this.options.runIdleTimeoutMs, (run) => {
+      this.endRun(run, "abandoned");
+      this.#metrics?.sweptRuns.inc();
+    });
     this.#policy = this.scheduler.snapshot().policy;
     if (this.options.registry !== null) {
       this.#metrics = metricsFor(this.options.registry, this.options.metricsPrefix);
@@ -174,6 +202,8 @@ export class AugServe {
       });
     }
     const run = new TrackedRun(id, arm, handle, context, input.arrivalMs ?? now(), input.threadId);
+    run.priorityClass = input.priorityClass;
+    run.tenant = input.tenant;
     this.#book.track(run);
     if (input.signal !== undefined) {
       const signal = input.signal;
@@ -200,6 +230,8 @@ export class AugServe {
         runId: run.nextSegmentId(),
         features: { ...toEstimate(prediction), promptTokens: run.context.promptTokens ?? 0 },
         ...this.#runSlo,
+        ...(run.priorityClass !== undefined ? { priorityClass: run.priorityClass } : {}),
+        ...(run.tenant !== undefined ? { tenant: run.tenant } : {}),
       });
     }
     run.reopen(handle);
@@ -266,6 +298,7 @@ export class AugServe {
         }
         const observer = active.observed;
         const message = messageOf(result) ?? observer?.lastMessage;
+        if (active.lastInvokeFailed && madeByMiddleware(message)) throw new AnsweredAfterFailure(result);
         // A cut stream fails the call here, inside the admission: the scheduler counts a failure and the
         // predictor learns nothing from a run that did not really finish.
         if (isIncomplete(message, observer?.lastGenerationInfo))
@@ -295,10 +328,16 @@ export class AugServe {
           ? await execute(undefined)
           : await run.handle.call(callSpec(planned), execute, { signal: callSignal });
       this.#metrics?.calls.inc({ policy, arm, outcome: "ok" });
+      run.lastCallFailed = false;
       // A final answer ends the run: nothing is left to re-predict.
       if (run.calls.at(-1)?.toolCalls !== 0) this.#refreshEstimate(run);
       return result;
     } catch (error) {
+      run.lastCallFailed = true;
+      if (error instanceof AnsweredAfterFailure) {
+        this.#metrics?.calls.inc({ policy, arm, outcome: "error" });
+        return error.result as T;
+      }
       const timedOut = callSignal.aborted && signal?.aborted !== true;
       const outcome = timedOut ? "timeout" : signal?.aborted ? "aborted" : "error";
       this.#metrics?.calls.inc({ policy, arm, outcome });
@@ -335,17 +374,31 @@ export class AugServe {
    * record and metrics are written. A run that continued after a final answer replaces its record.
    */
   endRun(run: TrackedRun, outcome: AgentRunOutcome): void {
-    if (!run.markEnded(outcome)) return;
-    this.#closeToolPhase(run);
+    this.#end(run, outcome, true);
+  }
+
+  /**
+   * The run's invocation stopped at an interrupt (a human decides): the run ends for now, for the scheduler
+   * and in the records (as `"abandoned"`), without being counted or taught; a later invocation on its thread
+   * that resumes it continues it (`reopenRun`), and its record is replaced when it ends.
+   */
+  suspendRun(run: TrackedRun): void {
+    if (this.#end(run, "abandoned", false)) run.suspended = true;
+  }
+
+  #end(run: TrackedRun, outcome: AgentRunOutcome, report: boolean): boolean {
+    if (!run.markEnded(outcome)) return false;
+    this.#closeToolPhase(run, false);
     run.handle?.end(schedulerOutcome(outcome));
     const record = run.record(outcome, now(), this.options.slo);
     this.#book.finish(run, record);
     // A continued run was counted once already: Prometheus counters cannot take a count back.
-    if (!run.reported) {
+    if (report && !run.reported) {
       run.reported = true;
       if (outcome === "ok") this.predictor.learnRun({ ...run.context, toolRoundsDone: 0 }, run.observation());
       this.#metrics?.recordRun(record, run.handle === undefined ? "none" : this.#policy);
     }
+    return true;
   }
 
   /**
@@ -381,6 +434,14 @@ export class AugServe {
    */
   sweep(): number {
     return this.#book.sweep();
+  }
+
+  /**
+   * Runs tracked now, parked now, and swept so far.
+   * @example await agent.invoke(input); aug.stats(); // { activeRuns: 0, parkedRuns: 0, sweptRuns: 0 }
+   */
+  stats(): AugServeStats {
+    return { activeRuns: this.#book.size, parkedRuns: this.#book.parked, sweptRuns: this.#book.swept };
   }
 
   /** Both arms' metrics side by side, with confidence intervals and the noise-floor verdict. */
@@ -435,10 +496,13 @@ export class AugServe {
     run.handle.park({ expectedLatencyMs });
   }
 
-  #closeToolPhase(run: TrackedRun): void {
-    if (run.closeToolPhase(now())) {
-      run.handle?.unpark();
-    }
+  /** Ends the run's tool phase; `learn`: the phase ended at the next model call, so its tools are done. */
+  #closeToolPhase(run: TrackedRun, learn = true): void {
+    if (!run.closeToolPhase(now())) return;
+    run.handle?.unpark();
+    if (!learn) return;
+    // No tool hook timed them: each of the round's tools ran at most the phase's length (exact for one).
+    for (const tool of new Set(run.untimedTools())) this.predictor.learnToolLatency(tool, run.lastPhaseMs);
   }
 
   #refreshEstimate(run: TrackedRun): void {

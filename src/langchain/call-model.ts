@@ -26,6 +26,11 @@ export interface ActiveCall {
   readonly signal: AbortSignal;
   /** vLLM priority to send, or undefined to send none. */
   priority: number | undefined;
+  /**
+   * Whether the latest invocation of the model within this call threw (a retry or fallback middleware inside
+   * `augserve()` may then return a message of its own: the call failed, whatever the handler returns).
+   */
+  lastInvokeFailed: boolean;
   /** From now on the call (its request, and its admission) aborts when `signal` does. */
   follow(signal: AbortSignal): void;
   /** Stops following `signal`. */
@@ -52,14 +57,17 @@ export function bindCall<M extends object>(model: M, call: ActiveCall): M {
     // is removed when the call settles: Node keeps an `AbortSignal.any` signal that has listeners (the
     // agent's is one) alive until it aborts, so a listener left on it would leak the whole invocation.
     const outer = options?.signal;
-    if (outer === undefined || outer === call.signal) {
-      return target.invoke(input, decorateOptions(options, observer, call.signal));
-    }
-    call.follow(outer);
+    const follows = outer !== undefined && outer !== call.signal;
+    if (follows) call.follow(outer);
     try {
-      return await target.invoke(input, decorateOptions(options, observer, call.signal));
+      const result = await target.invoke(input, decorateOptions(options, observer, call.signal));
+      call.lastInvokeFailed = false;
+      return result;
+    } catch (error) {
+      call.lastInvokeFailed = true;
+      throw error;
     } finally {
-      call.unfollow(outer);
+      if (follows) call.unfollow(outer);
     }
   };
   const bindTools = (tools: BindToolsInput[], kwargs?: Partial<BaseChatModelCallOptions>) =>

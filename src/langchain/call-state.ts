@@ -71,6 +71,7 @@ export class CallDeadlines {
  */
 export class ActiveModelCall implements ActiveCall {
   priority: number | undefined = undefined;
+  lastInvokeFailed = false;
   /** When the call times out (`performance.now()` ms). */
   readonly deadline: number;
   readonly #controller = new AbortController();

@@ -51,7 +51,7 @@ export function withAugServe(model: InvokableModel, options?: AugServeOptions | 
 
 export { createScheduler } from "../fleet/shared-scheduler.js";
 export { AugServeOverloadedError, CallCancelledError, QueueFullError } from "../scheduler/errors.js";
-export { AugServe, createAugServe } from "./augserve.js";
+export { AugServe, type AugServeStats, createAugServe } from "./augserve.js";
 export type { ActiveCall, InvokableModel } from "./call-model.js";
 export { AugServeChatModel } from "./chat-model.js";
 export { defaultPredictor, defaultScheduler } from "./defaults.js";

@@ -13,26 +13,35 @@
  * - **end, error or aborted**: the graph step of one of the run's model or tool calls fails (LangGraph
  *   aborts the step's signal when a task of it fails, so a retry or fallback middleware that handles the
  *   error lets the run go on), or the invocation's signal aborts (also during a tool phase);
- * - **end, abandoned**: anything else that stops the invocation between the middleware's hooks (an interrupt
- *   never resumed; a `beforeModel` hook that jumps to the end or throws, e.g. `modelCallLimitMiddleware`; a
- *   recursion limit): the middleware has no hook there, so the sweeper ends the run after `runIdleTimeoutMs`.
+ * - **end, at the graph's end** (`graph-end.ts`): whatever else ends the invocation (a jump to the end from any
+ *   hook, all tool calls blocked, a `returnDirect` tool, the recursion limit, an error thrown by any node)
+ *   ends the run when the invocation's graph run is over: `"error"` when it threw or when the run's last
+ *   model call failed (a retry or fallback middleware answered with an error message), `"aborted"` when the
+ *   invocation was aborted, `"ok"` otherwise. An interrupt suspends the run (`AugServe.suspendRun`): a later
+ *   invocation on its thread that resumes it continues it;
+ * - **end, abandoned**: only where the graph's end cannot be observed (a LangGraph without the method
+ *   `graph-end.ts` wraps), the sweeper ends a run left without activity after `runIdleTimeoutMs`.
  */
 import type { BaseMessage } from "@langchain/core/messages";
 import type { AugServe } from "./augserve.js";
+import { type GraphEnd, graphEndCovers, installGraphEnd, onGraphEnd } from "./graph-end.js";
 import type { InvocationView } from "./invocation.js";
 import type { TrackedRun } from "./run-state.js";
 
 /** The runs of one invocation: the agent's, and those of subagents run inside its tools (by scope). */
 type InvocationRunsEntry = TrackedRun | Map<string, TrackedRun>;
 
-function threadKey(view: InvocationView): string | undefined {
+function threadKey(view: { scope: string; threadId: string | undefined }): string | undefined {
   return view.threadId === undefined ? undefined : `${view.scope}\u0000${view.threadId}`;
 }
+
+/** Interrupted runs kept for a resume; the oldest are forgotten first (their records stay `"abandoned"`). */
+const MAX_SUSPENDED = 10_000;
 
 /** Whether `messages` continue `run` (an interrupted run being resumed): its last response, then no new user turn. */
 function continues(run: TrackedRun, messages: readonly BaseMessage[]): boolean {
   const last = run.lastResponse;
-  if (last === undefined || !run.parked) return false;
+  if (last === undefined || !(run.parked || run.suspended)) return false;
   const id = (last.message as { id?: string }).id ?? last.id;
   for (let i = messages.length - 1; i >= 0; i--) {
     const message = messages[i]!;
@@ -56,18 +65,26 @@ export class InvocationRuns {
   /** The open run of each conversation thread (per graph scope), for continuations after an interrupt. */
   readonly #byThread = new Map<string, TrackedRun>();
   readonly #watches = new WeakMap<TrackedRun, Watch>();
+  /** Runs suspended at an interrupt, by thread (per graph scope), until a resume continues them. */
+  readonly #suspended = new Map<string, TrackedRun>();
+  /** Whether graph ends are reported in this process (`graph-end.ts`). */
+  readonly graphEnds: boolean;
 
   constructor(aug: AugServe) {
     this.#aug = aug;
+    this.graphEnds = installGraphEnd();
   }
 
   /** The run the invocation of `view` has, if any (open or ended). */
   lookup(view: InvocationView): TrackedRun | undefined {
-    if (view.key === undefined) return undefined;
-    const entry = this.#byInvocation.get(view.key);
+    return view.key === undefined ? undefined : this.#runAt(view.key, view.scope);
+  }
+
+  #runAt(key: object, scope: string): TrackedRun | undefined {
+    const entry = this.#byInvocation.get(key);
     if (entry === undefined) return undefined;
-    if (entry instanceof Map) return entry.get(view.scope);
-    return view.scope === "" ? entry : undefined;
+    if (entry instanceof Map) return entry.get(scope);
+    return scope === "" ? entry : undefined;
   }
 
   /**
@@ -94,7 +111,10 @@ export class InvocationRuns {
       }
       this.#aug.endRun(previous, "abandoned");
     }
+    const suspended = this.#takeSuspended(view);
+    if (suspended !== undefined && continues(suspended, messages)) return this.#resume(view, suspended);
     const run = begin();
+    run.endsWithGraph = graphEndCovers(view.key);
     this.#attach(view, run);
     return run;
   }
@@ -104,9 +124,53 @@ export class InvocationRuns {
     const own = this.lookup(view);
     if (own !== undefined && !own.ended) return own;
     const previous = this.#previousOnThread(view);
-    if (previous === undefined || !previous.awaitsToolCall(toolCallId)) return undefined;
+    if (previous === undefined) {
+      const suspended = this.#takeSuspended(view);
+      return suspended?.awaitsToolCall(toolCallId) ? this.#resume(view, suspended) : undefined;
+    }
+    if (!previous.awaitsToolCall(toolCallId)) return undefined;
     this.#attach(view, previous);
     return previous;
+  }
+
+  /** The run suspended at an interrupt on the view's thread, if any (forgotten: a thread resumes once). */
+  #takeSuspended(view: InvocationView): TrackedRun | undefined {
+    const key = threadKey(view);
+    if (key === undefined || this.#suspended.size === 0) return undefined;
+    const run = this.#suspended.get(key);
+    this.#suspended.delete(key);
+    return run?.suspended ? run : undefined;
+  }
+
+  /** A suspended run goes on in the invocation of `view` (a resume after an interrupt). */
+  #resume(view: InvocationView, run: TrackedRun): TrackedRun {
+    this.#aug.reopenRun(run);
+    run.endsWithGraph = graphEndCovers(view.key);
+    this.#attach(view, run);
+    return run;
+  }
+
+  /** The graph run of `scope` in the invocation `key` is over: so is the run there, if it is still open. */
+  #graphEnded(key: object, scope: string, end: GraphEnd): void {
+    const run = this.#runAt(key, scope);
+    if (run === undefined || run.ended) return;
+    if (end.kind === "interrupted") {
+      this.#aug.suspendRun(run);
+      const thread = threadKey({ scope, threadId: run.threadId });
+      if (thread === undefined) return;
+      this.#suspended.delete(thread);
+      if (this.#suspended.size >= MAX_SUSPENDED) {
+        const oldest = this.#suspended.keys().next().value;
+        if (oldest !== undefined) this.#suspended.delete(oldest);
+      }
+      this.#suspended.set(thread, run);
+      return;
+    }
+    if (end.kind === "failed") {
+      this.#aug.endRun(run, key instanceof AbortSignal && key.aborted ? "aborted" : "error");
+      return;
+    }
+    this.#aug.endRun(run, run.lastCallFailed ? "error" : "ok");
   }
 
   /**
@@ -190,6 +254,9 @@ export class InvocationRuns {
     const key = view.key;
     if (key !== undefined) {
       const entry = this.#byInvocation.get(key);
+      // One listener per invocation and middleware, for the runs of all its scopes.
+      if (entry === undefined && this.graphEnds)
+        onGraphEnd(key, (scope, end) => this.#graphEnded(key, scope, end));
       if (view.scope === "" && (entry === undefined || !(entry instanceof Map))) {
         this.#byInvocation.set(key, run);
       } else {

@@ -19,6 +19,8 @@ export class AugServeMetrics {
   readonly calls: Counter<RunLabels | "outcome">;
   readonly runs: Counter<RunLabels | "outcome">;
   readonly slo: Counter<RunLabels | "result">;
+  /** Runs the sweep ended: each is a run whose end no boundary reported (should stay 0). */
+  readonly sweptRuns: Counter;
   readonly queueWait: Histogram<RunLabels>;
   readonly callTtft: Histogram<RunLabels>;
   readonly ttft: Histogram<RunLabels>;
@@ -71,6 +73,11 @@ export class AugServeMetrics {
       name: `${prefix}slo_total`,
       help: "Finished runs that met or missed their SLO (result = met | missed).",
       labelNames: [...labelNames, "result"],
+      registers,
+    });
+    this.sweptRuns = new Counter({
+      name: `${prefix}runs_swept_total`,
+      help: "Runs ended by the idle sweep (as abandoned): their invocation's end was not seen.",
       registers,
     });
     const histogram = (name: string, help: string, buckets: number[]) =>

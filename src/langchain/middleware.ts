@@ -6,10 +6,11 @@
  * const agent = createAgent({ model, tools, middleware: [augserve()] });
  * ```
  *
- * Two wrap hooks and no graph node: every node hook (`beforeAgent`, `afterAgent`, `afterModel`) costs the
- * agent a graph step per invocation or per call, more than the whole middleware's budget (see
- * docs/langchain.md, "Overhead"). Run boundaries come from the invocation the hooks run in and from the
- * signals of its graph steps (`lifecycle.ts`); the model call's abort signal, its first-token observer and
+ * One wrap hook (`wrapModelCall`) and no graph node: every node hook (`beforeAgent`, `afterAgent`,
+ * `afterModel`) costs the agent a graph step per invocation or per call (see docs/langchain.md, "Overhead").
+ * A `wrapToolCall` hook only with an opt-in `toolErrors` policy: LangChain makes a tool exception fatal as
+ * soon as any such hook is in the agent. Run boundaries come from the invocation the hooks run in, the
+ * signals of its graph steps and the end of its graph run (`lifecycle.ts`, `graph-end.ts`); the model call's abort signal, its first-token observer and
  * (with `serverPriority`) its priority reach the model through the request's `modelSettings`, which the agent
  * binds to the model with the tools, so the agent's model, profile and structured-output strategy stay its own.
  */
@@ -21,7 +22,7 @@ import { type ActiveCall, bindCall } from "./call-model.js";
 import { AugServeChatModel } from "./chat-model.js";
 import { readInvocation } from "./invocation.js";
 import { InvocationRuns } from "./lifecycle.js";
-import { AugServeContextSchema } from "./options.js";
+import { readContextSettings } from "./options.js";
 import { withPriority } from "./priority.js";
 import { type ResponseView, readResponse } from "./responses.js";
 import { downloadsTokenizer } from "./token-counts.js";
@@ -115,9 +116,9 @@ export function buildMiddleware(aug: AugServe) {
     return model.wrapped;
   };
 
+  const passthrough = aug.options.toolErrors === "passthrough";
   return createMiddleware({
     name: AUGSERVE_MIDDLEWARE_NAME,
-    contextSchema: AugServeContextSchema,
     wrapModelCall: async (request, handler) => {
       const view = readInvocation(request.runtime);
       // The content, not `.text` (a getter that joins content blocks, on every call).
@@ -127,7 +128,7 @@ export function buildMiddleware(aug: AugServe) {
       const tools = request.tools as BindableTool[];
       const model = ownModel(request.model as object);
       const run = runs.forModelCall(view, messages, () => {
-        const settings = request.runtime.context?.augserve;
+        const settings = readContextSettings(request.runtime.context);
         return aug.beginRun({
           messages,
           tools,
@@ -137,6 +138,13 @@ export function buildMiddleware(aug: AugServe) {
         });
       });
       runs.watchInvocation(run, view);
+      if (!run.endsWithGraph)
+        warnOnce(
+          "graph-end",
+          "augserve(): the end of this agent's graph run cannot be observed (a LangGraph without " +
+            "Pregel._runLoop, or a second copy of @langchain/langgraph); a run that ends outside the " +
+            "middleware's hooks is ended by the idle sweep after runIdleTimeoutMs.",
+        );
       if (downloadsTokenizer(model))
         warnOnce(
           "tokenizer",
@@ -163,11 +171,16 @@ export function buildMiddleware(aug: AugServe) {
         throw error;
       }
       read ??= readResponse(response);
-      if (read.final) aug.endRun(run, "ok");
-      else if (read.toolCalls.length > 0 && !run.ended) {
+      if (read.final) {
+        // An error message a retry or fallback middleware answered with ends the run at the graph's end
+        // (as an error), or here when that end cannot be seen.
+        if (!run.lastCallFailed) aug.endRun(run, "ok");
+        else if (!run.endsWithGraph) aug.endRun(run, "error");
+      } else if (read.toolCalls.length > 0 && !run.ended) {
         const last = read.toolCalls.at(-1)!;
         run.openRound(
           read.toolCalls.map((c) => c.id),
+          read.toolCalls.map((c) => c.name),
           returnDirectTools(request.tools).has(last.name),
         );
         if (read.message !== undefined) run.lastResponse = { id: read.message.id, message: read.message };
@@ -175,31 +188,41 @@ export function buildMiddleware(aug: AugServe) {
       }
       return response;
     },
-    wrapToolCall: async (request, handler) => {
-      const view = readInvocation(request.runtime);
-      const run = runs.forToolCall(view, request.toolCall.id);
-      if (run === undefined) return handler(request);
-      runs.watchInvocation(run, view);
-      aug.toolStarted(run);
-      const started = performance.now();
-      let exits = false;
-      try {
-        const result = await handler(request);
-        exits = endsAgent(result);
-        return result;
-      } catch (error) {
-        const message =
-          aug.options.toolErrors === "message"
-            ? toolErrorMessage(error, request.toolCall, request.runtime.signal)
-            : undefined;
-        if (message !== undefined) return message;
-        runs.watchStep(run, view);
-        throw error;
-      } finally {
-        aug.toolFinished(run, request.toolCall.name, performance.now() - started, request.toolCall.id, exits);
-        if (run.exitsAfterTools) aug.endRun(run, "ok");
-      }
-    },
+    // By default no tool hook: LangChain makes a tool exception fatal as soon as any `wrapToolCall`
+    // middleware is in the agent, so having one would change what an agent without other tool middleware does.
+    wrapToolCall: passthrough
+      ? undefined
+      : async (request, handler) => {
+          const view = readInvocation(request.runtime);
+          const run = runs.forToolCall(view, request.toolCall.id);
+          if (run === undefined) return handler(request);
+          runs.watchInvocation(run, view);
+          aug.toolStarted(run);
+          const started = performance.now();
+          let exits = false;
+          try {
+            const result = await handler(request);
+            exits = endsAgent(result);
+            return result;
+          } catch (error) {
+            const message =
+              aug.options.toolErrors === "message"
+                ? toolErrorMessage(error, request.toolCall, request.runtime.signal)
+                : undefined;
+            if (message !== undefined) return message;
+            runs.watchStep(run, view);
+            throw error;
+          } finally {
+            aug.toolFinished(
+              run,
+              request.toolCall.name,
+              performance.now() - started,
+              request.toolCall.id,
+              exits,
+            );
+            if (run.exitsAfterTools) aug.endRun(run, "ok");
+          }
+        },
   });
 }
 

@@ -111,14 +111,18 @@ export const AugServeOptionsSchema = z.strictObject({
   /** Weight of each new observation in the per-model token-ratio EWMA, 0..1. @default 0.2 */
   tokenRatioAlpha: z.number().gt(0).max(1).default(0.2),
   /**
-   * What the middleware does with a tool's exception. `"throw"`: nothing, it propagates untouched, and
-   * LangChain decides (with any `wrapToolCall` middleware in the agent, this one included, LangChain makes
-   * an unhandled tool exception fatal; `toolRetryMiddleware` / `toolErrorMiddleware` handle it in any
-   * order). `"message"` (opt-in): it becomes the error ToolMessage an agent without middleware makes; then
-   * list tool retry/error middleware after `augserve()` (inside it), or they never see the exception.
-   * @default "throw"
+   * Tool errors, and whether the middleware has a `wrapToolCall` hook at all.
+   * - `"passthrough"` (default): no tool hook, so tool errors behave exactly as without `augserve()`
+   *   (LangChain turns a tool exception into an error ToolMessage unless another `wrapToolCall` middleware is
+   *   in the agent); tool latencies are learned from the tool phase (exact for one tool per round).
+   * - `"message"` (opt-in): a tool hook times each tool and turns its exception into the error ToolMessage
+   *   an agent without middleware makes (list tool retry/error middleware after `augserve()`, or they never
+   *   see the exception).
+   * - `"throw"` (opt-in): a tool hook times each tool and lets its exception propagate; LangChain then makes
+   *   an unhandled tool exception fatal, as with any `wrapToolCall` middleware.
+   * @default "passthrough"
    */
-  toolErrors: z.enum(["message", "throw"]).default("throw"),
+  toolErrors: z.enum(["passthrough", "message", "throw"]).default("passthrough"),
   /** Production A/B split; absent: every run is scheduled. */
   abTest: AbTestSchema.optional(),
   /** Where warnings go. @default console */
@@ -176,3 +180,23 @@ export const AugServeContextSchema = z.object({
 
 /** What an invocation passes as `context` (merged with other middleware's context fields). */
 export type AugServeContext = z.input<typeof AugServeContextSchema>;
+
+/**
+ * The `augserve` settings of an invocation's `context`, validated (throws `AugServeOptionsError` naming the
+ * field, e.g. `context.augserve.priorityClass`); undefined when absent. Read once per run, when it begins:
+ * the middleware declares no `contextSchema`, since LangChain parses every declared one again on every
+ * model call (measured: more than the rest of the middleware).
+ */
+export function readContextSettings(context: unknown): z.output<typeof AugServeContextSchema>["augserve"] {
+  const settings = (context as { augserve?: unknown } | null | undefined)?.augserve;
+  if (settings === undefined) return undefined;
+  return parseWith(
+    AugServeContextSchema,
+    { augserve: settings },
+    (issues, cause) =>
+      new AugServeOptionsError(
+        issues.map((issue) => `context.${issue.path || "(root)"}: ${issue.message}`),
+        cause,
+      ),
+  ).augserve;
+}

@@ -9,16 +9,16 @@
  * fields plus `modelKwargs.priority`, and cache it per (model, priority).
  */
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
-import { ChatOpenAI } from "@langchain/openai";
-import { countsTokensLocally, localTokenCounts } from "./token-counts.js";
+import type { ChatOpenAI } from "@langchain/openai";
+import { countsTokensLocally, isChatOpenAI, localTokenCounts } from "./token-counts.js";
 
 /** Distinct priority values cached per model; beyond it the oldest is dropped. */
 const MAX_CACHED_PRIORITIES = 256;
 const cache = new WeakMap<object, Map<number, BaseChatModel>>();
 
 /** True when {@link withPriority} can pass a priority for this model. */
-export function supportsPriority(model: unknown): model is ChatOpenAI {
-  return model instanceof ChatOpenAI;
+export function supportsPriority(model: unknown): boolean {
+  return isChatOpenAI(model);
 }
 
 /**
@@ -30,19 +30,22 @@ export function supportsPriority(model: unknown): model is ChatOpenAI {
  * const urgent = withPriority(new ChatOpenAI({ model: "llama", configuration: { baseURL } }), 0);
  * ```
  */
-export function withPriority<M extends object>(model: M, priority: number): M | ChatOpenAI {
+export function withPriority<M extends object>(model: M, priority: number): M {
   if (!supportsPriority(model)) return model;
+  const openai = model as unknown as ChatOpenAI;
   let byPriority = cache.get(model);
   if (byPriority === undefined) {
     byPriority = new Map();
     cache.set(model, byPriority);
   }
   const hit = byPriority.get(priority);
-  if (hit !== undefined) return hit as ChatOpenAI;
+  if (hit !== undefined) return hit as unknown as M;
   // `lc_kwargs` are the constructor fields (public); `defaultOptions` (call options bound with
   // `withConfig`) are protected in the typings but part of the model's state, so they are carried over.
-  const fields = model.lc_kwargs as ConstructorParameters<typeof ChatOpenAI>[0] & object;
-  const derived = new ChatOpenAI({ ...fields, modelKwargs: { ...(model.modelKwargs ?? {}), priority } });
+  const fields = openai.lc_kwargs as ConstructorParameters<typeof ChatOpenAI>[0] & object;
+  // The model's own class (ChatOpenAI or a subclass), from the user's copy of the package.
+  const Model = openai.constructor as typeof ChatOpenAI;
+  const derived = new Model({ ...fields, modelKwargs: { ...(openai.modelKwargs ?? {}), priority } });
   if (countsTokensLocally(model)) localTokenCounts(derived);
   const carried = derived as unknown as { defaultOptions: unknown };
   carried.defaultOptions = { ...(model as unknown as { defaultOptions?: object }).defaultOptions };
@@ -51,5 +54,5 @@ export function withPriority<M extends object>(model: M, priority: number): M | 
     if (oldest !== undefined) byPriority.delete(oldest);
   }
   byPriority.set(priority, derived);
-  return derived;
+  return derived as unknown as M;
 }

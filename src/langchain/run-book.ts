@@ -16,6 +16,7 @@ export class RunBook {
   readonly #recordOf = new WeakMap<TrackedRun, RunRecord>();
   #idleWaiters: (() => void)[] = [];
   #draining = false;
+  #swept = 0;
   #sweeper: ReturnType<typeof setInterval> | undefined;
   readonly #idleTimeoutMs: number;
   readonly #abandon: (run: TrackedRun) => void;
@@ -34,6 +35,18 @@ export class RunBook {
 
   get size(): number {
     return this.#runs.size;
+  }
+
+  /** Tracked runs in a tool phase now. */
+  get parked(): number {
+    let parked = 0;
+    for (const run of this.#runs.values()) if (run.parked) parked += 1;
+    return parked;
+  }
+
+  /** Runs the sweep has ended so far. */
+  get swept(): number {
+    return this.#swept;
   }
 
   get draining(): boolean {
@@ -94,6 +107,7 @@ export class RunBook {
       if (!run.busy && now - run.lastActivityMs >= this.#idleTimeoutMs) {
         this.#abandon(run);
         swept += 1;
+        this.#swept += 1;
       }
     }
     return swept;

@@ -5,13 +5,15 @@
  * `lifecycle.ts`.
  */
 import type { PredictionContext, RunObservation } from "../predict/types.js";
-import type { RunHandle } from "../scheduler/types.js";
+import type { PriorityClass, RunHandle } from "../scheduler/types.js";
 import type { AgentRunOutcome, ArmName, RunRecord } from "./report.js";
 
 /** The tool calls of the model response that opened the current tool round. */
 interface ToolRound {
   /** Ids of the calls, in the response's order (the order the agent runs and routes them). */
   ids: readonly (string | undefined)[];
+  /** Names of the tools called (for the tool latencies learned from the phase when no tool hook ran). */
+  names: readonly string[];
   /** Whether the agent leaves its loop when the round's last call succeeds (a `returnDirect` tool). */
   lastReturnsDirect: boolean;
   /** Whether the round's last call has finished with a result that ends the agent. */
@@ -48,6 +50,20 @@ export class TrackedRun {
   reported = false;
   /** The latest prediction of the run's next tool phase, ms (reused when the run parks). */
   expectedToolLatencyMs: number | undefined;
+  /** Service class and fairness key the run began with (kept for the segments of a continued run). */
+  priorityClass: PriorityClass | undefined;
+  tenant: string | undefined;
+  /**
+   * Whether the run's latest model call failed, and no call succeeded since: a retry or fallback middleware
+   * that then returns an error message instead of failing the invocation leaves the run failed.
+   */
+  lastCallFailed = false;
+  /** Whether the end of the run's graph invocation is reported to the middleware (`graph-end.ts`). */
+  endsWithGraph = false;
+  /** Length of the latest tool phase, ms. */
+  lastPhaseMs = 0;
+  /** Whether the run stopped at an interrupt (ended for now; a resume on its thread continues it). */
+  suspended = false;
   #handle: RunHandle | undefined;
   /** Run once when the run ends (listeners to remove, maps to forget it in). */
   #cleanups: (() => void)[] = [];
@@ -58,6 +74,7 @@ export class TrackedRun {
   #toolsStarted = 0;
   #toolsFinished = 0;
   #round: ToolRound | undefined;
+  #lastPhaseUntimed = false;
   #outcome: AgentRunOutcome | undefined;
 
   constructor(
@@ -113,8 +130,20 @@ export class TrackedRun {
   }
 
   /** The model asked for tool calls: the round they form, and whether its last call's tool returns directly. */
-  openRound(ids: readonly (string | undefined)[], lastReturnsDirect: boolean): void {
-    this.#round = { ids, lastReturnsDirect, lastExited: false, lastFinished: false };
+  openRound(
+    ids: readonly (string | undefined)[],
+    names: readonly string[],
+    lastReturnsDirect: boolean,
+  ): void {
+    this.#round = { ids, names, lastReturnsDirect, lastExited: false, lastFinished: false };
+  }
+
+  /**
+   * The tools of the round whose phase just closed when no tool hook timed them (the middleware has no
+   * `wrapToolCall` by default): each ran at most the phase's length. Empty when tool hooks ran.
+   */
+  untimedTools(): readonly string[] {
+    return this.#lastPhaseUntimed ? (this.#round?.names ?? []) : [];
   }
 
   /** Whether `toolCallId` is one of the calls of the round the run waits on (its continuation's first hook). */
@@ -174,8 +203,11 @@ export class TrackedRun {
   /** Ends the tool phase. Returns false when the run was not parked. */
   closeToolPhase(nowMs: number): boolean {
     if (this.#parkedAtMs === undefined) return false;
-    this.toolMs += nowMs - this.#parkedAtMs;
-    this.toolCallsPerRound.push(this.#toolsStarted);
+    this.lastPhaseMs = nowMs - this.#parkedAtMs;
+    this.toolMs += this.lastPhaseMs;
+    // Without tool hooks, the round had as many calls as the response asked for.
+    this.#lastPhaseUntimed = this.#toolsStarted === 0;
+    this.toolCallsPerRound.push(Math.max(this.#toolsStarted, this.#expectedToolCalls));
     this.#parkedAtMs = undefined;
     this.#toolsStarted = 0;
     this.#toolsFinished = 0;
@@ -207,6 +239,7 @@ export class TrackedRun {
    */
   reopen(handle: RunHandle | undefined): void {
     this.#outcome = undefined;
+    this.suspended = false;
     this.#handle = handle;
     this.#segments += 1;
   }

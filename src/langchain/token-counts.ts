@@ -19,7 +19,6 @@
  * (the server's `usage` chunk gives the counts). Where `streaming: true` must stay, override `getNumTokens`:
  * {@link localTokenCounts} does, with the same approximation LangChain falls back to.
  */
-import { ChatOpenAI } from "@langchain/openai";
 
 type Content = string | readonly (string | { type?: string; text?: unknown })[];
 
@@ -77,8 +76,25 @@ export function countsTokensLocally(model: object): boolean {
   return (model as { [LOCAL_COUNTS]?: unknown })[LOCAL_COUNTS] === true;
 }
 
+/**
+ * Whether `model` is a ChatOpenAI (or a subclass), recognised by LangChain's serialisable class name along its
+ * prototype chain instead of `instanceof`: `@langchain/openai` is an optional peer of this package (a user of
+ * another provider needs none), and `instanceof` would also miss a second copy of the package.
+ */
+export function isChatOpenAI(model: unknown): boolean {
+  let proto = typeof model === "object" && model !== null ? Object.getPrototypeOf(model) : null;
+  while (proto !== null && proto !== Object.prototype) {
+    const ctor = (proto as { constructor?: { lc_name?: unknown } }).constructor;
+    if (ctor !== undefined && Object.hasOwn(ctor, "lc_name") && typeof ctor.lc_name === "function") {
+      if ((ctor.lc_name as () => unknown)() === "ChatOpenAI") return true;
+    }
+    proto = Object.getPrototypeOf(proto);
+  }
+  return false;
+}
+
 /** Whether calling `model` would download tokenizer tables (a ChatOpenAI with `streaming: true`, counts not local). */
 export function downloadsTokenizer(model: unknown): boolean {
   const m = model as { streaming?: unknown; [LOCAL_COUNTS]?: unknown } | null;
-  return m?.streaming === true && m[LOCAL_COUNTS] !== true && model instanceof ChatOpenAI;
+  return m?.streaming === true && m[LOCAL_COUNTS] !== true && isChatOpenAI(model);
 }

@@ -65,6 +65,11 @@ export class AdmissionGate {
     return call;
   }
 
+  /** Whether a call charged `charge` may start now with nothing queued (the scheduler's fast path). O(1). */
+  admitsAtOnce(charge: number, budget: number): boolean {
+    return !this.#pumping && this.ledger.calls < this.#maxCalls && this.ledger.fits(charge, budget);
+  }
+
   /**
    * Admits queued calls in order while they fit, calling `admit` for each. Re-entrant calls (from an
    * `onAdmit` handler that releases at once) fold into the running loop. Returns at once when neither the

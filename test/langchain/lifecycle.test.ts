@@ -56,7 +56,7 @@ describe("augserve() - per-invocation context", () => {
     expect(withSlo.begun[0]?.slo).toEqual(slo);
   });
 
-  it("rejects a bad context before any call is made (LangChain validates it with the contextSchema)", async () => {
+  it("rejects a bad context before any call is made, naming the field", async () => {
     const scheduler = new FifoTestScheduler();
     const agent = createAgent({
       model: new ScriptedToolModel(),
@@ -66,7 +66,7 @@ describe("augserve() - per-invocation context", () => {
     const error = await agent
       .invoke(ask("rounds=0 go"), { context: { augserve: { priorityClass: "urgent" as "background" } } })
       .catch((e: unknown) => e);
-    expect(String(error)).toMatch(/priorityClass/);
+    expect(String(error)).toMatch(/context\.augserve\.priorityClass/);
     expect(scheduler.begun).toHaveLength(0);
   });
 });

@@ -100,9 +100,31 @@ describe("augserve() - Basic functionality", () => {
     expect(scheduler.parked.size).toBe(0);
   });
 
-  it("a throwing tool is LangChain's business: it propagates, and the run ends as an error at once", async () => {
+  it("a throwing tool behaves as without augserve() (issue 22): LangChain's error ToolMessage, the agent goes on", async () => {
     const scheduler = new FifoTestScheduler();
     const aug = createAugServe({ scheduler, registry: null });
+    const input = { messages: [{ role: "user", content: "rounds=1 parallel=1 go" }] };
+    const result = await createAgent({
+      model: new ScriptedToolModel(),
+      tools: [lookupTool({ fail: true })],
+      middleware: [aug.middleware()],
+    }).invoke(input);
+    const plain = await createAgent({
+      model: new ScriptedToolModel(),
+      tools: [lookupTool({ fail: true })],
+    }).invoke(input);
+    expect(plainText(result.messages)).toEqual(plainText(plain.messages));
+    expect(result.messages.find((m) => m.getType() === "tool")).toMatchObject({ status: "error" });
+    expect(scheduler.parks).toBe(1);
+    expect(scheduler.unparks).toBe(1);
+    expect(scheduler.inFlightTokens).toBe(0);
+    expect([...scheduler.ended.values()]).toEqual(["ok"]);
+    expect(aug.stats()).toEqual({ activeRuns: 0, parkedRuns: 0, sweptRuns: 0 });
+  });
+
+  it('toolErrors: "throw" (opt-in): the exception propagates (LangChain makes it fatal) and the run ends as an error', async () => {
+    const scheduler = new FifoTestScheduler();
+    const aug = createAugServe({ scheduler, registry: null, toolErrors: "throw" });
     const agent = createAgent({
       model: new ScriptedToolModel(),
       tools: [lookupTool({ fail: true })],
@@ -114,13 +136,10 @@ describe("augserve() - Basic functionality", () => {
         () => undefined,
         (e: unknown) => e,
       );
-    // With any wrapToolCall middleware in the agent, LangChain makes an unhandled tool exception fatal.
     expect(String(error)).toMatch(/lookup failed/);
-    expect(scheduler.parks).toBe(1);
-    expect(scheduler.unparks).toBe(1);
     expect(scheduler.inFlightTokens).toBe(0);
     expect([...scheduler.ended.values()]).toEqual(["error"]);
-    expect(aug.activeRuns).toBe(0);
+    expect(aug.stats()).toMatchObject({ activeRuns: 0, parkedRuns: 0 });
   });
 
   it('toolErrors: "message" (opt-in) turns a tool exception into the ToolMessage an agent without middleware makes', async () => {

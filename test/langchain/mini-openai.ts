@@ -1,7 +1,7 @@
 /**
  * A tiny OpenAI-compatible HTTP server on 127.0.0.1:0 for what the simulator does not do: failure injection
  * (status codes, delays, streams cut before their end), request capture (the bodies ChatOpenAI sends), and
- * answers in JSON for `response_format` (the simulator ignores it). Tests of real scheduling use the simulator.
+ * answers in JSON for `response_format` (the simulator ignores it), and OpenAI's `/moderations` (never flagged). Tests of real scheduling use the simulator.
  */
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -46,6 +46,18 @@ export async function startMiniOpenAI(options: MiniOpenAIOptions = {}): Promise<
   const bodies: Record<string, unknown>[] = [];
   const server: Server = createServer(async (req, res) => {
     const body = await readBody(req);
+    if (req.url?.endsWith("/moderations")) {
+      // OpenAI's moderation endpoint (for openAIModerationMiddleware): nothing is ever flagged.
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(
+        JSON.stringify({
+          id: "modr-1",
+          model: "omni-moderation-latest",
+          results: [{ flagged: false, categories: {}, category_scores: {} }],
+        }),
+      );
+      return;
+    }
     bodies.push(body);
     if (options.delayMs) await new Promise((r) => setTimeout(r, options.delayMs));
     const status = options.status?.(bodies.length) ?? 200;
