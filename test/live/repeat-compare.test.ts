@@ -76,8 +76,24 @@ describe("compareRepeats()", () => {
     expect(goodput?.ratio).toEqual({ mean: 1.5, low: 1.5, high: 1.5, n: 2 });
     expect(goodput?.difference.n).toBe(3);
     expect(goodput?.difference.mean).toBeCloseTo((0.5 + 1 + 0.5) / 3, 12);
-    expect(goodput && direction(goodput)).toBe("augserve higher, beyond the noise");
+    // The direction reads the difference (all three repeats): 0.5, 1, 0.5 -> [-0.05, 1.38] includes 0.
+    expect(goodput?.difference.low).toBeCloseTo(2 / 3 - (4.303 * Math.sqrt(1 / 12)) / Math.sqrt(3), 3);
+    expect(goodput && direction(goodput)).toMatch(/^no difference beyond the noise/);
     expect(ttft?.ratio).toEqual({ mean: 0.5, low: 0.5, high: 0.5, n: 2 });
+    expect(ttft?.difference.n).toBe(2);
+  });
+
+  it("says higher or lower when the difference's interval excludes 0", () => {
+    const plainRows = [row("plain", 1, 100), row("plain", 2, 200), row("plain", 1.5, 150)];
+    const better = [row("augserve", 1.5, 50), row("augserve", 2.6, 140), row("augserve", 2, 100)];
+    const [goodput, ttft] = compareRepeats(
+      2,
+      new Map([
+        ["plain", plainRows],
+        ["augserve", better],
+      ]),
+    );
+    expect(goodput && direction(goodput)).toBe("augserve higher, beyond the noise");
     expect(ttft && direction(ttft)).toBe("augserve lower, beyond the noise");
   });
 
@@ -125,7 +141,7 @@ describe("compareRepeats()", () => {
         ]),
       ),
     );
-    expect(text).toContain("2/s goodput: augserve/plain 1.50x [1.50-1.50]");
+    expect(text).toContain("2/s goodput: augserve/plain 1.50x [1.50 to 1.50]");
     expect(text).toContain("per repeat augserve/plain: 1.500/1.000, 3.000/2.000, 0.500/0.000");
     expect(text).toContain("2/s ttftMs.mean: augserve/plain 0.50x");
     expect(renderComparisons([])).toBe("");

@@ -109,13 +109,16 @@ export function compareRepeats(
 
 const num = (x: number | null, digits: number) => (x === null ? "-" : x.toFixed(digits));
 
-/** What the interval says: "higher"/"lower" when it excludes 1 (ratio), "no difference beyond the noise" otherwise. */
+/**
+ * What the repeats say, read from the difference's interval (it keeps every repeat; the ratio drops those
+ * whose baseline is 0): "higher"/"lower" when it excludes 0, "no difference beyond the noise" otherwise.
+ */
 export function direction(c: PairedComparison): string {
-  const { low, high } = c.ratio;
+  const { low, high } = c.difference;
   if (low === null || high === null) return "too few repeats for an interval";
-  if (low > 1) return `${c.policy} higher, beyond the noise`;
-  if (high < 1) return `${c.policy} lower, beyond the noise`;
-  return "no difference beyond the noise (interval includes 1)";
+  if (low > 0) return `${c.policy} higher, beyond the noise`;
+  if (high < 0) return `${c.policy} lower, beyond the noise`;
+  return "no difference beyond the noise (the difference's interval includes 0)";
 }
 
 /** The comparisons as text lines for the CLI: one line per (rate, policy, metric). */
@@ -124,7 +127,7 @@ export function renderComparisons(comparisons: readonly PairedComparison[]): str
   const lines = comparisons.map((c) => {
     const digits = c.metric === "goodput" ? 3 : 0;
     const per = c.repeats.map((r) => `${num(r.policy, digits)}/${num(r.baseline, digits)}`).join(", ");
-    const ratio = `${num(c.ratio.mean, 2)}x [${num(c.ratio.low, 2)}-${num(c.ratio.high, 2)}]`;
+    const ratio = `${num(c.ratio.mean, 2)}x [${num(c.ratio.low, 2)} to ${num(c.ratio.high, 2)}]`;
     const diff = `${num(c.difference.mean, digits)} [${num(c.difference.low, digits)} to ${num(c.difference.high, digits)}]`;
     return (
       `  ${c.ratePerS}/s ${c.metric}: ${c.policy}/${c.baseline} ${ratio}, difference ${diff} (n=${c.ratio.n}): ` +
