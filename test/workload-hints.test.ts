@@ -72,6 +72,8 @@ describe("measureHintSignal() - the share of runs whose exact tool rounds a rege
           ).toBeLessThan(0.2);
         }
       }
-    });
+      // Synchronous CPU work: a time-out cannot stop it, only fail a busy machine after the fact (20 s for
+      // toolbench-like at load average 20 on 2 cores, against vitest's 30-s default).
+    }, 600_000);
   }
 });

@@ -249,15 +249,15 @@ describe("fault suite: the adaptive budget under stalls", () => {
     // Two instances on one scheduler: impatient calls for the stalls, patient ones for the recovery.
     const impatient = createAugServe({ scheduler, registry: null, callTimeoutMs: 250 });
     const patient = createAugServe({ scheduler, registry: null, callTimeoutMs: 20_000 });
-    const model = new ChatOpenAI({
-      model: "sim",
-      apiKey: "sim",
-      maxRetries: 0,
-      configuration: { baseURL: proxy.baseURL },
-    });
-    const agents = [impatient, patient].map((aug) =>
-      createAgent({ model, tools: [weather], middleware: [aug.middleware()] }),
-    );
+    // The impatient calls must fail at their first stall (no retry); the patient ones retry a connection error
+    // as real clients do: on a busy machine a keep-alive socket the proxy closed after its 5-s idle time can be
+    // reused a moment later (ECONNRESET, an APIConnectionError), which says nothing about the budget.
+    const model = (maxRetries: number) =>
+      new ChatOpenAI({ model: "sim", apiKey: "sim", maxRetries, configuration: { baseURL: proxy.baseURL } });
+    const agents = [
+      createAgent({ model: model(0), tools: [weather], middleware: [impatient.middleware()] }),
+      createAgent({ model: model(2), tools: [weather], middleware: [patient.middleware()] }),
+    ];
     const wave = async (n: number, rounds: number, agent = agents[0]!) => {
       const outcomes = await Promise.allSettled(
         Array.from({ length: n }, () =>

@@ -16,11 +16,15 @@ afterAll(async () => {
 
 describe("startSimServer() - fuzzed requests", () => {
   it("answers every fuzzed request 200 or 400 in time, stays up, and /health stays fast", async () => {
-    const { statuses, healthMaxMs } = await fuzzOpenAIServer({
+    const { statuses, healthMaxMs, healthBlockedMaxMs } = await fuzzOpenAIServer({
       url: sim.url,
       numRuns: Number(process.env.FC_RUNS ?? 40),
     });
-    console.info("sim fuzz: answers by status", statuses, `/health max ${healthMaxMs.toFixed(0)} ms`);
+    console.info(
+      "sim fuzz: answers by status",
+      statuses,
+      `/health max ${healthMaxMs.toFixed(0)} ms (blocked ${healthBlockedMaxMs.toFixed(0)} ms)`,
+    );
     // The fuzz reaches the model, not only the validator.
     expect(statuses[200]).toBeGreaterThan(0);
     expect(statuses[400]).toBeGreaterThan(0);

@@ -27,7 +27,8 @@ beforeAll(async () => {
     port: 0,
     metricsPollIntervalMs: 100,
     healthProbeIntervalMs: 50,
-    upstreamHeadersTimeoutMs: 2000,
+    // No upstreamHeadersTimeoutMs: no fault of the mix withholds headers, and a 2-s limit made a slow but
+    // healthy attempt on a busy machine time out and be retried, which the retry check below counts as wrong.
   });
 });
 afterAll(async () => {

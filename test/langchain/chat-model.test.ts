@@ -105,7 +105,9 @@ describe("ChatOpenAI over HTTP - failures, retries and priority", () => {
       callTimeoutMs: 100,
     });
     await expect(model.invoke("hi")).rejects.toThrow(/callTimeoutMs=100/);
-    expect(server.bodies).toHaveLength(1);
+    // At most the first attempt reached the server (none when a busy machine took the 100 ms to send it): the
+    // time-out aborts the call, retries included, instead of timing each attempt.
+    expect(server.bodies.length).toBeLessThanOrEqual(1);
     expect(scheduler.inFlightTokens).toBe(0);
   });
 

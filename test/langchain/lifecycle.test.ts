@@ -31,6 +31,30 @@ const lookup = (delayMs = 0) =>
   );
 const ask = (content: string) => ({ messages: [{ role: "user", content }] });
 
+/**
+ * A lookup tool that holds every call until the test releases it: `started` resolves once a run is inside its
+ * tool phase, which then lasts as long as the test needs, however slow or busy the machine.
+ */
+function gatedLookup() {
+  let release = () => {};
+  let entered = () => {};
+  const opened = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const started = new Promise<void>((resolve) => {
+    entered = resolve;
+  });
+  const gated = tool(
+    async ({ query }) => {
+      entered();
+      await opened;
+      return `result for ${query}`;
+    },
+    { name: "lookup", description: "Looks something up.", schema: z.object({ query: z.string() }) },
+  );
+  return { tool: gated, started, release };
+}
+
 describe("augserve() - per-invocation context", () => {
   it("passes context.augserve's priority class and tenant to the scheduler's beginRun", async () => {
     const scheduler = new FifoTestScheduler();
@@ -134,19 +158,21 @@ describe("AugServe - shutdown and sweeping", () => {
   it("onIdle() resolves at once when idle, and when the last run ends", async () => {
     const aug = createAugServe({ scheduler: new FifoTestScheduler(), registry: null });
     await aug.onIdle();
+    const gate = gatedLookup();
     const agent = createAgent({
       model: new ScriptedToolModel({ delayMs: 10 }),
-      tools: [lookup(20)],
+      tools: [gate.tool],
       middleware: [aug.middleware()],
     });
     let idle = false;
     const running = agent.invoke(ask("rounds=2 go"));
-    await sleep(5);
+    await gate.started; // the run is in its first tool phase, held there
     const waiting = aug.onIdle().then(() => {
       idle = true;
     });
     await sleep(20);
     expect(idle).toBe(false);
+    gate.release();
     await running;
     await waiting;
     expect(idle).toBe(true);
@@ -154,16 +180,22 @@ describe("AugServe - shutdown and sweeping", () => {
 
   it("drain() refuses new runs with AugServeDrainingError and waits for the running ones, tool phases included", async () => {
     const aug = createAugServe({ scheduler: new FifoTestScheduler(), registry: null });
+    const gate = gatedLookup();
     const agent = createAgent({
       model: new ScriptedToolModel({ delayMs: 5 }),
-      tools: [lookup(30)],
+      tools: [gate.tool],
       middleware: [aug.middleware()],
     });
     const running = agent.invoke(ask("rounds=2 long"));
-    await sleep(10);
-    const drained = aug.drain();
+    await gate.started; // the run is in its first tool phase, held there
+    let isDrained = false;
+    const drained = aug.drain().then(() => {
+      isDrained = true;
+    });
     const refused = await agent.invoke(ask("rounds=0 late")).catch((e: unknown) => e);
     expect(findError(refused, AugServeDrainingError)).toBeInstanceOf(AugServeDrainingError);
+    expect(isDrained).toBe(false);
+    gate.release();
     await drained;
     expect((await running).messages).toHaveLength(6);
     expect(aug.records().map((r) => r.outcome)).toEqual(["ok"]);

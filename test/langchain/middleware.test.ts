@@ -9,6 +9,7 @@ import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { AugServeOptionsError, augserve, createAugServe } from "../../src/langchain/index.js";
+import { waitFor } from "../support/wait.js";
 import { FifoTestScheduler, ScriptedToolModel, sleep } from "./helpers.js";
 
 function lookupTool(opts: { delayMs?: number; fail?: boolean; onRun?: () => void } = {}) {
@@ -188,8 +189,8 @@ describe("augserve() - Basic functionality", () => {
       { messages: [{ role: "user", content: "rounds=1 go" }] },
       { signal: controller.signal },
     );
-    await sleep(50);
-    expect(scheduler.inFlightTokens).toBeGreaterThan(0);
+    // The first call is admitted and running (its model answers only after 2 s).
+    await waitFor(() => scheduler.inFlightTokens > 0, 20_000);
     controller.abort();
     await expect(running).rejects.toThrow();
     expect(scheduler.inFlightTokens).toBe(0);

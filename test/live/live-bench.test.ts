@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runLiveInThread } from "../../src/bench/live/arm-thread.js";
+import { metRuns } from "../../src/bench/live/demo-stats.js";
 import { runLiveSweep } from "../../src/bench/live/index.js";
 import { BenchResultsSchema, writeHtmlReport } from "../../src/bench/report/index.js";
 import { loadWorkload } from "../../src/bench/workload/load.js";
@@ -27,6 +28,7 @@ describe("runLiveSweep() - end to end against the simulator", () => {
       policies: ["plain", "augserve"],
       rates: [1.5],
       timeScale: 25,
+      repeat: 2,
     });
     const parsed = BenchResultsSchema.parse(report);
     expect(parsed.mode).toBe("live");
@@ -43,6 +45,17 @@ describe("runLiveSweep() - end to end against the simulator", () => {
     expect(parsed.results[0]?.runs).toBe(parsed.results[1]?.runs);
     expect(parsed.timelines?.[0]?.policy).toBe("augserve");
     expect(report.live.timeScale).toBe(25);
+    // --repeat 2: augserve against plain, paired by repeat, for goodput and TTFT mean, with t intervals.
+    const comparisons = report.live.comparisons ?? [];
+    expect(comparisons.map((c) => [c.ratePerS, c.policy, c.baseline, c.metric])).toEqual([
+      [1.5, "augserve", "plain", "goodput"],
+      [1.5, "augserve", "plain", "ttftMs.mean"],
+    ]);
+    for (const c of comparisons) {
+      expect(c.repeats).toHaveLength(2);
+      expect(c.difference.n).toBe(2);
+      expect(c.difference.low).not.toBeNull();
+    }
 
     const dir = await mkdtemp(join(tmpdir(), "augserve-live-"));
     try {
@@ -68,7 +81,7 @@ describe("runLiveSweep() - the simulator in a worker thread, the demo's stop rul
     expect(row?.runs).toBeGreaterThan(0);
     // The stop rule cuts only runs already decided (past their deadline, or first token after the TTFT
     // target): misses. On a loaded machine some may be; none may count as met.
-    const met = Math.round((row?.sloAttainment ?? 0) * (row?.runs ?? 0));
+    const met = row === undefined ? 0 : metRuns(row);
     expect(met + (row?.unfinished ?? 0)).toBeLessThanOrEqual(row?.runs ?? 0);
     // Busy fraction, batch and KV come from the worker's engine tap.
     expect(row?.server.busyFraction).toBeGreaterThan(0);

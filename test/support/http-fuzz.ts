@@ -21,7 +21,10 @@ export interface FuzzOptions {
   batch?: number;
   /** Most time one request may take, ms (a shared 2-core machine: generous). @default 10000 */
   answerBoundMs?: number;
-  /** Most time one `/health` answer may take meanwhile, ms (a frozen loop takes many seconds). @default 2000 */
+  /**
+   * Most time one `/health` answer may wait on a busy server loop meanwhile, ms (a frozen loop takes many
+   * seconds): bounds `blockedMs` of the probe (test/support/health-probe.ts), not the machine's load. @default 2000
+   */
   healthBoundMs?: number;
 }
 
@@ -60,7 +63,7 @@ async function send(url: string, request: FuzzRequest, boundMs: number): Promise
  */
 export async function fuzzOpenAIServer(
   options: FuzzOptions,
-): Promise<{ statuses: Record<number, number>; healthMaxMs: number }> {
+): Promise<{ statuses: Record<number, number>; healthMaxMs: number; healthBlockedMaxMs: number }> {
   const answerBoundMs = options.answerBoundMs ?? 10_000;
   const probe = probeHealth(options.url);
   const statuses: Record<number, number> = {};
@@ -88,9 +91,12 @@ export async function fuzzOpenAIServer(
   const health = await probe.stop();
   if (failure !== undefined) throw failure;
   const healthMaxMs = Math.max(...health.latenciesMs);
+  const healthBlockedMaxMs = Math.max(...health.blockedMs);
   expect(health.statuses.every((s) => s === 200)).toBe(true);
-  expect(healthMaxMs).toBeLessThan(options.healthBoundMs ?? 2_000);
+  expect(healthBlockedMaxMs, `/health slowest answer ${healthMaxMs.toFixed(0)} ms of wall time`).toBeLessThan(
+    options.healthBoundMs ?? 2_000,
+  );
   // The server is still up and serving.
   expect((await fetch(`${options.url}/health`)).status).toBe(200);
-  return { statuses, healthMaxMs };
+  return { statuses, healthMaxMs, healthBlockedMaxMs };
 }

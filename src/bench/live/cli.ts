@@ -9,6 +9,7 @@ import { renderReport } from "../table.js";
 import { virtualOnEngineProfile } from "./engine-compare.js";
 import type { LoadReport } from "./lag.js";
 import { DEFAULT_TIME_SCALE, LIVE_POLICIES, LiveOptionsError, type LivePolicy } from "./options.js";
+import { renderComparisons } from "./repeat-compare.js";
 import { type LiveBenchReport, runLiveSweep } from "./sweep.js";
 
 /** The same A/B in virtual time on the engine-fitted profile (the generated small llama), beside the live one. */
@@ -125,7 +126,7 @@ export async function runLiveBench(flags: LiveBenchFlags): Promise<string> {
   const text =
     `workload ${report.workload}, mode live, ${where}, time scale ${report.live.timeScale}${scaled} ` +
     `(durations in unscaled ms)${flags.repeat > 1 ? `, mean of ${flags.repeat} repeats` : ""}\n\n` +
-    `${renderReport(report.results)}\n${warnings.join("")}` +
+    `${renderReport(report.results)}\n${renderComparisons(report.live.comparisons ?? [])}${warnings.join("")}` +
     (engine && flags.engineModel === undefined ? engineComparison(flags, report, timeFactor) : "");
   return writeBenchOutputs(report, text, flags);
 }

@@ -18,6 +18,17 @@ export {
   parseLiveOptions,
 } from "./options.js";
 export { RecorderCallbacks, RunRecorder, recorderMiddleware } from "./recorder.js";
+export {
+  COMPARED_METRICS,
+  type ComparedMetric,
+  compareRepeats,
+  direction,
+  type MeanInterval,
+  meanInterval,
+  type PairedComparison,
+  renderComparisons,
+  tQuantile975,
+} from "./repeat-compare.js";
 export { ScaledPredictor, scaledClock } from "./scaled.js";
 export { type LiveBenchReport, type LiveSweepOptions, runLiveSweep } from "./sweep.js";
 export { buildRunTools, ScriptedCalls, sleepWall, toolResultText } from "./tools.js";

@@ -14,6 +14,7 @@ import { type LiveRunOptions, runLive } from "./driver.js";
 import { compressWorkloadTime } from "./engine-backend.js";
 import type { LoadReport } from "./lag.js";
 import { type LivePolicy, parseLiveOptions } from "./options.js";
+import { compareRepeats, type PairedComparison } from "./repeat-compare.js";
 
 export interface LiveSweepOptions extends Omit<LiveRunOptions, "workload" | "policy" | "onRunEnded"> {
   /** A workload file path, or its parsed JSON. */
@@ -58,6 +59,11 @@ export type LiveBenchReport = BenchReport & {
       cpuCores: number;
       cpuBound: boolean;
     }>;
+    /**
+     * With `repeat` >= 2: per rate, each policy against the first (plain when present), paired by repeat, with
+     * the mean ratio and difference and their 95% t intervals over the repeats (`compareRepeats`).
+     */
+    comparisons?: PairedComparison[];
   };
 };
 
@@ -117,6 +123,8 @@ export async function runLiveSweep(options: LiveSweepOptions): Promise<LiveBench
   const results: BenchResultRow[] = [];
   const timelines: Timeline[] = [];
   const load: LiveBenchReport["live"]["load"] = [];
+  const comparisons: PairedComparison[] = [];
+  const baseline = policies.includes("plain") ? "plain" : policies[0];
   for (const { rate, workloads } of points) {
     const rows = new Map<LivePolicy, BenchResultRow[]>();
     const ttfts = new Map<LivePolicy, number[]>();
@@ -153,6 +161,7 @@ export async function runLiveSweep(options: LiveSweepOptions): Promise<LiveBench
       const pooled = (ttfts.get(policy) ?? []).sort((a, b) => a - b);
       results.push(aggregateRows(rows.get(policy) ?? [], pooled.length > 0 ? ttftCdf(pooled) : undefined));
     }
+    if (baseline !== undefined) comparisons.push(...compareRepeats(rate, rows, baseline));
   }
   const first = points[0]?.workloads[0];
   return {
@@ -169,7 +178,11 @@ export async function runLiveSweep(options: LiveSweepOptions): Promise<LiveBench
     },
     results,
     ...(timelines.length > 0 ? { timelines } : {}),
-    live: { timeScale: resolved.timeScale, load },
+    live: {
+      timeScale: resolved.timeScale,
+      load,
+      ...(comparisons.length > 0 ? { comparisons } : {}),
+    },
   };
 }
 
