@@ -7,8 +7,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Registry } from "prom-client";
 import { CallAccounting } from "../accounting/index.js";
-import { redactCredentials } from "../backend/redact.js";
 import { EventLoopLagMonitor } from "../backend/event-loop-lag.js";
+import { redactCredentials } from "../backend/redact.js";
 import { fleetMetrics } from "../fleet/metrics.js";
 import { SharedScheduler } from "../fleet/shared-scheduler.js";
 import { createPredictor } from "../predict/predictor.js";
