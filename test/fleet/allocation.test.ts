@@ -4,27 +4,14 @@
  * leases reconciled from the holds, a stored budget clamped to the configured bounds, and the recovery of
  * lost state (a flush) capped at a fair share.
  */
-import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { FleetRedis, fleetKeys, type SyncRequest } from "../../src/fleet/index.js";
 import type { DemandRecord } from "../../src/fleet/redis.js";
-import { RedisServer } from "../support/redis-server.js";
+import { useRedisServer } from "./support/redis-fixture.js";
 
-let redis: RedisServer;
-let admin: Redis;
+const store = useRedisServer();
 let n = 0;
 const freshKey = () => `a${process.pid}-${++n}`;
-
-beforeAll(async () => {
-  redis = await RedisServer.start();
-  admin = new Redis(redis.url, { maxRetriesPerRequest: 1 });
-  admin.on("error", () => {});
-}, 600_000);
-
-afterAll(async () => {
-  admin?.disconnect();
-  await redis?.stop();
-});
 
 const BUDGET = 8_000;
 const BASE: Omit<SyncRequest, "floor" | "record"> = {
@@ -56,7 +43,7 @@ function rec(
 }
 
 async function connect(key: string): Promise<FleetRedis> {
-  const r = new FleetRedis(redis.url, fleetKeys(key, "default"), 2_000);
+  const r = new FleetRedis(store.redis.url, fleetKeys(key, "default"), 2_000);
   await r.whenConnected(5_000);
   return r;
 }
@@ -81,7 +68,7 @@ describe("SYNC_LUA - the share algorithm", () => {
       expect(b2.alloc).toBe(4_000);
       expect(b2.held).toBe(4_000);
       expect(c2.alloc).toBe(0);
-      expect(Number(await admin.hget(fleetKeys(key, "default").state, "leased"))).toBe(8_000);
+      expect(Number(await store.admin.hget(fleetKeys(key, "default").state, "leased"))).toBe(8_000);
     } finally {
       await r.close();
     }
@@ -128,7 +115,7 @@ describe("SYNC_LUA - whatever the key holds", () => {
     const r = await connect(key);
     try {
       expect((await r.sync("A", { ...BASE, floor: 6_000, record: rec(6_000, 0) })).held).toBe(6_000);
-      await admin.hset(k.state, "leased", "0");
+      await store.admin.hset(k.state, "leased", "0");
       const b = await r.sync("B", { ...BASE, floor: 0, record: rec(0, 20) });
       expect(b.held).toBe(2_000);
       expect(b.leased).toBe(8_000);
@@ -143,7 +130,7 @@ describe("SYNC_LUA - whatever the key holds", () => {
     const r = await connect(key);
     try {
       await r.sync("A", { ...BASE, floor: 0, record: rec(0, 0) });
-      await admin.hset(k.state, "budget", String(BUDGET * 10));
+      await store.admin.hset(k.state, "budget", String(BUDGET * 10));
       const a = await r.sync("A", { ...BASE, floor: 0, record: rec(0, 100) });
       expect(a.budget).toBe(BUDGET);
       expect(a.held).toBeLessThanOrEqual(BUDGET);
@@ -170,7 +157,7 @@ describe("SYNC_LUA - whatever the key holds", () => {
       const before = Object.values(held).reduce((a, b) => a + b, 0);
       expect(before).toBeLessThanOrEqual(BUDGET);
       expect(held.A).toBeGreaterThan(BUDGET / 4);
-      await admin.flushall();
+      await store.admin.flushall();
       // B held a lease: it finds no state, so the fleet recovers for one TTL. B now wants everything, but gets
       // no more than it held: A, which Redis has not heard from again, may still hold its 4,000.
       const b = await r.sync("B", {

@@ -9,28 +9,15 @@
  * is the same as between processes; test/fleet/shared-budget.test.ts covers real child processes). Nothing
  * here waits on wall-clock durations for its verdict: loads run until a number of calls completed.
  */
-import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createScheduler, fleetKeys, type SharedScheduler } from "../../src/fleet/index.js";
-import { RedisServer } from "../support/redis-server.js";
 import { waitFor } from "../support/wait.js";
+import { useRedisServer } from "./support/redis-fixture.js";
 import { TokenServer } from "./support/token-server.js";
 
-let redis: RedisServer;
-let admin: Redis;
+const store = useRedisServer();
 let keyCounter = 0;
 const freshKey = () => `f${process.pid}-${++keyCounter}`;
-
-beforeAll(async () => {
-  redis = await RedisServer.start();
-  admin = new Redis(redis.url, { maxRetriesPerRequest: 1 });
-  admin.on("error", () => {});
-}, 600_000);
-
-afterAll(async () => {
-  admin?.disconnect();
-  await redis?.stop();
-});
 
 const BUDGET = 6_000;
 const CHARGE = 500;
@@ -45,7 +32,7 @@ function member(key: string, id: string, extra: Record<string, unknown> = {}): S
   return createScheduler({
     budget: { mode: "fixed", tokens: BUDGET },
     shared: {
-      redis: redis.url,
+      redis: store.redis.url,
       key,
       processId: id,
       chunkTokens: 1_000,
@@ -122,29 +109,29 @@ describe("SharedBudget - faults in Redis never take the fleet above 1.1x its bud
       "a foreign value under the state key",
       async (key) => {
         const k = fleetKeys(key, "default");
-        await admin.del(k.state);
-        await admin.set(k.state, "someone else's value");
-        return async () => void (await admin.del(k.state));
+        await store.admin.del(k.state);
+        await store.admin.set(k.state, "someone else's value");
+        return async () => void (await store.admin.del(k.state));
       },
     ],
     [
       "`leased` reset to 0",
       async (key) => {
-        await admin.hset(fleetKeys(key, "default").state, "leased", "0");
+        await store.admin.hset(fleetKeys(key, "default").state, "leased", "0");
         return async () => {};
       },
     ],
     [
       "the budget overwritten with 10x",
       async (key) => {
-        await admin.hset(fleetKeys(key, "default").state, "budget", String(BUDGET * 10));
+        await store.admin.hset(fleetKeys(key, "default").state, "budget", String(BUDGET * 10));
         return async () => {};
       },
     ],
     [
       "a flush",
       async () => {
-        await admin.flushall();
+        await store.admin.flushall();
         return async () => {};
       },
     ],
@@ -152,22 +139,22 @@ describe("SharedBudget - faults in Redis never take the fleet above 1.1x its bud
       "the records and the live set deleted",
       async (key) => {
         const k = fleetKeys(key, "default");
-        await admin.del(k.demand, k.live);
+        await store.admin.del(k.demand, k.live);
         return async () => {};
       },
     ],
     [
       "Redis hung (SIGSTOP) for a while",
       async () => {
-        redis.freeze();
-        return async () => redis.thaw();
+        store.redis.freeze();
+        return async () => store.redis.thaw();
       },
     ],
     [
       "Redis stopped and restarted empty",
       async () => {
-        await redis.pause();
-        return async () => redis.resume();
+        await store.redis.pause();
+        return async () => store.redis.resume();
       },
     ],
   ];
@@ -195,8 +182,8 @@ describe("SharedBudget - faults in Redis never take the fleet above 1.1x its bud
         expect(load.failed).toBe(0);
         expect(server.duplicates()).toEqual([]);
       } finally {
-        if (!redis.running) await redis.resume();
-        redis.thaw();
+        if (!store.redis.running) await store.redis.resume();
+        store.redis.thaw();
         await load.stop();
         await Promise.all(members.map((m) => m.close()));
         await server.close();

@@ -2,8 +2,7 @@
  * Two gateways in front of one simulator replica share that replica's budget through a real redis-server
  * (`startGateway({ shared })`, `augserve gateway --redis URL`); `augserve({ shared })` leases the same way.
  */
-import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { gatewayOptionsFromFlags } from "../../src/cli/gateway-command.js";
 import { fleetKeys } from "../../src/fleet/index.js";
 import { startGateway } from "../../src/gateway/index.js";
@@ -11,22 +10,10 @@ import { AugServeOptionsError } from "../../src/langchain/errors.js";
 import { createAugServe } from "../../src/langchain/index.js";
 import { createScheduler } from "../../src/scheduler/create-scheduler.js";
 import { startSimServer } from "../../src/sim/index.js";
-import { RedisServer } from "../support/redis-server.js";
 import { waitFor } from "../support/wait.js";
+import { useRedisServer } from "./support/redis-fixture.js";
 
-let redis: RedisServer;
-let admin: Redis;
-
-beforeAll(async () => {
-  redis = await RedisServer.start();
-  admin = new Redis(redis.url, { maxRetriesPerRequest: 1 });
-  admin.on("error", () => {});
-}, 600_000);
-
-afterAll(async () => {
-  admin?.disconnect();
-  await redis?.stop();
-});
+const store = useRedisServer();
 
 async function chat(baseURL: string, content: string): Promise<number> {
   const res = await fetch(`${baseURL}/chat/completions`, {
@@ -46,20 +33,20 @@ describe("startGateway({ shared })", () => {
       upstreams: [sim.baseURL],
       port: 0,
       scheduler: { budget: { mode: "fixed" as const, tokens: 20_000 } },
-      shared: { redis: redis.url, key, log: () => {} },
+      shared: { redis: store.redis.url, key, log: () => {} },
     };
     const gateways = [await startGateway(options), await startGateway(options)];
     try {
       expect(await Promise.all(gateways.map((g, i) => chat(g.baseURL, `hello ${i}`)))).toEqual([200, 200]);
       const k = fleetKeys(key, sim.url);
-      await waitFor(async () => (await admin.zcard(k.live)) === 2, 5_000);
-      expect(Number(await admin.hget(k.state, "budget"))).toBe(20_000);
-      expect(Number(await admin.hget(k.state, "leased"))).toBeLessThanOrEqual(20_000);
+      await waitFor(async () => (await store.admin.zcard(k.live)) === 2, 5_000);
+      expect(Number(await store.admin.hget(k.state, "budget"))).toBe(20_000);
+      expect(Number(await store.admin.hget(k.state, "leased"))).toBeLessThanOrEqual(20_000);
       const metrics = await (await fetch(gateways[0]?.metricsUrl ?? "")).text();
       expect(metrics).toMatch(/augserve_fleet_lease_tokens\{replica="http:\/\/127\.0\.0\.1:\d+"\}/);
       await Promise.all(gateways.map((g) => g.close()));
-      expect(await admin.zcard(k.live)).toBe(0);
-      expect(Number(await admin.hget(k.state, "leased"))).toBe(0);
+      expect(await store.admin.zcard(k.live)).toBe(0);
+      expect(Number(await store.admin.hget(k.state, "leased"))).toBe(0);
     } finally {
       await Promise.all(gateways.map((g) => g.close()));
       await sim.close();
@@ -80,7 +67,7 @@ describe("startGateway({ shared })", () => {
     await expect(
       startGateway({
         upstreams: ["http://127.0.0.1:1/v1"],
-        shared: { redis: redis.url },
+        shared: { redis: store.redis.url },
         budgetFor: () => {
           throw new Error("unused");
         },
@@ -92,15 +79,15 @@ describe("startGateway({ shared })", () => {
 describe("augserve({ shared })", () => {
   it("creates its own shared scheduler, closed by close(); excludes scheduler", async () => {
     const key = `aug-${process.pid}`;
-    const aug = createAugServe({ shared: { redis: redis.url, key, log: () => {} }, registry: null });
+    const aug = createAugServe({ shared: { redis: store.redis.url, key, log: () => {} }, registry: null });
     try {
-      await waitFor(async () => (await admin.zcard(fleetKeys(key, "default").live)) === 1, 5_000);
+      await waitFor(async () => (await store.admin.zcard(fleetKeys(key, "default").live)) === 1, 5_000);
     } finally {
       await aug.close();
     }
-    expect(await admin.zcard(fleetKeys(key, "default").live)).toBe(0);
+    expect(await store.admin.zcard(fleetKeys(key, "default").live)).toBe(0);
     expect(() =>
-      createAugServe({ shared: { redis: redis.url }, scheduler: createScheduler(), registry: null }),
+      createAugServe({ shared: { redis: store.redis.url }, scheduler: createScheduler(), registry: null }),
     ).toThrow(AugServeOptionsError);
   });
 });

@@ -7,8 +7,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   createScheduler,
   FleetKeyError,
@@ -18,26 +17,14 @@ import {
   type SharedScheduler,
 } from "../../src/fleet/index.js";
 import type { SchedulerOptions } from "../../src/scheduler/options.js";
-import { RedisServer } from "../support/redis-server.js";
 import { waitFor } from "../support/wait.js";
+import { useRedisServer } from "./support/redis-fixture.js";
 import { TokenServer } from "./support/token-server.js";
 
 const CHILD = fileURLToPath(new URL("./support/member-child.ts", import.meta.url));
-let redis: RedisServer;
-let admin: Redis;
+const store = useRedisServer();
 let keyCounter = 0;
 const freshKey = () => `t${process.pid}-${++keyCounter}`;
-
-beforeAll(async () => {
-  redis = await RedisServer.start();
-  admin = new Redis(redis.url, { maxRetriesPerRequest: 1 });
-  admin.on("error", () => {});
-}, 600_000);
-
-afterAll(async () => {
-  admin?.disconnect();
-  await redis?.stop();
-});
 
 interface Child {
   process: ChildProcess;
@@ -91,7 +78,7 @@ function member(
   return createScheduler({
     budget,
     shared: {
-      redis: redis.url,
+      redis: store.redis.url,
       key,
       processId: id,
       chunkTokens: 1_000,
@@ -136,7 +123,7 @@ describe("SharedBudget - several processes", () => {
     const budget = 6_000;
     const children = [0, 1, 2, 3].map((i) =>
       startChild({
-        redis: redis.url,
+        redis: store.redis.url,
         key,
         processId: `child-${i}`,
         budget,
@@ -172,7 +159,7 @@ describe("SharedBudget - several processes", () => {
     const key = freshKey();
     const ttlMs = 1_500;
     const holder = startChild({
-      redis: redis.url,
+      redis: store.redis.url,
       key,
       processId: "doomed",
       budget: 4_000,
@@ -189,7 +176,7 @@ describe("SharedBudget - several processes", () => {
     try {
       await holder.waitFor("admitted", 30_000);
       const k = fleetKeys(key, "default");
-      expect(Number(await admin.hget(k.state, "leased"))).toBe(4_000);
+      expect(Number(await store.admin.hget(k.state, "leased"))).toBe(4_000);
       holder.process.kill("SIGKILL");
       const killedAt = performance.now();
       // The survivor needs the whole budget: it gets it once the dead lease expired (Redis time) and was reclaimed.
@@ -197,7 +184,7 @@ describe("SharedBudget - several processes", () => {
       await oneCall(survivor, server, "after-kill", 4_000, 5);
       const waited = performance.now() - killedAt;
       expect(waited).toBeLessThan(ttlMs + 1_000);
-      expect(await admin.zscore(k.live, "doomed")).toBeNull();
+      expect(await store.admin.zscore(k.live, "doomed")).toBeNull();
     } finally {
       holder.process.kill("SIGKILL");
       await survivor.close();
@@ -236,7 +223,7 @@ describe("SharedBudget - Redis stopped mid-run and restarted", () => {
     );
     try {
       await new Promise((r) => setTimeout(r, 400));
-      await redis.pause();
+      await store.redis.pause();
       await waitFor(() => members.every((m) => m.fleet.mode === "fallback"), 10_000);
       // Each member now runs on budget / 3 processes; measure the fleet from the server's side.
       server.maxInFlight = server.inFlight;
@@ -246,11 +233,11 @@ describe("SharedBudget - Redis stopped mid-run and restarted", () => {
       const shares = members.map((m) => m.fleet.tokens);
       for (const share of shares) expect(share).toBeGreaterThan(0);
       for (const share of shares) expect(share).toBeLessThanOrEqual(budget / 3);
-      await redis.resume();
+      await store.redis.resume();
       await waitFor(() => members.every((m) => m.fleet.mode === "joined"), 15_000);
       await new Promise((r) => setTimeout(r, 400));
     } finally {
-      if (!redis.running) await redis.resume();
+      if (!store.redis.running) await store.redis.resume();
       stop = true;
       await Promise.all(loops);
       await Promise.all(members.map((m) => m.close()));
@@ -274,7 +261,7 @@ describe("SharedBudget - keys that are not the fleet's", () => {
     const server = await TokenServer.start();
     const key = freshKey();
     const k = fleetKeys(key, "default");
-    await admin.set(k.state, "someone else's value");
+    await store.admin.set(k.state, "someone else's value");
     const m = member(key, "victim");
     try {
       const error = await m.fleet.ready().then(
@@ -297,17 +284,17 @@ describe("SharedBudget - keys that are not the fleet's", () => {
   it("a malformed fleet value names the key and the field", async () => {
     const key = freshKey();
     const k = fleetKeys(key, "default");
-    await admin.hset(k.state, { format: "augserve-fleet/2", budget: "lots", leased: "0" });
+    await store.admin.hset(k.state, { format: "augserve-fleet/2", budget: "lots", leased: "0" });
     const m = member(key, "victim");
     try {
       const error = (await m.fleet.ready().catch((e: unknown) => e)) as FleetKeyError;
       expect(error).toBeInstanceOf(FleetKeyError);
       expect(error.kind).toBe("malformed");
       expect(error.key).toBe(`${k.state}#budget`);
-      await admin.hset(k.demand, "ghost", "not,a,record");
-      await admin.zadd(k.live, Date.now() + 600_000, "ghost");
-      await admin.hset(k.state, { budget: "4000" });
-      const direct = new FleetRedis(redis.url, k, 1_000);
+      await store.admin.hset(k.demand, "ghost", "not,a,record");
+      await store.admin.zadd(k.live, Date.now() + 600_000, "ghost");
+      await store.admin.hset(k.state, { budget: "4000" });
+      const direct = new FleetRedis(store.redis.url, k, 1_000);
       await direct.whenConnected(5_000);
       await expect(direct.leave("x")).resolves.toBe(0);
       await expect(direct.sync("x", { ...SYNC_BASE, floor: 0, record: RECORD })).rejects.toMatchObject({
@@ -329,7 +316,7 @@ describe("SharedBudget - Redis time", () => {
       {
         budget: { mode: "fixed", tokens: 4_000 },
         shared: {
-          redis: redis.url,
+          redis: store.redis.url,
           key,
           processId: "skewed",
           leaseTtlMs: 400,
@@ -343,7 +330,7 @@ describe("SharedBudget - Redis time", () => {
     try {
       await Promise.all([skewed.fleet.ready(), normal.fleet.ready()]);
       await new Promise((r) => setTimeout(r, 1_200));
-      const live = await admin.zrange(fleetKeys(key, "default").live, "0", "-1");
+      const live = await store.admin.zrange(fleetKeys(key, "default").live, "0", "-1");
       expect(live.sort()).toEqual(["normal", "skewed"]);
     } finally {
       await skewed.close();
