@@ -123,6 +123,29 @@ const A10G_LLAMA3_8B_COST: CostModel = {
   cAttn: 7.5e-6,
 };
 
+/** Mistral-7B on one RTX 4090 as vLLM V1 runs it by default; `mistral7b-rtx4090-seqs4` differs only in
+ * `maxNumSeqs`. */
+const MISTRAL7B_RTX4090: Omit<SimProfile, "kvCapacityTokens"> = {
+  name: "mistral7b-rtx4090",
+  modelName: "mistralai/Mistral-7B-Instruct-v0.3",
+  description:
+    "Mistral-7B-Instruct-v0.3 bf16 on 1x GeForce RTX 4090 (24 GB, 1,008 GB/s), vLLM V1 defaults for that GPU",
+  // Fitted to mushfiqrahman.dev's vLLM concurrency sweep on that card (docs/simulator.md, "mistral7b-rtx4090").
+  cost: RTX4090_MISTRAL7B_COST,
+  kv: {
+    gpuMemoryGiB: RTX4090_GIB,
+    gpus: 1,
+    gpuMemoryUtilization: 0.9,
+    weightsGiB: MISTRAL_7B_WEIGHTS_GIB,
+    nonKvOverheadGiB: SMALL_GPU_NON_KV_OVERHEAD_GIB,
+    kvBytesPerToken: MISTRAL_7B_KV_BYTES,
+  },
+  serverOverheadMs: 8,
+  ...V1_SMALL_GPU_LIMITS,
+  // The model's own 32,768 (max_position_embeddings): the KV cache holds more, so vLLM starts with it.
+  maxModelLen: 32_768,
+};
+
 /** The shipped profiles, by name. */
 export const SIM_PROFILES = Object.freeze({
   "llama3-8b-h100": profile({
@@ -197,47 +220,16 @@ export const SIM_PROFILES = Object.freeze({
     // vLLM refuses to start with the model's 131,072 (more than the KV cache holds); 32k is what L4 users set.
     maxModelLen: 32_768,
   }),
-  "mistral7b-rtx4090": profile({
-    name: "mistral7b-rtx4090",
-    modelName: "mistralai/Mistral-7B-Instruct-v0.3",
-    description:
-      "Mistral-7B-Instruct-v0.3 bf16 on 1x GeForce RTX 4090 (24 GB, 1,008 GB/s), vLLM V1 defaults for that GPU",
-    // Fitted to mushfiqrahman.dev's vLLM concurrency sweep on that card (docs/simulator.md, "mistral7b-rtx4090").
-    cost: RTX4090_MISTRAL7B_COST,
-    kv: {
-      gpuMemoryGiB: RTX4090_GIB,
-      gpus: 1,
-      gpuMemoryUtilization: 0.9,
-      weightsGiB: MISTRAL_7B_WEIGHTS_GIB,
-      nonKvOverheadGiB: SMALL_GPU_NON_KV_OVERHEAD_GIB,
-      kvBytesPerToken: MISTRAL_7B_KV_BYTES,
-    },
-    serverOverheadMs: 8,
-    ...V1_SMALL_GPU_LIMITS,
-    // The model's own 32,768 (max_position_embeddings): the KV cache holds more, so vLLM starts with it.
-    maxModelLen: 32_768,
-  }),
+  "mistral7b-rtx4090": profile(MISTRAL7B_RTX4090),
   "mistral7b-rtx4090-seqs4": profile({
+    ...MISTRAL7B_RTX4090,
     name: "mistral7b-rtx4090-seqs4",
-    modelName: "mistralai/Mistral-7B-Instruct-v0.3",
     description:
       "Mistral-7B-Instruct-v0.3 bf16 on 1x GeForce RTX 4090 (24 GB), vLLM V1 with --max-num-seqs 4: a desktop " +
       "server with few sequences in flight, as llama.cpp's --parallel 4",
     // The same card, model and fit as mistral7b-rtx4090: its published concurrency-4 rows are exactly four
     // sequences in flight (docs/simulator.md, "mistral7b-rtx4090-seqs4").
-    cost: RTX4090_MISTRAL7B_COST,
-    kv: {
-      gpuMemoryGiB: RTX4090_GIB,
-      gpus: 1,
-      gpuMemoryUtilization: 0.9,
-      weightsGiB: MISTRAL_7B_WEIGHTS_GIB,
-      nonKvOverheadGiB: SMALL_GPU_NON_KV_OVERHEAD_GIB,
-      kvBytesPerToken: MISTRAL_7B_KV_BYTES,
-    },
-    serverOverheadMs: 8,
     maxNumSeqs: 4,
-    maxNumBatchedTokens: V1_SMALL_GPU_LIMITS.maxNumBatchedTokens,
-    maxModelLen: 32_768,
   }),
   "llama3-8b-a10g": profile({
     name: "llama3-8b-a10g",
