@@ -10,8 +10,8 @@ import { tool } from "@langchain/core/tools";
 import { ChatOpenAI } from "@langchain/openai";
 import { z } from "zod";
 import { localTokenCounts } from "../src/langchain/index.js";
+import type { ConversationScript, ScriptedToolCall } from "../src/script/types.js";
 import { startSimServer } from "../src/sim/index.js";
-import type { ConversationScript, ScriptedToolCall } from "../src/sim/types.js";
 
 export interface ExampleBackend {
   baseURL: string;

@@ -9,8 +9,8 @@ import { createAgent } from "langchain";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createAugServe, createScheduler } from "../src/langchain/index.js";
+import type { ConversationScript } from "../src/script/types.js";
 import { type SimServer, startSimServer } from "../src/sim/index.js";
-import type { ConversationScript } from "../src/sim/types.js";
 import { FifoTestScheduler } from "./langchain/helpers.js";
 
 const weather = tool(async ({ city }) => `Sunny in ${city}, 21 C`, {

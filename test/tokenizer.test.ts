@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { countTokens, renderConversation, tokenize } from "../src/sim/tokenizer.js";
+import { countTokens, renderConversation, tokenize } from "../src/script/tokenizer.js";
 
 describe("tokenize()", () => {
   it("is deterministic and counts like a BPE on prose", () => {

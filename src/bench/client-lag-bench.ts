@@ -14,11 +14,11 @@
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { runLive } from "../ab/live/driver.js";
+import type { LivePolicy } from "../ab/live/options.js";
+import { withDuration } from "../ab/virtual/sweep.js";
 import type { SchedulerOptions } from "../scheduler/options.js";
-import { runLive } from "./live/driver.js";
-import type { LivePolicy } from "./live/options.js";
-import { withDuration } from "./virtual/sweep.js";
-import { loadWorkload } from "./workload/load.js";
+import { loadWorkload } from "../workload/load.js";
 
 const FlagsSchema = z.strictObject({
   profile: z.string().min(1).default("llama3-8b-a10g"),

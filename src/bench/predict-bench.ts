@@ -24,6 +24,7 @@ import { parseArgs } from "node:util";
 import { MeanBaselinePredictor } from "../predict/mean-baseline.js";
 import { createPredictor } from "../predict/predictor.js";
 import { loadBfcl } from "../predict/train/bfcl.js";
+import { loadWorkload } from "../workload/index.js";
 import { type BfclReport, evaluateBfcl } from "./predict-bench/bfcl.js";
 import { bfclTable } from "./predict-bench/bfcl-table.js";
 import { ClassOraclePredictor } from "./predict-bench/class-oracle.js";
@@ -36,7 +37,6 @@ import {
 } from "./predict-bench/goodput.js";
 import { type HintSignal, measureHintSignal } from "./predict-bench/hint-signal.js";
 import { type PredictTiming, timePredict } from "./predict-bench/timing.js";
-import { loadWorkload } from "./workload/index.js";
 
 interface Row {
   workload: string;

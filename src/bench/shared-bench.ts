@@ -23,15 +23,15 @@ import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import { z } from "zod";
 import { fleetKeys } from "../fleet/scripts.js";
+import type { RunRecord } from "../metrics/records.js";
+import { summarize } from "../metrics/summary.js";
 import { parseWith } from "../scheduler/validate.js";
 import { scriptsFromRuns, startSimServer } from "../sim/index.js";
-import type { RunRecord } from "./metrics/records.js";
-import { summarize } from "./metrics/summary.js";
+import { loadWorkload } from "../workload/load.js";
 import type { ChildOptions } from "./shared-bench/child.js";
 import { type FaultRow, faultRows, runFaults } from "./shared-bench/faults.js";
 import { ChargeProxy } from "./shared-bench/proxy.js";
 import { RedisServer } from "./shared-bench/redis-server.js";
-import { loadWorkload } from "./workload/load.js";
 
 const ARMS = ["one", "fleet", "independent", "split", "faults"] as const;
 type Arm = (typeof ARMS)[number];

@@ -7,13 +7,13 @@
  */
 import type { Command } from "commander";
 import { z } from "zod";
-import { runLiveBench } from "../bench/live/cli.js";
-import { writeBenchOutputs } from "../bench/output.js";
-import { createProgress } from "../bench/progress.js";
-import { ReplicaFlagsShape, runReplicaBench } from "../bench/replicas/cli.js";
-import { renderReport } from "../bench/table.js";
-import { BENCH_POLICIES } from "../bench/virtual/options.js";
-import { runSweep } from "../bench/virtual/sweep.js";
+import { runLiveBench } from "../ab/live/cli.js";
+import { writeBenchOutputs } from "../ab/output.js";
+import { createProgress } from "../ab/progress.js";
+import { ReplicaFlagsShape, runReplicaBench } from "../ab/replicas/cli.js";
+import { renderReport } from "../ab/table.js";
+import { BENCH_POLICIES } from "../ab/virtual/options.js";
+import { runSweep } from "../ab/virtual/sweep.js";
 
 const list = (what: string) =>
   z

@@ -15,16 +15,16 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { z } from "zod";
-import { DEMO_ARMS, runArmsLive, runArmsVirtual } from "../bench/live/demo-arms.js";
-import { demoSlo } from "../bench/live/demo-slo.js";
-import { armsReading, demoArmsTable, modeAdvice, ratioLines } from "../bench/live/demo-table.js";
-import { type LiveRatePlan, planLiveRate, probeHeadroom } from "../bench/live/headroom.js";
-import { createProgress, type Progress } from "../bench/progress.js";
-import { writeHtmlReport } from "../bench/report/index.js";
-import { type BenchResultRow, sustainableRates } from "../bench/results.js";
-import { runSweep } from "../bench/virtual/sweep.js";
-import { loadWorkload } from "../bench/workload/load.js";
-import type { GeneratedWorkload } from "../bench/workload/types.js";
+import { DEMO_ARMS, runArmsLive, runArmsVirtual } from "../ab/live/demo-arms.js";
+import { demoSlo } from "../ab/live/demo-slo.js";
+import { armsReading, demoArmsTable, modeAdvice, ratioLines } from "../ab/live/demo-table.js";
+import { type LiveRatePlan, planLiveRate, probeHeadroom } from "../ab/live/headroom.js";
+import { createProgress, type Progress } from "../ab/progress.js";
+import { type BenchResultRow, sustainableRates } from "../ab/results.js";
+import { runSweep } from "../ab/virtual/sweep.js";
+import { writeHtmlReport } from "../report/index.js";
+import { loadWorkload } from "../workload/load.js";
+import type { GeneratedWorkload } from "../workload/types.js";
 
 const WORKLOAD = resolve(dirname(fileURLToPath(import.meta.url)), "../../workloads/infercept-mix.json");
 /** The window over which plain's sustainable rate is found: long enough for tool-heavy runs to accumulate. */

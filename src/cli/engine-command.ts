@@ -3,9 +3,9 @@
  * node-llama-cpp) as an OpenAI-compatible server with llama.cpp server's metrics (docs/engine.md).
  */
 import type { Command } from "commander";
-import { loadWorkload } from "../bench/workload/index.js";
 import { startEngineServer } from "../engine/server.js";
 import { scriptsFromRuns } from "../sim/run-scripts.js";
+import { loadWorkload } from "../workload/index.js";
 
 interface EngineCliOptions {
   model: string;

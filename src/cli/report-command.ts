@@ -5,7 +5,7 @@ import {
   DEFAULT_REPORT_PATH,
   readBenchResults,
   writeHtmlReport,
-} from "../bench/report/index.js";
+} from "../report/index.js";
 
 export function registerReportCommand(program: Command): void {
   program

@@ -2,14 +2,14 @@
  * `augserve sim`: the embedded GPU-server simulator as an OpenAI-compatible server (docs/simulator.md).
  */
 import type { Command } from "commander";
-import { loadWorkload } from "../bench/workload/index.js";
+import type { ConversationScript } from "../script/types.js";
 import { SIM_PROFILES } from "../sim/engine/profiles.js";
 import { scriptsFromRuns } from "../sim/run-scripts.js";
 import { startSimServer } from "../sim/server/server.js";
-import type { ConversationScript } from "../sim/types.js";
+import { loadWorkload } from "../workload/index.js";
 
 export interface SimCommandHooks {
-  /** Loads a workload file's runs as conversation scripts. @default the workload generator of src/bench/workload */
+  /** Loads a workload file's runs as conversation scripts. @default the workload generator of src/workload */
   loadWorkloadScripts?: (file: string, seed: number | undefined) => Promise<ConversationScript[]>;
 }
 

@@ -6,9 +6,9 @@
  * text through a detokenizer that never splits a multi-byte character.
  */
 import type { ServerResponse } from "node:http";
-import type { ScriptedModel } from "../sim/model/scripted-model.js";
-import { PlanCursor } from "../sim/server/plan-cursor.js";
-import { templateMessages } from "../sim/server/template.js";
+import { PlanCursor } from "../script/plan-cursor.js";
+import type { ScriptedModel } from "../script/scripted-model.js";
+import { templateMessages } from "../script/template.js";
 import { ChatCompletionWriter, newCompletionId } from "../wire/completion-writer.js";
 import { type ChatCompletionBody, messageText } from "../wire/schema.js";
 import { StreamingDetokenizer } from "./detokenizer.js";

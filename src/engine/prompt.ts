@@ -3,7 +3,7 @@
  * the first (system) turn, as the simulator's `renderConversation` places them, so that consecutive calls of
  * an agent share their prompt prefix token for token.
  */
-import type { TemplateMessage } from "../sim/tokenizer.js";
+import type { TemplateMessage } from "../script/tokenizer.js";
 
 const turn = (role: string, content: string) => `<|im_start|>${role}\n${content}<|im_end|>\n`;
 

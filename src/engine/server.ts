@@ -6,8 +6,8 @@
 import { createServer } from "node:http";
 import { basename } from "node:path";
 import { z } from "zod";
-import { ScriptedModel } from "../sim/model/scripted-model.js";
-import type { ConversationScript } from "../sim/types.js";
+import { ScriptedModel } from "../script/scripted-model.js";
+import type { ConversationScript } from "../script/types.js";
 import { WireLimitsShape } from "../wire/body.js";
 import { chatCompletionRoute, listen, openAIRequestListener } from "../wire/http.js";
 import { chatCompletionBodySchema } from "../wire/schema.js";

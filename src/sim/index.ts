@@ -1,6 +1,9 @@
 /**
  * The embedded GPU-server simulator (DESIGN.md section 7): a vLLM-like engine and an OpenAI-compatible server.
  */
+
+export { type ReplyPlan, ScriptedModel, type ScriptedModelOptions } from "../script/scripted-model.js";
+export * from "../script/tokenizer.js";
 export * from "./engine/cost-model.js";
 export { Engine } from "./engine/engine.js";
 export { KvBlockManager } from "./engine/kv-cache.js";
@@ -9,7 +12,6 @@ export * from "./engine/profiles.js";
 export { createRequestQueue, SCHEDULING_POLICIES, type SchedulingPolicy } from "./engine/request-queue.js";
 export * from "./errors.js";
 export { type FidelityRow, fidelityTable } from "./fidelity.js";
-export { type ReplyPlan, ScriptedModel, type ScriptedModelOptions } from "./model/scripted-model.js";
 export { type RunLike, scriptsFromRuns } from "./run-scripts.js";
 export {
   type SimServer,
@@ -17,5 +19,4 @@ export {
   SimServerOptionsSchema,
   startSimServer,
 } from "./server/server.js";
-export * from "./tokenizer.js";
 export type * from "./types.js";

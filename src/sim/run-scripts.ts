@@ -1,5 +1,5 @@
 /**
- * Converts generated workload runs (DESIGN.md section 6, `GeneratedRun` of src/bench/workload/types.ts) into
+ * Converts generated workload runs (DESIGN.md section 6, `GeneratedRun` of src/workload/types.ts) into
  * the scripts the simulated model follows. Structural types only: `sim/` does not import `bench/`.
  */
 import type { ConversationScript } from "./types.js";

@@ -10,13 +10,8 @@
 import { ChatOpenAI } from "@langchain/openai";
 import { createAgent } from "langchain";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildRunTools } from "../../src/bench/live/tools.js";
-import { runVirtual } from "../../src/bench/virtual/index.js";
-import {
-  type GeneratedWorkload,
-  loadWorkload,
-  type WorkloadFileInput,
-} from "../../src/bench/workload/index.js";
+import { buildRunTools } from "../../src/ab/live/tools.js";
+import { runVirtual } from "../../src/ab/virtual/index.js";
 import { createAugServe } from "../../src/langchain/index.js";
 import { createPredictor } from "../../src/predict/predictor.js";
 import { createScheduler } from "../../src/scheduler/create-scheduler.js";
@@ -29,6 +24,7 @@ import type {
   SchedulerApi,
 } from "../../src/scheduler/types.js";
 import { type SimServer, scriptsFromRuns, startSimServer } from "../../src/sim/index.js";
+import { type GeneratedWorkload, loadWorkload, type WorkloadFileInput } from "../../src/workload/index.js";
 
 /** A math-like run: three calculator rounds whose scripted outputs hold their arguments. */
 const file: WorkloadFileInput = {

@@ -5,7 +5,7 @@
 import { ChatOpenAI } from "@langchain/openai";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ConversationScript } from "../../src/sim/types.js";
+import type { ConversationScript } from "../../src/script/types.js";
 
 export interface ContractServer {
   baseURL: string;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { curveErrors, fitCostModel } from "../../src/engine/bench/fit.js";
-import { simulateCurvePoint } from "../../src/engine/bench/simulate.js";
-import { ENGINE_SIM_PROFILES } from "../../src/engine/profile.js";
+import { ENGINE_SIM_PROFILES } from "../../src/ab/live/engine-profiles.js";
+import { curveErrors, fitCostModel } from "../../src/bench/engine-bench/fit.js";
+import { simulateCurvePoint } from "../../src/bench/engine-bench/simulate.js";
 import { deriveKvCapacityTokens } from "../../src/sim/engine/profiles.js";
 
 describe("simulateCurvePoint()", () => {

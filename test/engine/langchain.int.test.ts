@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { type EngineServer, startEngineServer } from "../../src/engine/server.js";
 import { createAugServe, createScheduler } from "../../src/langchain/index.js";
-import type { ConversationScript } from "../../src/sim/types.js";
+import type { ConversationScript } from "../../src/script/types.js";
 import { tinyModel } from "./helpers.js";
 
 const weather = tool(async ({ city }) => `Sunny in ${city}, 21 C`, {

@@ -15,8 +15,8 @@ import { createAgent } from "langchain";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createAugServe, createScheduler } from "../../src/langchain/index.js";
+import type { ConversationScript } from "../../src/script/types.js";
 import { type SimServer, startSimServer } from "../../src/sim/index.js";
-import type { ConversationScript } from "../../src/sim/types.js";
 import { type Fault, type FaultProxy, startFaultProxy } from "../support/fault-proxy.js";
 import { waitFor } from "../support/wait.js";
 

@@ -5,11 +5,11 @@
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { runLiveSweep } from "../../src/bench/live/index.js";
-import { runReplicas } from "../../src/bench/replicas/driver.js";
-import { renderReplicaTable, runReplicaSweep } from "../../src/bench/replicas/sweep.js";
-import { BenchResultsSchema } from "../../src/bench/report/index.js";
-import { loadWorkload } from "../../src/bench/workload/index.js";
+import { runLiveSweep } from "../../src/ab/live/index.js";
+import { runReplicas } from "../../src/ab/replicas/driver.js";
+import { renderReplicaTable, runReplicaSweep } from "../../src/ab/replicas/sweep.js";
+import { BenchResultsSchema } from "../../src/report/index.js";
+import { loadWorkload } from "../../src/workload/index.js";
 
 function tinyWorkload(durationS: number): object {
   const file = JSON.parse(readFileSync("workloads/infercept-mix.json", "utf8"));

@@ -2,8 +2,8 @@
  * Two simulator replicas behind a real gateway on 127.0.0.1, for the gateway's tests.
  */
 import { type Gateway, type GatewayOptions, startGateway } from "../../src/gateway/index.js";
+import type { ConversationScript } from "../../src/script/types.js";
 import { type SimServer, startSimServer } from "../../src/sim/index.js";
-import type { ConversationScript } from "../../src/sim/types.js";
 
 export interface Fleet {
   sims: SimServer[];

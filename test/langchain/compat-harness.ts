@@ -13,7 +13,7 @@ import {
   createScheduler,
 } from "../../src/langchain/index.js";
 import type { SchedulerApi } from "../../src/scheduler/types.js";
-import type { ConversationScript, ScriptedToolCall } from "../../src/sim/types.js";
+import type { ConversationScript, ScriptedToolCall } from "../../src/script/types.js";
 
 /** A script of `rounds` tool rounds calling `calls` (one call per entry), then a final answer. */
 export function script(

@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { ClassOraclePredictor } from "../../src/bench/predict-bench/class-oracle.js";
 import { evaluatePredictor, splitRuns, trueRemaining } from "../../src/bench/predict-bench/evaluate.js";
 import { ranks, spearman } from "../../src/bench/predict-bench/stats.js";
-import type { GeneratedRun } from "../../src/bench/workload/types.js";
 import { MeanBaselinePredictor, PREFILL_WEIGHT, remainingCost } from "../../src/predict/index.js";
+import type { GeneratedRun } from "../../src/workload/types.js";
 
 const run = (id: number, rounds: number): GeneratedRun => ({
   id: `r${id}`,

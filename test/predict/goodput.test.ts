@@ -8,7 +8,7 @@ import {
   highLoadRate,
   truncateWindow,
 } from "../../src/bench/predict-bench/goodput.js";
-import { loadWorkload } from "../../src/bench/workload/index.js";
+import { loadWorkload } from "../../src/workload/index.js";
 
 const mix = () => loadWorkload("workloads/infercept-mix.json", { ratePerS: 4 });
 

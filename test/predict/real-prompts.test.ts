@@ -7,7 +7,6 @@ import { readFileSync, statSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { evaluateBfcl } from "../../src/bench/predict-bench/bfcl.js";
 import { bfclTrace } from "../../src/bench/predict-bench/bfcl-workload.js";
-import { loadWorkload } from "../../src/bench/workload/index.js";
 import { coldStartRounds } from "../../src/predict/cold-start.js";
 import { countMentions } from "../../src/predict/features/counts.js";
 import { extractFeatures } from "../../src/predict/features/index.js";
@@ -20,6 +19,7 @@ import { loadBfcl } from "../../src/predict/train/bfcl.js";
 import { trainPrior } from "../../src/predict/train/fit.js";
 import { trainingRows } from "../../src/predict/train/rows.js";
 import type { PredictionContext, ToolSchema } from "../../src/predict/types.js";
+import { loadWorkload } from "../../src/workload/index.js";
 
 const weather: ToolSchema = {
   name: "get_current_weather",

@@ -3,7 +3,7 @@
  * like what `augserve bench --json` writes (plain saturates near 2 runs/s, augserve near 4), with every optional
  * field: setup, per-point TTFT CDFs, `--repeat` spreads and scheduler timelines. Deterministic (seeded).
  */
-import type { BenchResultsInput, PolicyResult } from "../../src/bench/report/schema.js";
+import type { BenchResultsInput, PolicyResult } from "../../src/report/schema.js";
 import { mulberry32 } from "../../src/util/prng.js";
 
 export const FIXTURE_POLICIES = ["plain", "sjf", "augserve", "augserve-oracle"] as const;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { ScriptedModel } from "../../src/sim/model/scripted-model.js";
-import { textPieces } from "../../src/sim/model/text.js";
-import { countTokens, tokenPieces } from "../../src/sim/tokenizer.js";
+import { ScriptedModel } from "../../src/script/scripted-model.js";
+import { textPieces } from "../../src/script/text.js";
+import { countTokens, tokenPieces } from "../../src/script/tokenizer.js";
 
 const script = {
   firstUserMessage: "Plan my trip",

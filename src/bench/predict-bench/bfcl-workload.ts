@@ -16,8 +16,8 @@ import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { loadBfcl } from "../../predict/train/bfcl.js";
 import type { ToolSchema } from "../../predict/types.js";
-import { type Distribution, sampleCount } from "../workload/distribution.js";
-import { Rng } from "../workload/rng.js";
+import { type Distribution, sampleCount } from "../../workload/distribution.js";
+import { Rng } from "../../workload/rng.js";
 
 const TOOL_LATENCY_MS: Distribution = { dist: "lognormal", median: 600, p99: 6000 };
 const RESULT_TOKENS: Distribution = { dist: "lognormal", median: 150, p99: 1200, max: 2000 };

@@ -6,7 +6,7 @@
  * all that prompts which are noisy hints leave to learn.
  */
 import type { PredictionContext, Predictor, RunPrediction } from "../../predict/types.js";
-import type { GeneratedRun } from "../workload/types.js";
+import type { GeneratedRun } from "../../workload/types.js";
 
 interface ClassTruth {
   rounds: number[];

@@ -7,11 +7,12 @@
  * `remainingCost` (src/predict/estimate.ts) with the script's true output and tool-result tokens. The
  * prediction's cost uses the same formula with the predicted rounds and tokens (tool results unknown: 0).
  */
+
+import { firstCallSize } from "../../ab/virtual/tokens.js";
 import { rawPromptTokens } from "../../accounting/conversation.js";
 import { remainingCost } from "../../predict/estimate.js";
 import type { PredictionContext, Predictor, RunObservation } from "../../predict/types.js";
-import { firstCallSize } from "../virtual/tokens.js";
-import type { GeneratedRun } from "../workload/types.js";
+import type { GeneratedRun } from "../../workload/types.js";
 import { meanAbsoluteError, spearman } from "./stats.js";
 
 export interface PredictorScores {

@@ -1,13 +1,14 @@
 /**
  * Goodput of `augserve` with a predictor, relative to `augserve-oracle`, through the virtual-time benchmark
- * (src/bench/virtual). Every policy sees the identical runs on a fresh simulated server; each predictor
+ * (src/ab/virtual). Every policy sees the identical runs on a fresh simulated server; each predictor
  * starts cold and learns online from the runs that finish (as in a deployment), so this measures what the
  * predictor's quality is worth to the scheduler, not the offline scores of evaluate.ts.
  */
+
+import { runVirtual } from "../../ab/virtual/index.js";
 import { MeanBaselinePredictor } from "../../predict/mean-baseline.js";
 import { createPredictor } from "../../predict/predictor.js";
-import { runVirtual } from "../virtual/index.js";
-import type { GeneratedWorkload } from "../workload/types.js";
+import type { GeneratedWorkload } from "../../workload/types.js";
 
 /**
  * High-load arrival rate per workload, runs/s: twice `plain`'s sustainable rate (the highest rate with >= 90%

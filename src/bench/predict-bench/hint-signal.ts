@@ -18,8 +18,8 @@
 import { evidenceKind } from "../../predict/analysis.js";
 import { coldStartRounds, MAX_COLD_ROUNDS } from "../../predict/cold-start.js";
 import { extractFeatures, type PromptFeatures, ToolSetCache } from "../../predict/features/index.js";
-import { NUMBER_WORDS } from "../workload/hint.js";
-import type { GeneratedRun } from "../workload/types.js";
+import { NUMBER_WORDS } from "../../workload/hint.js";
+import type { GeneratedRun } from "../../workload/types.js";
 
 /** Share of runs (0..1) whose exact tool-round count each reader recovers. */
 export interface HintSignal {

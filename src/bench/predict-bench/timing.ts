@@ -8,7 +8,7 @@
  * - `perRunCall`: every call of every run in order (first sight, then a repeat per tool round).
  */
 import type { Predictor, ToolSchema } from "../../predict/types.js";
-import type { GeneratedRun } from "../workload/types.js";
+import type { GeneratedRun } from "../../workload/types.js";
 
 export interface PredictTiming {
   tools: number;

@@ -11,7 +11,7 @@ import { MetricsPoller } from "../../backend/poller.js";
 import { createScheduler } from "../../fleet/index.js";
 import { createPredictor } from "../../predict/predictor.js";
 import type { SchedulerOptions } from "../../scheduler/options.js";
-import { loadWorkload } from "../workload/load.js";
+import { loadWorkload } from "../../workload/load.js";
 import { type ClientCounters, runConversation } from "./client.js";
 
 export interface ChildOptions {

@@ -6,12 +6,13 @@
  * middleware tells it (Stage I from the predictor over the prompt and tools, the previous call's context as
  * the cached hint, server-reported usage), never the hidden script.
  */
+
+import { toolResultText } from "../../ab/live/tools.js";
+import type { CallRecord, RunRecord } from "../../metrics/records.js";
 import { toRunEstimate } from "../../predict/estimate.js";
 import type { PredictionContext, Predictor } from "../../predict/types.js";
 import type { SchedulerApi, Slo } from "../../scheduler/types.js";
-import { toolResultText } from "../live/tools.js";
-import type { CallRecord, RunRecord } from "../metrics/records.js";
-import type { GeneratedRun } from "../workload/types.js";
+import type { GeneratedRun } from "../../workload/types.js";
 
 interface ToolCallOut {
   id: string;

@@ -4,7 +4,7 @@
  * in the parent is the client's. Run `i` has `i % 3` tool rounds of 1 or 2 parallel calls: a mix of light and
  * multi-round runs.
  */
-import type { ConversationScript } from "../../sim/types.js";
+import type { ConversationScript } from "../../script/types.js";
 
 export function soakScripts(count: number): ConversationScript[] {
   return Array.from({ length: count }, (_, i) => {

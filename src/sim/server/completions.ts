@@ -3,15 +3,15 @@
  * it through the engine (via the wall-clock driver) and answers as OpenAI does, streamed (SSE) or not.
  */
 import type { ServerResponse } from "node:http";
+import { PlanCursor } from "../../script/plan-cursor.js";
+import type { ScriptedModel } from "../../script/scripted-model.js";
+import { assistantText, templateMessages } from "../../script/template.js";
+import { renderConversation, SPECIAL, tokenize } from "../../script/tokenizer.js";
 import { ChatCompletionWriter, newCompletionId } from "../../wire/completion-writer.js";
 import { type ChatCompletionBody, messageText } from "../../wire/schema.js";
 import { SimRequestError } from "../errors.js";
-import type { ScriptedModel } from "../model/scripted-model.js";
-import { renderConversation, SPECIAL, tokenize } from "../tokenizer.js";
 import type { WallClockDriver } from "./driver.js";
 import type { SimMetrics } from "./metrics.js";
-import { PlanCursor } from "./plan-cursor.js";
-import { assistantText, templateMessages } from "./template.js";
 
 export interface CompletionContext {
   driver: WallClockDriver;

@@ -6,13 +6,13 @@
  */
 import { createServer } from "node:http";
 import { z } from "zod";
+import { ScriptedModel } from "../../script/scripted-model.js";
 import { WireLimitsShape } from "../../wire/body.js";
 import { chatCompletionRoute, listen, openAIRequestListener, reportInternalError } from "../../wire/http.js";
 import { chatCompletionBodySchema } from "../../wire/schema.js";
 import { Engine } from "../engine/engine.js";
 import { SCHEDULING_POLICIES } from "../engine/request-queue.js";
 import { SimOptionsError, SimRequestError } from "../errors.js";
-import { ScriptedModel } from "../model/scripted-model.js";
 import type { ConversationScript } from "../types.js";
 import { handleChatCompletion } from "./completions.js";
 import { WallClockDriver } from "./driver.js";
