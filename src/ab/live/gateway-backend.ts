@@ -10,9 +10,9 @@ import { startGateway } from "../../gateway/server.js";
 import { scriptsFromRuns, startSimServer } from "../../sim/index.js";
 import type { GeneratedWorkload } from "../../workload/types.js";
 import { meanServerSummary } from "../server-summary.js";
-import type { LiveBackend } from "./backend.js";
 import { EngineTap } from "./engine-tap.js";
 import type { ResolvedLiveScalarOptions } from "./options.js";
+import type { LiveBackend } from "./remote-backend.js";
 
 export async function openGatewayBackend(
   workload: GeneratedWorkload,
