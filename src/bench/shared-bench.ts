@@ -175,6 +175,67 @@ interface ArmResult {
   };
 }
 
+/** The scheduler's budget in each process of `arm` (`n` processes): the fixed or adaptive one, split N ways by `split`. */
+function armBudget(arm: ArmResult["arm"], o: Options, n: number) {
+  const adaptive = { mode: "adaptive" as const, initialTokens: 32_768, minTokens: 4_096, maxTokens: 262_144 };
+  if (o.fixedBudget > 0)
+    return {
+      mode: "fixed" as const,
+      tokens: arm === "split" ? Math.floor(o.fixedBudget / n) : o.fixedBudget,
+    };
+  if (arm !== "split") return adaptive;
+  return {
+    ...adaptive,
+    initialTokens: adaptive.initialTokens / n,
+    minTokens: adaptive.minTokens / n,
+    maxTokens: adaptive.maxTokens / n,
+    increaseTokens: 2_048 / n,
+  };
+}
+
+/** One 20-ms sample of the server side: tokens in flight at the proxy and the budget then. */
+interface Sample {
+  at: number;
+  server: number;
+  budget: number;
+}
+
+/** Samples the proxy's tokens in flight and the budget every 20 ms from `start` until `stop()`. */
+function startSampler(
+  o: Options,
+  proxy: ChargeProxy,
+  admin: Redis,
+  stateKey: string,
+  shared: boolean,
+  start: number,
+): { samples: Sample[]; stop(): Promise<void> } {
+  const samples: Sample[] = [];
+  let sampling = true;
+  const readBudget = async () => {
+    if (o.fixedBudget > 0) return o.fixedBudget;
+    if (!shared) return Number.NaN;
+    const timeout = new Promise<null>((r) => setTimeout(() => r(null), 50));
+    return Number(
+      (await Promise.race([admin.hget(stateKey, "budget").catch(() => null), timeout])) ?? Number.NaN,
+    );
+  };
+  const loop = (async () => {
+    while (sampling) {
+      const budgetNow = await readBudget();
+      if (Date.now() >= start)
+        samples.push({ at: Date.now(), server: proxy.inFlightTokens, budget: budgetNow });
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  return {
+    samples,
+    stop: async () => {
+      sampling = false;
+      await loop;
+    },
+  };
+}
+
 async function runArm(
   arm: ArmResult["arm"],
   o: Options,
@@ -195,19 +256,7 @@ async function runArm(
   const n = multi ? o.processes : 1;
   const shared = arm === "fleet" || arm === "cost-shared" || arm === "faults";
   const key = `bench-${process.pid}-${arm}-${Date.now()}`;
-  const adaptive = { mode: "adaptive" as const, initialTokens: 32_768, minTokens: 4_096, maxTokens: 262_144 };
-  const budget =
-    o.fixedBudget > 0
-      ? { mode: "fixed" as const, tokens: arm === "split" ? Math.floor(o.fixedBudget / n) : o.fixedBudget }
-      : arm === "split"
-        ? {
-            ...adaptive,
-            initialTokens: adaptive.initialTokens / n,
-            minTokens: adaptive.minTokens / n,
-            maxTokens: adaptive.maxTokens / n,
-            increaseTokens: 2_048 / n,
-          }
-        : adaptive;
+  const budget = armBudget(arm, o, n);
   const children = Array.from({ length: n }, (_, rem) =>
     startChild({
       workload: o.workload,
@@ -228,30 +277,11 @@ async function runArm(
   await Promise.all(children.map((c) => c.ready));
   const start = Date.now() + 500;
   for (const c of children) c.child.stdin?.write(`${start}\n`);
-  const k = fleetKeys(key, "default");
-  const samples: { at: number; server: number; budget: number }[] = [];
-  let sampling = true;
   const windowS = durationS / o.timeScale;
   const faults = arm === "faults" ? runFaults(start, windowS, redis, admin, key) : null;
-  const readBudget = async () => {
-    if (o.fixedBudget > 0) return o.fixedBudget;
-    if (!shared) return Number.NaN;
-    const timeout = new Promise<null>((r) => setTimeout(() => r(null), 50));
-    return Number(
-      (await Promise.race([admin.hget(k.state, "budget").catch(() => null), timeout])) ?? Number.NaN,
-    );
-  };
-  const sampler = (async () => {
-    while (sampling) {
-      const budgetNow = await readBudget();
-      if (Date.now() >= start)
-        samples.push({ at: Date.now(), server: proxy.inFlightTokens, budget: budgetNow });
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  })();
+  const sampler = startSampler(o, proxy, admin, fleetKeys(key, "default").state, shared, start);
   const results = await Promise.all(children.map((c) => c.result));
-  sampling = false;
-  await sampler;
+  await sampler.stop();
   await faults;
   await proxy.close();
   await sim.close();
@@ -261,32 +291,18 @@ async function runArm(
     slo: workload.slo,
     server: { busyFraction: 0, meanBatchSize: 0, kvUsageMean: 0, preemptions: 0 },
   });
-  const waits = results.flatMap((r) => r.counters.admitWaitsMs);
+  const { samples } = sampler;
   const withBudget = samples.filter((s) => Number.isFinite(s.budget));
-  const bound = (s: { budget: number }) => s.budget + n * o.chunk;
-  // A cut never recalls running calls: against the highest budget of the last 5 s (wall), what was admitted
-  // under an earlier, larger budget is not counted as an excess.
-  const recent = withBudget.map((s, i) => {
-    let max = s.budget;
-    for (let j = i; j >= 0 && (withBudget[j] as { at: number }).at >= s.at - 5_000; j--)
-      max = Math.max(max, (withBudget[j] as { budget: number }).budget);
-    return max;
-  });
+  const windowEnd = start + windowS * 1000;
   return {
     arm,
     processes: n,
     summary,
-    admitted: results.reduce((a, r) => a + r.counters.admitted, 0),
-    syncs: results.reduce((a, r) => a + (r.fleet?.syncs ?? 0), 0),
-    roundTrips: results.reduce((a, r) => a + (r.fleet?.roundTrips ?? 0), 0),
-    steadyRoundTripsPerCall: steadyRate(results, start + (windowS * 1000) / 2, start + windowS * 1000),
-    syncReasons: results.reduce<Record<string, number>>((sum, r) => {
-      for (const [k, v] of Object.entries(r.fleet?.syncReasons ?? {})) sum[k] = (sum[k] ?? 0) + v;
-      return sum;
-    }, {}),
+    ...fleetCounters(results),
+    steadyRoundTripsPerCall: steadyRate(results, start + (windowS * 1000) / 2, windowEnd),
     bindShare:
-      withBudget.filter((s) => s.at < start + windowS * 1000 && s.server >= 0.9 * s.budget).length /
-      Math.max(1, withBudget.filter((s) => s.at < start + windowS * 1000).length),
+      withBudget.filter((s) => s.at < windowEnd && s.server >= 0.9 * s.budget).length /
+      Math.max(1, withBudget.filter((s) => s.at < windowEnd).length),
     startMs: start,
     completions: proxy.completions,
     faults:
@@ -301,24 +317,59 @@ async function runArm(
             reference ?? null,
           )
         : null,
-    admitWaitMs: {
-      p50: pct(waits, 50),
-      p99: pct(waits, 99),
-      mean: waits.reduce((a, b) => a + b, 0) / Math.max(1, waits.length),
-    },
-    safety: {
-      samples: samples.length,
-      maxServerTokens: Math.max(0, ...samples.map((s) => s.server)),
-      maxBudget: Math.max(0, ...withBudget.map((s) => s.budget)),
-      overBudget: withBudget.filter((s) => s.server > s.budget).length,
-      overBound: withBudget.filter((s) => s.server > bound(s)).length,
-      maxExcess: Math.max(Number.NEGATIVE_INFINITY, ...withBudget.map((s) => s.server - s.budget)),
-      overRecentBudget: withBudget.filter((s, i) => s.server > (recent[i] as number)).length,
-      maxExcessRecent: Math.max(
-        Number.NEGATIVE_INFINITY,
-        ...withBudget.map((s, i) => s.server - (recent[i] as number)),
-      ),
-    },
+    admitWaitMs: admitWaits(results),
+    safety: budgetSafety(samples, n * o.chunk),
+  };
+}
+
+/** The processes' admissions, syncs, Redis round trips and sync reasons, summed. */
+function fleetCounters(
+  results: ChildResult[],
+): Pick<ArmResult, "admitted" | "syncs" | "roundTrips" | "syncReasons"> {
+  return {
+    admitted: results.reduce((a, r) => a + r.counters.admitted, 0),
+    syncs: results.reduce((a, r) => a + (r.fleet?.syncs ?? 0), 0),
+    roundTrips: results.reduce((a, r) => a + (r.fleet?.roundTrips ?? 0), 0),
+    syncReasons: results.reduce<Record<string, number>>((sum, r) => {
+      for (const [k, v] of Object.entries(r.fleet?.syncReasons ?? {})) sum[k] = (sum[k] ?? 0) + v;
+      return sum;
+    }, {}),
+  };
+}
+
+/** Submit -> admit waits over every process, wall ms. */
+function admitWaits(results: ChildResult[]): ArmResult["admitWaitMs"] {
+  const waits = results.flatMap((r) => r.counters.admitWaitsMs);
+  return {
+    p50: pct(waits, 50),
+    p99: pct(waits, 99),
+    mean: waits.reduce((a, b) => a + b, 0) / Math.max(1, waits.length),
+  };
+}
+
+/** How far the server side went over the budget (and over budget + `slack`, the processes' chunks). */
+function budgetSafety(samples: Sample[], slack: number): ArmResult["safety"] {
+  const withBudget = samples.filter((s) => Number.isFinite(s.budget));
+  // A cut never recalls running calls: against the highest budget of the last 5 s (wall), what was admitted
+  // under an earlier, larger budget is not counted as an excess.
+  const recent = withBudget.map((s, i) => {
+    let max = s.budget;
+    for (let j = i; j >= 0 && (withBudget[j] as Sample).at >= s.at - 5_000; j--)
+      max = Math.max(max, (withBudget[j] as Sample).budget);
+    return max;
+  });
+  return {
+    samples: samples.length,
+    maxServerTokens: Math.max(0, ...samples.map((s) => s.server)),
+    maxBudget: Math.max(0, ...withBudget.map((s) => s.budget)),
+    overBudget: withBudget.filter((s) => s.server > s.budget).length,
+    overBound: withBudget.filter((s) => s.server > s.budget + slack).length,
+    maxExcess: Math.max(Number.NEGATIVE_INFINITY, ...withBudget.map((s) => s.server - s.budget)),
+    overRecentBudget: withBudget.filter((s, i) => s.server > (recent[i] as number)).length,
+    maxExcessRecent: Math.max(
+      Number.NEGATIVE_INFINITY,
+      ...withBudget.map((s, i) => s.server - (recent[i] as number)),
+    ),
   };
 }
 

@@ -23,11 +23,17 @@ import type { SchedulerOptions } from "../../scheduler/options.js";
 import type { SchedulerApi } from "../../scheduler/types.js";
 import type { GeneratedWorkload } from "../../workload/types.js";
 import type { TimelinePoint } from "../virtual/driver.js";
-import { type LiveServerSummary, openBackend } from "./backend.js";
+import { openBackend } from "./backend.js";
 import { sloDeadlineMs } from "./horizon.js";
 import { LoadMonitor, type LoadReport } from "./lag.js";
-import { type LivePolicy, type LiveScalarOptions, parseLiveOptions } from "./options.js";
+import {
+  type LivePolicy,
+  type LiveScalarOptions,
+  parseLiveOptions,
+  type ResolvedLiveScalarOptions,
+} from "./options.js";
 import { RecorderCallbacks, RunRecorder, recorderMiddleware } from "./recorder.js";
+import type { LiveBackend, LiveServerSummary } from "./remote-backend.js";
 import { ScaledPredictor, scaledClock } from "./scaled.js";
 import { buildRunTools } from "./tools.js";
 import { CallWindow, windowMiddleware } from "./window.js";
@@ -95,29 +101,7 @@ export async function runLive(options: LiveRunOptions): Promise<LiveResult> {
   const abort = new AbortController();
   // Every run's invocation listens to this one signal.
   setMaxListeners(0, abort.signal);
-  let scheduler: SchedulerApi | undefined;
-  let aug: ReturnType<typeof createAugServe> | undefined;
-  const policyMiddleware: AgentMiddleware[] = [];
-  if (o.policy === "fcfs-window") policyMiddleware.push(windowMiddleware(new CallWindow(o.window)));
-  // With the gateway backend the gateway schedules: the agents stay plain.
-  else if (o.policy !== "plain" && o.backend !== "gateway") {
-    scheduler = createScheduler(
-      { ...schedulerOptions, policy: o.policy, slo: workload.slo },
-      { clock: scaledClock(T) },
-    );
-    aug = createAugServe({
-      scheduler,
-      predictor: new ScaledPredictor((predictor ?? (() => createPredictor()))(), T),
-      slo: workload.slo,
-      registry: null,
-      // The scheduler sees the server's gauges about once per unscaled second, as in virtual mode.
-      ...(backend.metricsUrl === undefined
-        ? {}
-        : { serverMetricsUrl: backend.metricsUrl, metricsPollIntervalMs: Math.max(50, 1000 / T) }),
-      logger: { warn: () => {} },
-    });
-    policyMiddleware.push(aug.middleware());
-  }
+  const policy = policyLayer(o, workload, backend, predictor, schedulerOptions);
 
   await warmUp(backend.baseURL, backend.model);
   const recorders = workload.runs.map((run) => new RunRecorder(run));
@@ -126,88 +110,32 @@ export async function runLive(options: LiveRunOptions): Promise<LiveResult> {
   backend.setOrigin(origin);
   const timeline: TimelinePoint[] = [];
   const sampler =
-    scheduler === undefined
-      ? undefined
-      : setInterval(() => {
-          const t = (performance.now() - origin) * T;
-          if (t < 0 || scheduler === undefined) return;
-          const s = scheduler.snapshot();
-          timeline.push({
-            tMs: t,
-            queued: s.queued,
-            inFlightTokens: s.inFlightTokens,
-            budgetTokens: s.budgetTokens,
-          });
-        }, o.timelineIntervalMs);
+    policy.scheduler && sampleTimeline(policy.scheduler, origin, T, o.timelineIntervalMs, timeline);
 
   let ended = 0;
   const runOne = async (recorder: RunRecorder): Promise<void> => {
-    const run = recorder.run;
-    recorder.arrival = origin + run.arrivalMs / T;
-    const wait = recorder.arrival - performance.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    if (abort.signal.aborted) return;
-    try {
-      // localTokenCounts: offline, LangChain's tiktoken download would stall calls (docs/langchain.md).
-      const model = localTokenCounts(
-        new ChatOpenAI({
-          model: backend.model,
-          apiKey: process.env.OPENAI_API_KEY ?? "sk-none",
-          maxRetries: 2,
-          configuration: { baseURL: backend.baseURL },
-        }),
-      );
-      const agent = createAgent({
-        model,
-        tools: buildRunTools(run, T),
-        systemPrompt: run.systemPrompt,
-        // The recorder comes first: it wraps the scheduler's admission wait.
-        middleware: [recorderMiddleware(recorder), ...policyMiddleware],
-      });
-      const result = (await agent.invoke(
-        { messages: [{ role: "user", content: run.userPrompt }] },
-        {
-          configurable: { thread_id: run.id },
-          recursionLimit: 1000,
-          signal: abort.signal,
-          callbacks: [new RecorderCallbacks(recorder)],
-        },
-      )) as { messages: BaseMessage[] };
-      if (result.messages.length === 0) recorder.error = "the agent returned no message";
-    } catch (error) {
-      recorder.error = error instanceof Error ? error.message : String(error);
-      recorder.refused = isRefusal(error);
-    }
-    recorder.end = performance.now();
+    const ran = await runAgent(recorder, {
+      origin,
+      T,
+      backend,
+      middleware: policy.middleware,
+      signal: abort.signal,
+    });
+    // A run the point was stopped before never started: it neither ended nor counts as ended.
+    if (!ran) return;
     ended++;
     onRunEnded?.(ended, recorders.length);
   };
 
   const safety = setTimeout(() => abort.abort(), o.maxWallMs);
-  // Every run still open is past its SLO deadline: nothing is left to decide, so stop (see horizon.ts).
-  const lastArrivalMs = workload.runs.reduce((latest, r) => Math.max(latest, r.arrivalMs), 0);
-  const deadlines = o.stopWhenSloDecided ? recorders.map((r) => sloDeadlineMs(r.run, workload.slo)) : [];
-  const decided = o.stopWhenSloDecided
-    ? setInterval(() => {
-        const t = (performance.now() - origin) * T;
-        if (t <= lastArrivalMs) return;
-        for (const [i, recorder] of recorders.entries())
-          if (
-            recorder.end === null &&
-            t <= (deadlines[i] as number) &&
-            !missedTtft(recorder, T, workload.slo)
-          )
-            return;
-        abort.abort();
-      }, 100)
-    : undefined;
+  const decided = o.stopWhenSloDecided ? stopWhenDecided(workload, recorders, origin, T, abort) : undefined;
   try {
     await Promise.all(recorders.map(runOne));
   } finally {
     clearTimeout(safety);
     if (decided !== undefined) clearInterval(decided);
     if (sampler !== undefined) clearInterval(sampler);
-    aug?.close();
+    policy.close();
   }
   const loadReport = load.stop();
   await backend.settle?.();
@@ -233,6 +161,141 @@ export async function runLive(options: LiveRunOptions): Promise<LiveResult> {
     },
   });
   return { policy: o.policy, records, summary, server, timeline, load: loadReport, wallMs };
+}
+
+/** What the policy puts in front of every agent: its middleware, and the scheduler behind it if any. */
+interface PolicyLayer {
+  middleware: AgentMiddleware[];
+  scheduler: SchedulerApi | undefined;
+  close(): void;
+}
+
+/**
+ * `plain`: nothing; `fcfs-window`: a client-side window; the scheduler's policies: `augserve({ scheduler })`
+ * with a fresh scheduler on the scaled clock. With the gateway backend the gateway schedules: the agents stay
+ * plain.
+ */
+function policyLayer(
+  o: ResolvedLiveScalarOptions,
+  workload: GeneratedWorkload,
+  backend: LiveBackend,
+  predictor: LiveRunOptions["predictor"],
+  schedulerOptions: SchedulerOptions | undefined,
+): PolicyLayer {
+  const T = o.timeScale;
+  if (o.policy === "fcfs-window")
+    return { middleware: [windowMiddleware(new CallWindow(o.window))], scheduler: undefined, close() {} };
+  if (o.policy === "plain" || o.backend === "gateway")
+    return { middleware: [], scheduler: undefined, close() {} };
+  const scheduler = createScheduler(
+    { ...schedulerOptions, policy: o.policy, slo: workload.slo },
+    { clock: scaledClock(T) },
+  );
+  const aug = createAugServe({
+    scheduler,
+    predictor: new ScaledPredictor((predictor ?? (() => createPredictor()))(), T),
+    slo: workload.slo,
+    registry: null,
+    // The scheduler sees the server's gauges about once per unscaled second, as in virtual mode.
+    ...(backend.metricsUrl === undefined
+      ? {}
+      : { serverMetricsUrl: backend.metricsUrl, metricsPollIntervalMs: Math.max(50, 1000 / T) }),
+    logger: { warn: () => {} },
+  });
+  return { middleware: [aug.middleware()], scheduler, close: () => aug.close() };
+}
+
+/** Pushes the scheduler's queue and budget onto `timeline` every `intervalMs` wall ms from `origin`. */
+function sampleTimeline(
+  scheduler: SchedulerApi,
+  origin: number,
+  T: number,
+  intervalMs: number,
+  timeline: TimelinePoint[],
+): ReturnType<typeof setInterval> {
+  return setInterval(() => {
+    const t = (performance.now() - origin) * T;
+    if (t < 0) return;
+    const s = scheduler.snapshot();
+    timeline.push({
+      tMs: t,
+      queued: s.queued,
+      inFlightTokens: s.inFlightTokens,
+      budgetTokens: s.budgetTokens,
+    });
+  }, intervalMs);
+}
+
+/**
+ * Aborts the point once every run still open is past its SLO deadline (or has missed its TTFT): nothing is left
+ * to decide (see horizon.ts).
+ */
+function stopWhenDecided(
+  workload: GeneratedWorkload,
+  recorders: readonly RunRecorder[],
+  origin: number,
+  T: number,
+  abort: AbortController,
+): ReturnType<typeof setInterval> {
+  const lastArrivalMs = workload.runs.reduce((latest, r) => Math.max(latest, r.arrivalMs), 0);
+  const deadlines = recorders.map((r) => sloDeadlineMs(r.run, workload.slo));
+  return setInterval(() => {
+    const t = (performance.now() - origin) * T;
+    if (t <= lastArrivalMs) return;
+    for (const [i, recorder] of recorders.entries())
+      if (recorder.end === null && t <= (deadlines[i] as number) && !missedTtft(recorder, T, workload.slo))
+        return;
+    abort.abort();
+  }, 100);
+}
+
+/**
+ * One run as a LangChain agent, from its arrival to its final answer or error; the recorder keeps the times.
+ * Returns false if the point was stopped before the run arrived (it never started).
+ */
+async function runAgent(
+  recorder: RunRecorder,
+  at: { origin: number; T: number; backend: LiveBackend; middleware: AgentMiddleware[]; signal: AbortSignal },
+): Promise<boolean> {
+  const { T, backend, signal } = at;
+  const run = recorder.run;
+  recorder.arrival = at.origin + run.arrivalMs / T;
+  const wait = recorder.arrival - performance.now();
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  if (signal.aborted) return false;
+  try {
+    // localTokenCounts: offline, LangChain's tiktoken download would stall calls (docs/langchain.md).
+    const model = localTokenCounts(
+      new ChatOpenAI({
+        model: backend.model,
+        apiKey: process.env.OPENAI_API_KEY ?? "sk-none",
+        maxRetries: 2,
+        configuration: { baseURL: backend.baseURL },
+      }),
+    );
+    const agent = createAgent({
+      model,
+      tools: buildRunTools(run, T),
+      systemPrompt: run.systemPrompt,
+      // The recorder comes first: it wraps the scheduler's admission wait.
+      middleware: [recorderMiddleware(recorder), ...at.middleware],
+    });
+    const result = (await agent.invoke(
+      { messages: [{ role: "user", content: run.userPrompt }] },
+      {
+        configurable: { thread_id: run.id },
+        recursionLimit: 1000,
+        signal,
+        callbacks: [new RecorderCallbacks(recorder)],
+      },
+    )) as { messages: BaseMessage[] };
+    if (result.messages.length === 0) recorder.error = "the agent returned no message";
+  } catch (error) {
+    recorder.error = error instanceof Error ? error.message : String(error);
+    recorder.refused = isRefusal(error);
+  }
+  recorder.end = performance.now();
+  return true;
 }
 
 /** Overload shedding's refusal, however LangChain passed it on (as is, or as the `cause` of its own error). */

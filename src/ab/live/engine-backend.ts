@@ -13,8 +13,8 @@ import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { GeneratedWorkload } from "../../workload/types.js";
-import { type LiveBackend, openRemote } from "./backend.js";
 import type { ResolvedLiveScalarOptions } from "./options.js";
+import { type LiveBackend, openRemote } from "./remote-backend.js";
 
 /** The shape of the model written when no `--engine-model` is given (~300-700 tok/s on one core). */
 export const DEFAULT_ENGINE_MODEL_SIZE = "small";

@@ -7,23 +7,12 @@
  * workload's divided by the time scale.
  */
 import { startGateway } from "../../gateway/server.js";
-import type { ServerSummary } from "../../metrics/server.js";
 import { scriptsFromRuns, startSimServer } from "../../sim/index.js";
 import type { GeneratedWorkload } from "../../workload/types.js";
-import type { LiveBackend } from "./backend.js";
+import { meanServerSummary } from "../server-summary.js";
 import { EngineTap } from "./engine-tap.js";
 import type { ResolvedLiveScalarOptions } from "./options.js";
-
-function mergeSummaries(summaries: readonly ServerSummary[]): ServerSummary {
-  const n = Math.max(1, summaries.length);
-  const sum = (f: (s: ServerSummary) => number) => summaries.reduce((a, s) => a + f(s), 0);
-  return {
-    busyFraction: sum((s) => s.busyFraction) / n,
-    meanBatchSize: sum((s) => s.meanBatchSize) / n,
-    kvUsageMean: sum((s) => s.kvUsageMean) / n,
-    preemptions: sum((s) => s.preemptions),
-  };
-}
+import type { LiveBackend } from "./remote-backend.js";
 
 export async function openGatewayBackend(
   workload: GeneratedWorkload,
@@ -62,7 +51,7 @@ export async function openGatewayBackend(
     setOrigin: (origin) => {
       for (const tap of taps) tap.setOrigin(origin);
     },
-    serverSummary: (horizonWallMs) => mergeSummaries(taps.map((tap) => tap.summary(horizonWallMs * T))),
+    serverSummary: (horizonWallMs) => meanServerSummary(taps.map((tap) => tap.summary(horizonWallMs * T))),
     close: async () => {
       await gateway.close();
       for (const tap of taps) tap.detach();

@@ -7,9 +7,9 @@
 import type { ServerSummary } from "../../metrics/server.js";
 import { scriptsFromRuns } from "../../sim/index.js";
 import type { GeneratedWorkload } from "../../workload/types.js";
-import type { LiveBackend } from "./backend.js";
 import { startModuleWorker } from "./module-worker.js";
 import type { ResolvedLiveScalarOptions } from "./options.js";
+import type { LiveBackend } from "./remote-backend.js";
 import type { SimWorkerData, SimWorkerRequest } from "./sim-worker.js";
 
 type Reply =

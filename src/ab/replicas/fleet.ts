@@ -18,7 +18,7 @@ import type {
   Slo,
 } from "../../scheduler/types.js";
 import type { GeneratedRun } from "../../workload/types.js";
-import { truthOf } from "../virtual/dispatch.js";
+import { scriptedObservation, truthOf } from "../virtual/dispatch.js";
 
 /** A replica's prefix index: ~its KV capacity in blocks (a gateway is told or learns nothing finer). */
 const PREFIX_CAPACITY_BLOCKS = 16_384;
@@ -226,17 +226,9 @@ export class Fleet {
     this.#unparkLoad(run);
     for (const handle of run.handles.values()) handle.end(outcome);
     if (outcome !== "ok") return;
-    const r = run.run;
-    const rounds = r.script.rounds;
     this.#o.predictor.learnRun(
       { ...run.context, toolRoundsDone: 0 },
-      {
-        toolRounds: rounds.length,
-        toolCallsPerRound:
-          rounds.length === 0 ? 1 : rounds.reduce((a, x) => a + x.calls.length, 0) / rounds.length,
-        outputTokensPerCall: run.outputs.slice(0, -1),
-        finalOutputTokens: run.outputs.at(-1) ?? 0,
-      },
+      scriptedObservation(run.run, run.outputs),
     );
   }
 

@@ -15,7 +15,7 @@ import {
 } from "../../accounting/call-accounting.js";
 import type { ConversationSize } from "../../accounting/conversation.js";
 import { toRunEstimate } from "../../predict/estimate.js";
-import type { PredictionContext, Predictor } from "../../predict/types.js";
+import type { PredictionContext, Predictor, RunObservation } from "../../predict/types.js";
 import type {
   CallTicket,
   RunEstimate,
@@ -129,6 +129,34 @@ export function truthOf(run: GeneratedRun): RunEstimate {
 }
 
 /**
+ * What a predictor learns of a finished run: `toolRounds` rounds of `callsPerRound` tool calls, calls that
+ * gave `outputs` output tokens (the last one the final answer).
+ */
+export function runObservation(
+  toolRounds: number,
+  callsPerRound: readonly number[],
+  outputs: readonly number[],
+): RunObservation {
+  return {
+    toolRounds,
+    toolCallsPerRound:
+      callsPerRound.length === 0 ? 1 : callsPerRound.reduce((a, b) => a + b, 0) / callsPerRound.length,
+    outputTokensPerCall: outputs.slice(0, -1),
+    finalOutputTokens: outputs.at(-1) ?? 0,
+  };
+}
+
+/** {@link runObservation} of a run that followed its script, its calls having given `outputs` tokens. */
+export function scriptedObservation(run: GeneratedRun, outputs: readonly number[]): RunObservation {
+  const rounds = run.script.rounds;
+  return runObservation(
+    rounds.length,
+    rounds.map((r) => r.calls.length),
+    outputs,
+  );
+}
+
+/**
  * The real scheduler. Predictions for every policy but the oracle come from `predictor`, which sees only
  * what a deployment sees (prompts, tool schemas, rounds done) and learns from finished runs. The token
  * accounting of every call (prompt and cached tokens) comes from `CallAccounting`, as in the middleware:
@@ -225,18 +253,7 @@ export function schedulerDispatcher(
       const calls = outputs.get(run) ?? [];
       const r = run.run;
       if (outcome === "ok" && run.context)
-        predictor.learnRun(
-          { ...run.context, toolRoundsDone: 0 },
-          {
-            toolRounds: r.script.rounds.length,
-            toolCallsPerRound:
-              r.script.rounds.length === 0
-                ? 1
-                : r.script.rounds.reduce((a, x) => a + x.calls.length, 0) / r.script.rounds.length,
-            outputTokensPerCall: calls.slice(0, -1),
-            finalOutputTokens: calls.at(-1) ?? 0,
-          },
-        );
+        predictor.learnRun({ ...run.context, toolRoundsDone: 0 }, scriptedObservation(r, calls));
     },
     observe: (signals) => scheduler.observe(signals),
     snapshot() {

@@ -1,28 +1,25 @@
 /**
- * The virtual-time benchmark driver: a discrete-event simulation of a workload's runs (state machines that
- * follow their scripts: arrive -> call -> tool phase -> call ... -> final answer) driving a dispatcher (plain,
- * fcfs-window, or the real scheduler) and the simulator's engine on one virtual clock. No timers, no HTTP, no
- * promises: events are taken from a heap in (time, sequence) order, and the engine steps whenever it has work,
- * each step advancing the clock by its modelled duration (tokens of a step arrive at its end).
+ * The virtual-time benchmark driver: the workload's runs in the virtual world (world.ts) with one engine
+ * behind a dispatcher (plain, fcfs-window, or the real scheduler). The runs' conversations are rendered as a
+ * client sends them (tokens.ts), so that the scheduler's token accounting sees what it would in a deployment.
  */
 
-import type { CallRecord, RunRecord } from "../../metrics/records.js";
-import { ServerMetrics } from "../../metrics/server.js";
+import type { RunRecord } from "../../metrics/records.js";
+import type { ServerSummary } from "../../metrics/server.js";
 import { type RunSummary, summarize } from "../../metrics/summary.js";
 import type { Predictor } from "../../predict/types.js";
-import { AugServeOverloadedError } from "../../scheduler/errors.js";
 import {
-  type DispatchCall,
   type Dispatcher,
   type DispatchRun,
   plainDispatcher,
+  type Send,
   schedulerDispatcher,
   windowDispatcher,
 } from "./dispatch.js";
-import type { EngineFactory, SchedulerFactory } from "./engine-port.js";
-import { EventQueue } from "./event-queue.js";
+import type { EngineFactory, SchedulerFactory, VirtualEngine } from "./engine-port.js";
 import { type BenchPolicy, resolveRunOptions, type VirtualRunOptions } from "./options.js";
 import { type Reply, type RunTranscript, Transcripts } from "./tokens.js";
+import { runWorld, type WorldCall, type WorldLink, type WorldRun, type WorldServers } from "./world.js";
 
 /** The result of one policy on one workload. */
 export interface VirtualResult {
@@ -43,34 +40,20 @@ export interface TimelinePoint {
   budgetTokens: number;
 }
 
-type Event =
-  | { kind: "arrive"; run: number }
-  | { kind: "toolsDone"; run: number }
-  | {
-      kind: "stepDone";
-      emitted: Array<{ id: string; tokens: number; first: boolean; finished: boolean; cachedTokens: number }>;
-    }
-  | { kind: "observe" }
-  | { kind: "serverAdd"; call: DispatchCall; priority: number };
+type ResolvedOptions = ReturnType<typeof resolveRunOptions>;
 
-interface LiveCall extends DispatchCall {
-  readonly id: string;
-  readonly run: RunState;
-  readonly prompt: number[];
-  readonly output: number[];
+/** What the single server keeps per call: what the client sends and the reply it gets. */
+interface SingleCall {
+  readonly promptTokens: number;
+  readonly conversation: RunTranscript["size"];
   readonly reply: Reply;
-  readonly record: CallRecord;
-  tokens: number;
 }
 
-interface RunState extends DispatchRun {
-  readonly index: number;
-  readonly record: RunRecord;
+/** A run as the dispatcher sees it, with the world's run it stands for. */
+interface SingleRun extends DispatchRun {
+  readonly world: WorldRun;
   /** The run's conversation so far: the next call's prompt ids, and what a client sees of it. */
   transcript?: RunTranscript;
-  round: number;
-  toolStartMs: number;
-  done: boolean;
 }
 
 /**
@@ -83,244 +66,71 @@ interface RunState extends DispatchRun {
 export function runVirtual(options: VirtualRunOptions): VirtualResult {
   const o = resolveRunOptions(options);
   const { workload } = o;
-  let now = 0;
-  const agenda = new EventQueue<Event>();
-  const engine = o.createEngine({ profile: o.profile, schedulingPolicy: o.engineScheduling });
-  const server = new ServerMetrics();
-  const live = new Map<string, LiveCall>();
-  const timeline: TimelinePoint[] = [];
-  let ended = 0;
-
-  const send = (_run: DispatchRun, call: DispatchCall, priority: number) => {
-    // The request reaches the engine's queue after the server's per-request overhead, as over HTTP.
-    if (o.serverOverheadMs > 0) agenda.push(now + o.serverOverheadMs, { kind: "serverAdd", call, priority });
-    else addToEngine(call, priority);
-  };
-  const addToEngine = (call: DispatchCall, priority: number) => {
-    const c = call as LiveCall;
-    try {
-      engine.add({
-        id: c.id,
-        promptTokens: c.prompt,
-        maxTokens: c.outputTokens,
-        outputTokens: c.output,
-        priority,
-      });
-      live.set(c.id, c);
-    } catch (error) {
-      failRun(c.run, error as Error);
-    }
-  };
-  const dispatcher = makeDispatcher(
-    o,
-    send,
-    () => now,
-    (run, error) => failRun(run as unknown as RunState, error),
-  );
-
-  const transcripts = new Transcripts(workload.runs);
-  const runs: RunState[] = workload.runs.map((run, index) => ({
-    run,
-    index,
-    round: 0,
-    toolStartMs: 0,
-    done: false,
-    record: {
-      id: run.id,
-      className: run.className,
-      arrivalMs: run.arrivalMs,
-      firstTokenMs: null,
-      endMs: null,
-      toolTimeMs: 0,
-      outputTokens: 0,
-      calls: [],
-    },
-  }));
-  for (const state of runs) agenda.push(state.run.arrivalMs, { kind: "arrive", run: state.index });
-  agenda.push(0, { kind: "observe" });
-
-  function startCall(state: RunState): void {
-    const script = state.run.script;
-    const isFinal = state.round >= script.rounds.length;
-    const outputTokens = isFinal ? script.finalOutputTokens : (script.rounds[state.round]?.outputTokens ?? 1);
-    const transcript = state.transcript!;
-    const reply = transcript.reply(isFinal);
-    const index = state.record.calls.length;
-    const record: CallRecord = {
-      submitMs: now,
-      startMs: null,
-      firstTokenMs: null,
-      endMs: null,
-      outputTokens: 0,
-    };
-    state.record.calls.push(record);
-    const call: LiveCall = {
-      id: `${state.run.id}#${index}`,
-      index,
-      run: state,
-      promptTokens: transcript.promptIds.length,
-      outputTokens,
-      conversation: transcript.size,
-      cachedTokens: 0,
-      prompt: transcript.promptIds.slice(),
-      output: reply.outputIds,
-      reply,
-      record,
-      tokens: 0,
-    };
-    dispatcher.submit(state, call);
-  }
-
-  function finishCall(call: LiveCall): void {
-    live.delete(call.id);
-    const state = call.run;
-    call.record.endMs = now;
-    call.record.outputTokens = call.tokens;
-    state.record.outputTokens += call.tokens;
-    dispatcher.finished(state, call, call.tokens);
-    if (state.done) return;
-    const script = state.run.script;
-    if (state.round >= script.rounds.length) {
-      endRun(state, "ok");
-      return;
-    }
-    const round = script.rounds[state.round]!;
-    state.transcript!.appendRound(call.reply, round);
-    state.toolStartMs = now;
-    dispatcher.park(
-      state,
-      round.calls.map((c) => c.tool),
-    );
-    // Parallel calls of a round run concurrently: the phase lasts as long as the slowest.
-    const latency = Math.max(0, ...round.calls.map((c) => c.latencyMs));
-    agenda.push(now + latency, { kind: "toolsDone", run: state.index });
-  }
-
-  function endRun(state: RunState, outcome: "ok" | "error"): void {
-    if (state.done) return;
-    state.done = true;
-    state.record.endMs = now;
-    ended++;
-    dispatcher.endRun(state, outcome);
-    o.onRunEnded?.(ended, runs.length);
-  }
-
-  function failRun(state: RunState, error: Error): void {
-    if (state.done) return;
-    state.record.error = error.message;
-    // Overload shedding refused the run (its first call): a miss, counted apart from errors.
-    if (error instanceof AugServeOverloadedError) state.record.refused = true;
-    for (const [id, call] of live)
-      if (call.run === state) {
-        engine.abort(id);
-        live.delete(id);
-      }
-    endRun(state, "error");
-  }
-
-  let stepInFlight = false;
-  for (;;) {
-    if (!stepInFlight && engine.hasWork) {
-      const step = engine.step({
-        maxSteps: o.fuseSteps ? 1_000_000 : 1,
-        maxDurationMs: agenda.peekTime() - now,
-      });
-      if (step !== null) {
-        server.record(now, step, engine.stats().kvCacheUsage);
-        // The engine reuses its outcome objects: copy what the step-end event needs.
-        const emitted = step.emitted.map((e) => ({
-          id: e.id,
-          tokens: e.tokens,
-          first: e.first,
-          finished: e.finished,
-          cachedTokens: e.cachedTokens ?? 0,
-        }));
-        for (const e of emitted) {
-          const call = live.get(e.id);
-          if (call && call.record.startMs === null) call.record.startMs = now;
-        }
-        stepInFlight = true;
-        agenda.push(now + step.durationMs, { kind: "stepDone", emitted });
-      }
-    }
-    const next = agenda.pop();
-    if (next === undefined) break;
-    if (next.time > o.maxVirtualMs) break;
-    now = next.time;
-    const event = next.event;
-    switch (event.kind) {
-      case "arrive": {
-        const state = runs[event.run]!;
-        state.transcript = transcripts.begin(state.run);
-        dispatcher.beginRun(state);
-        startCall(state);
-        break;
-      }
-      case "toolsDone": {
-        const state = runs[event.run]!;
-        if (state.done) break;
-        const round = state.run.script.rounds[state.round]!;
-        state.record.toolTimeMs += now - state.toolStartMs;
-        state.round++;
-        dispatcher.unpark(
-          state,
-          round.calls.map((c) => ({ tool: c.tool, latencyMs: c.latencyMs })),
-        );
-        startCall(state);
-        break;
-      }
-      case "stepDone": {
-        stepInFlight = false;
-        for (const e of event.emitted) {
-          const call = live.get(e.id);
-          if (call === undefined) continue;
-          call.cachedTokens = e.cachedTokens;
-          if (e.first && call.record.firstTokenMs === null) {
-            call.record.firstTokenMs = now;
-            if (call.index === 0) call.run.record.firstTokenMs = now;
-            dispatcher.firstToken(call);
-          }
-          if (e.tokens > 0) {
-            call.tokens += e.tokens;
-            dispatcher.tokens(call, e.tokens);
-          }
-          if (e.finished) finishCall(call);
-        }
-        break;
-      }
-      case "serverAdd":
-        addToEngine(event.call, event.priority);
-        break;
-      case "observe": {
-        const s = engine.stats();
-        dispatcher.observe({
-          kvCacheUsage: s.kvCacheUsage,
-          running: s.running,
-          waiting: s.waiting,
-          preemptionsTotal: s.preemptionsTotal,
-        });
-        const snap = dispatcher.snapshot?.();
-        if (snap) timeline.push({ tMs: now, ...snap });
-        // Keep observing while runs are still to come or in progress; stop so the simulation can end.
-        if (ended < runs.length) agenda.push(now + o.observeIntervalMs, { kind: "observe" });
-        break;
-      }
-    }
-  }
-  // Anything still open here hit maxVirtualMs: it is reported as unfinished, never silently dropped.
-  const records = runs.map((r) => r.record);
-  const makespanMs = Math.max(workload.durationMs, ...records.map((r) => r.endMs ?? now));
+  const world = runWorld<SingleCall>({
+    workload,
+    servers: (link) => singleServer(o, link),
+    maxSteps: o.fuseSteps ? 1_000_000 : 1,
+    serverOverheadMs: o.serverOverheadMs,
+    observeIntervalMs: o.observeIntervalMs,
+    maxVirtualMs: o.maxVirtualMs,
+    markRefusals: true,
+    onRunEnded: o.onRunEnded,
+  });
+  const { records, makespanMs, timeline } = world;
   const summary = summarize(records, {
     windowMs: workload.durationMs,
     slo: workload.slo,
-    server: server.summary(makespanMs),
+    server: world.servers[0] as ServerSummary,
   });
   return { policy: o.policy, records, summary, makespanMs, timeline };
 }
 
+/** One engine behind the policy's dispatcher; prompts are the runs' rendered conversations. */
+function singleServer(o: ResolvedOptions, link: WorldLink<SingleCall>): WorldServers<SingleCall> {
+  const engine: VirtualEngine = o.createEngine({ profile: o.profile, schedulingPolicy: o.engineScheduling });
+  const dispatcher = makeDispatcher(
+    o,
+    (_run, call, priority) => link.send(0, call as WorldCall<SingleCall>, priority),
+    link.now,
+    (run, error) => link.fail((run as SingleRun).world, error),
+  );
+  const transcripts = new Transcripts(o.workload.runs);
+  const runs: SingleRun[] = [];
+  const of = (state: WorldRun) => runs[state.index] as SingleRun;
+  return {
+    engines: [engine],
+    begin(state) {
+      const run: SingleRun = { run: state.run, world: state, transcript: transcripts.begin(state.run) };
+      runs[state.index] = run;
+      dispatcher.beginRun(run);
+    },
+    prepare(state, _index, _outputTokens, isFinal) {
+      const transcript = of(state).transcript as RunTranscript;
+      const reply = transcript.reply(isFinal);
+      return {
+        promptTokens: transcript.promptIds.length,
+        conversation: transcript.size,
+        prompt: transcript.promptIds.slice(),
+        output: reply.outputIds,
+        reply,
+      };
+    },
+    submit: (state, call) => dispatcher.submit(of(state), call),
+    firstToken: (call) => dispatcher.firstToken(call),
+    tokens: (call, count) => dispatcher.tokens(call, count),
+    finished: (state, call) => dispatcher.finished(of(state), call, call.tokens),
+    appendRound: (state, call, round) => of(state).transcript?.appendRound(call.reply, round),
+    park: (state, tools) => dispatcher.park(of(state), tools),
+    unpark: (state, latencies) => dispatcher.unpark(of(state), latencies),
+    end: (state, outcome) => dispatcher.endRun(of(state), outcome),
+    observe: (_server, signals) => dispatcher.observe(signals),
+    snapshot: () => dispatcher.snapshot?.(),
+  };
+}
+
 function makeDispatcher(
-  o: ReturnType<typeof resolveRunOptions>,
-  send: Parameters<typeof plainDispatcher>[0],
+  o: ResolvedOptions,
+  send: Send,
   clock: () => number,
   onReject: (run: DispatchRun, error: Error) => void,
 ): Dispatcher {

@@ -8,10 +8,12 @@
  */
 
 import { toolResultText } from "../../ab/live/tools.js";
+import { openCallRecord, openRunRecord } from "../../ab/run-records.js";
+import { runObservation } from "../../ab/virtual/dispatch.js";
 import type { CallRecord, RunRecord } from "../../metrics/records.js";
 import { toRunEstimate } from "../../predict/estimate.js";
 import type { PredictionContext, Predictor } from "../../predict/types.js";
-import type { SchedulerApi, Slo } from "../../scheduler/types.js";
+import type { RunHandle, SchedulerApi, Slo } from "../../scheduler/types.js";
 import type { GeneratedRun } from "../../workload/types.js";
 
 interface ToolCallOut {
@@ -99,39 +101,66 @@ async function complete(
   return reply;
 }
 
+/** What `runConversation` is given: the scheduler and predictor, the server, the clock and the counters. */
+export interface ConversationOptions {
+  scheduler: SchedulerApi;
+  predictor: Predictor;
+  baseURL: string;
+  timeScale: number;
+  origin: number;
+  slo: Slo;
+  signal: AbortSignal;
+  counters: ClientCounters;
+}
+
+/** One run's conversation as it goes: what it sends next and what the predictor will learn of it. */
+interface Conversation {
+  readonly run: GeneratedRun;
+  readonly record: RunRecord;
+  readonly handle: RunHandle;
+  readonly tools: object[];
+  readonly messages: object[];
+  context: PredictionContext;
+  readonly outputs: number[];
+  readonly callsPerRound: number[];
+  promptTokens: number;
+  /** The previous call's prompt and output tokens: what the server has cached of the next prompt. */
+  cachedHint: number;
+}
+
 /**
  * Runs `run` from its arrival (wall `origin` + arrival / T) to its final answer through `scheduler`; returns
  * its record in unscaled ms from `origin`.
  */
-export async function runConversation(
-  run: GeneratedRun,
-  o: {
-    scheduler: SchedulerApi;
-    predictor: Predictor;
-    baseURL: string;
-    timeScale: number;
-    origin: number;
-    slo: Slo;
-    signal: AbortSignal;
-    counters: ClientCounters;
-  },
-): Promise<RunRecord> {
-  const T = o.timeScale;
-  const at = (wall: number) => (wall - o.origin) * T;
-  const arrival = o.origin + run.arrivalMs / T;
-  const wait = arrival - performance.now();
+export async function runConversation(run: GeneratedRun, o: ConversationOptions): Promise<RunRecord> {
+  const at = (wall: number) => (wall - o.origin) * o.timeScale;
+  const wait = o.origin + run.arrivalMs / o.timeScale - performance.now();
   if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-  const record: RunRecord = {
-    id: run.id,
-    className: run.className,
-    arrivalMs: run.arrivalMs,
-    firstTokenMs: null,
-    endMs: null,
-    toolTimeMs: 0,
-    outputTokens: 0,
-    calls: [],
-  };
-  let context: PredictionContext = {
+  const c = beginConversation(run, o);
+  try {
+    for (let round = 0; round <= 64; round++) {
+      const reply = await callModel(c, round, o);
+      if (reply.toolCalls.length === 0) break;
+      await toolPhase(c, round, reply, o);
+    }
+    c.record.endMs = at(performance.now());
+    c.handle.end("ok");
+    o.predictor.learnRun(
+      { ...c.context, toolRoundsDone: 0 },
+      runObservation(c.outputs.length - 1, c.callsPerRound, c.outputs),
+    );
+  } catch (error) {
+    c.record.error = error instanceof Error ? error.message : String(error);
+    c.record.endMs = o.signal.aborted ? null : at(performance.now());
+    c.handle.end("error");
+  }
+  return c.record;
+}
+
+/** The run arrives: its record, its scheduler handle (Stage I from the prompt and tools), its first messages. */
+function beginConversation(run: GeneratedRun, o: ConversationOptions): Conversation {
+  const record = openRunRecord(run);
+  const context: PredictionContext = {
     systemPrompt: run.systemPrompt,
     userPrompt: run.userPrompt,
     tools: run.tools,
@@ -155,102 +184,100 @@ export async function runConversation(
     { role: "system", content: run.systemPrompt },
     { role: "user", content: run.userPrompt },
   ];
-  const outputs: number[] = [];
-  const callsPerRound: number[] = [];
-  let promptTokens = run.promptTokens;
-  let cachedHint = 0;
-  try {
-    for (let round = 0; round <= 64; round++) {
-      const call: CallRecord = {
-        submitMs: at(performance.now()),
-        startMs: null,
-        firstTokenMs: null,
-        endMs: null,
-        outputTokens: 0,
-      };
-      record.calls.push(call);
-      const submitted = performance.now();
-      const reply = await handle.call(
-        { promptTokens, ...(round > 0 ? { cachedPromptTokens: cachedHint } : {}) },
-        async (ctx) => {
-          o.counters.admitted++;
-          o.counters.admitWaitsMs.push(performance.now() - submitted);
-          call.startMs = at(performance.now());
-          const r = await complete(
-            o.baseURL,
-            { model: "sim", messages, tools },
-            ctx.charge ?? 0,
-            () => {
-              if (call.firstTokenMs === null) {
-                call.firstTokenMs = at(performance.now());
-                record.firstTokenMs ??= call.firstTokenMs;
-                ctx.onFirstToken();
-              }
-              ctx.onTokens(1);
-            },
-            o.signal,
-          );
-          ctx.setResult({
-            outputTokens: r.outputTokens,
-            promptTokens: r.promptTokens,
-            cachedPromptTokens: r.cachedTokens,
-          });
-          return r;
+  return {
+    run,
+    record,
+    handle,
+    tools,
+    messages,
+    context,
+    outputs: [],
+    callsPerRound: [],
+    promptTokens: run.promptTokens,
+    cachedHint: 0,
+  };
+}
+
+/** One model call through the scheduler: admitted, streamed, its usage reported; returns the reply. */
+async function callModel(c: Conversation, round: number, o: ConversationOptions): Promise<Reply> {
+  const at = (wall: number) => (wall - o.origin) * o.timeScale;
+  const call: CallRecord = openCallRecord(at(performance.now()));
+  c.record.calls.push(call);
+  const submitted = performance.now();
+  const reply = await c.handle.call(
+    { promptTokens: c.promptTokens, ...(round > 0 ? { cachedPromptTokens: c.cachedHint } : {}) },
+    async (ctx) => {
+      o.counters.admitted++;
+      o.counters.admitWaitsMs.push(performance.now() - submitted);
+      call.startMs = at(performance.now());
+      const r = await complete(
+        o.baseURL,
+        { model: "sim", messages: c.messages, tools: c.tools },
+        ctx.charge ?? 0,
+        () => {
+          if (call.firstTokenMs === null) {
+            call.firstTokenMs = at(performance.now());
+            c.record.firstTokenMs ??= call.firstTokenMs;
+            ctx.onFirstToken();
+          }
+          ctx.onTokens(1);
         },
-        { signal: o.signal },
+        o.signal,
       );
-      call.endMs = at(performance.now());
-      call.outputTokens = reply.outputTokens;
-      record.outputTokens += reply.outputTokens;
-      outputs.push(reply.outputTokens);
-      if (reply.toolCalls.length === 0) break;
-      messages.push({
-        role: "assistant",
-        content: reply.content,
-        tool_calls: reply.toolCalls.map((c) => ({
-          id: c.id,
-          type: "function",
-          function: { name: c.name, arguments: c.arguments },
-        })),
+      ctx.setResult({
+        outputTokens: r.outputTokens,
+        promptTokens: r.promptTokens,
+        cachedPromptTokens: r.cachedTokens,
       });
-      // The tool phase: the scripted latency of the round's slowest call, results of the scripted size.
-      const scripted = run.script.rounds[round]?.calls ?? [];
-      const latencyMs = Math.max(0, ...scripted.map((c) => c.latencyMs));
-      const parkedAt = performance.now();
-      handle.park({ tools: reply.toolCalls.map((c) => c.name) });
-      await new Promise((r) => setTimeout(r, latencyMs / T));
-      handle.unpark();
-      record.toolTimeMs += (performance.now() - parkedAt) * T;
-      let added = 0;
-      reply.toolCalls.forEach((c, i) => {
-        const text = toolResultText(scripted[i]?.resultTokens ?? 8);
-        added += scripted[i]?.resultTokens ?? 8;
-        messages.push({ role: "tool", tool_call_id: c.id, content: text });
-      });
-      const measuredMs = (performance.now() - parkedAt) * T;
-      for (const c of reply.toolCalls) o.predictor.learnToolLatency(c.name, measuredMs);
-      callsPerRound.push(reply.toolCalls.length);
-      cachedHint = reply.promptTokens + reply.outputTokens;
-      promptTokens = cachedHint + added;
-      context = { ...context, toolRoundsDone: round + 1 };
-      handle.updateEstimate(toRunEstimate(o.predictor.predict(context)));
-    }
-    record.endMs = at(performance.now());
-    handle.end("ok");
-    o.predictor.learnRun(
-      { ...context, toolRoundsDone: 0 },
-      {
-        toolRounds: outputs.length - 1,
-        toolCallsPerRound:
-          callsPerRound.length === 0 ? 1 : callsPerRound.reduce((a, b) => a + b, 0) / callsPerRound.length,
-        outputTokensPerCall: outputs.slice(0, -1),
-        finalOutputTokens: outputs.at(-1) ?? 0,
-      },
-    );
-  } catch (error) {
-    record.error = error instanceof Error ? error.message : String(error);
-    record.endMs = o.signal.aborted ? null : at(performance.now());
-    handle.end("error");
-  }
-  return record;
+      return r;
+    },
+    { signal: o.signal },
+  );
+  call.endMs = at(performance.now());
+  call.outputTokens = reply.outputTokens;
+  c.record.outputTokens += reply.outputTokens;
+  c.outputs.push(reply.outputTokens);
+  return reply;
+}
+
+/**
+ * The tool phase after a reply that called tools: the scripted latency of the round's slowest call, results of
+ * the scripted size; then the next prompt and the run's estimate.
+ */
+async function toolPhase(
+  c: Conversation,
+  round: number,
+  reply: Reply,
+  o: ConversationOptions,
+): Promise<void> {
+  const T = o.timeScale;
+  c.messages.push({
+    role: "assistant",
+    content: reply.content,
+    tool_calls: reply.toolCalls.map((t) => ({
+      id: t.id,
+      type: "function",
+      function: { name: t.name, arguments: t.arguments },
+    })),
+  });
+  const scripted = c.run.script.rounds[round]?.calls ?? [];
+  const latencyMs = Math.max(0, ...scripted.map((s) => s.latencyMs));
+  const parkedAt = performance.now();
+  c.handle.park({ tools: reply.toolCalls.map((t) => t.name) });
+  await new Promise((r) => setTimeout(r, latencyMs / T));
+  c.handle.unpark();
+  c.record.toolTimeMs += (performance.now() - parkedAt) * T;
+  let added = 0;
+  reply.toolCalls.forEach((t, i) => {
+    const text = toolResultText(scripted[i]?.resultTokens ?? 8);
+    added += scripted[i]?.resultTokens ?? 8;
+    c.messages.push({ role: "tool", tool_call_id: t.id, content: text });
+  });
+  const measuredMs = (performance.now() - parkedAt) * T;
+  for (const t of reply.toolCalls) o.predictor.learnToolLatency(t.name, measuredMs);
+  c.callsPerRound.push(reply.toolCalls.length);
+  c.cachedHint = reply.promptTokens + reply.outputTokens;
+  c.promptTokens = c.cachedHint + added;
+  c.context = { ...c.context, toolRoundsDone: round + 1 };
+  c.handle.updateEstimate(toRunEstimate(o.predictor.predict(c.context)));
 }
