@@ -6,7 +6,7 @@
  */
 import { Counter, Gauge, register as globalRegistry, Histogram, type Registry } from "prom-client";
 import type { SchedulerApi } from "../scheduler/types.js";
-import type { ArmName, RunRecord } from "./report.js";
+import type { AgentRunRecord, ArmName } from "./report.js";
 
 const LATENCY_BUCKETS_S = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64, 128];
 const NORM_BUCKETS_MS = [1, 2, 5, 10, 20, 35, 50, 75, 100, 150, 250, 500, 1000];
@@ -108,7 +108,7 @@ export class AugServeMetrics {
   }
 
   /** Records a finished run. */
-  recordRun(record: RunRecord, policy: string): void {
+  recordRun(record: AgentRunRecord, policy: string): void {
     const labels = { policy, arm: record.arm };
     this.runs.inc({ ...labels, outcome: record.outcome });
     this.slo.inc({ ...labels, result: record.sloMet ? "met" : "missed" });

@@ -7,7 +7,7 @@
  * workload's divided by the time scale.
  */
 import { startGateway } from "../../gateway/server.js";
-import type { ServerSummary } from "../../metrics/server.js";
+import type { ServerSummary } from "../../metrics/index.js";
 import { scriptsFromRuns, startSimServer } from "../../sim/index.js";
 import type { GeneratedWorkload } from "../../workload/types.js";
 import type { LiveBackend } from "./backend.js";

@@ -8,7 +8,7 @@
  */
 
 import { toolResultText } from "../../ab/live/tools.js";
-import type { CallRecord, RunRecord } from "../../metrics/records.js";
+import type { CallRecord, RunRecord } from "../../metrics/index.js";
 import { toRunEstimate } from "../../predict/estimate.js";
 import type { PredictionContext, Predictor } from "../../predict/types.js";
 import type { SchedulerApi, Slo } from "../../scheduler/types.js";
