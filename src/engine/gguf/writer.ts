@@ -117,11 +117,14 @@ function writeValue(sink: ByteSink, v: GgufValue): void {
       sink.string(v.value);
       return;
     case "string[]":
-      return writeArray(sink, ValueType.STRING, v.value, (s) => sink.string(s));
+      writeArray(sink, ValueType.STRING, v.value, (s) => sink.string(s));
+      return;
     case "f32[]":
-      return writeArray(sink, ValueType.FLOAT32, v.value, (x) => sink.f32(x));
+      writeArray(sink, ValueType.FLOAT32, v.value, (x) => sink.f32(x));
+      return;
     case "i32[]":
-      return writeArray(sink, ValueType.INT32, v.value, (x) => sink.i32(x));
+      writeArray(sink, ValueType.INT32, v.value, (x) => sink.i32(x));
+      return;
   }
 }
 
