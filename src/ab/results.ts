@@ -2,7 +2,7 @@
  * The benchmark's machine-readable report (`--json`): the fields of issue 4, plus the optional `setup`,
  * `ttftCdf` and `timelines` of the HTML report's schema (`src/report/schema.ts`); and the sustainable rate.
  */
-import type { RefusalSummary, RunSummary } from "../metrics/summary.js";
+import type { RefusalSummary, RunSummary } from "../metrics/index.js";
 import type { BenchResultsInput, PolicyResult } from "../report/schema.js";
 
 /**

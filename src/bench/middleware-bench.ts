@@ -27,6 +27,7 @@ import { tool } from "@langchain/core/tools";
 import { type AgentMiddleware, createAgent, createMiddleware } from "langchain";
 import { z } from "zod";
 import { createAugServe } from "../langchain/index.js";
+import { quantileSorted } from "../metrics/index.js";
 import { createScheduler } from "../scheduler/create-scheduler.js";
 
 /** A chat model that answers at once: `rounds` tool calls, then a final answer. */
@@ -65,15 +66,8 @@ function arg(name: string, fallback: number): number {
   return value;
 }
 
-function quantile(sorted: readonly number[], q: number): number {
-  const at = (sorted.length - 1) * q;
-  const lo = Math.floor(at);
-  const hi = Math.ceil(at);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (at - lo);
-}
-
 const median = (values: readonly number[]) =>
-  quantile(
+  quantileSorted(
     [...values].sort((a, b) => a - b),
     0.5,
   );
@@ -161,12 +155,14 @@ async function main(): Promise<void> {
 
   /** Per repeat: the arm's added time per model call over the arm without middleware. */
   const added = (name: string, q: number) =>
-    perRepeat.map((rep) => (quantile(rep[name]!.wall, q) - quantile(rep.without!.wall, q)) / calls);
+    perRepeat.map(
+      (rep) => (quantileSorted(rep[name]!.wall, q) - quantileSorted(rep.without!.wall, q)) / calls,
+    );
   const addedCpu = (name: string) => perRepeat.map((rep) => (rep[name]!.cpu - rep.without!.cpu) / calls);
   const spread = (values: number[]) => [round1(Math.min(...values)), round1(Math.max(...values))];
   const p50 = added("augserve", 0.5);
   /** Per repeat: the p50 added time over the un-wrapped agent's own p50 time per call, measured side by side. */
-  const ratio = perRepeat.map((rep, i) => p50[i]! / (quantile(rep.without!.wall, 0.5) / calls));
+  const ratio = perRepeat.map((rep, i) => p50[i]! / (quantileSorted(rep.without!.wall, 0.5) / calls));
   const result: Record<string, unknown> = {
     /** Median over repeats of the p50 added wall time per model call, us. */
     addedUsPerCallP50: round1(median(p50)),
@@ -181,7 +177,9 @@ async function main(): Promise<void> {
     /** Of the p50 above, what a pass-through wrapModelCall hook alone costs (LangChain's share). */
     passThroughHooksUsPerCallP50: round1(median(added("wrapHooks", 0.5))),
     passThroughHooksCpuUsPerCall: round1(median(addedCpu("wrapHooks"))),
-    withoutUsPerCallP50: round1(median(perRepeat.map((rep) => quantile(rep.without!.wall, 0.5) / calls))),
+    withoutUsPerCallP50: round1(
+      median(perRepeat.map((rep) => quantileSorted(rep.without!.wall, 0.5) / calls)),
+    ),
     repeats,
     runsPerArmPerRepeat: iterations,
     modelCallsPerRun: calls,
@@ -201,7 +199,7 @@ async function main(): Promise<void> {
   console.log(
     `middleware overhead: ${repeats} repeats x ${iterations} runs per arm, ${calls} model calls per run (instant fake model)`,
   );
-  const baselines = perRepeat.map((rep) => round1(quantile(rep.without!.wall, 0.5) / calls));
+  const baselines = perRepeat.map((rep) => round1(quantileSorted(rep.without!.wall, 0.5) / calls));
   console.log(
     `  without middleware: p50 ${result.withoutUsPerCallP50} us/call (repeats ${baselines.join(", ")}: how loaded the machine was)`,
   );

@@ -23,8 +23,7 @@ import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import { z } from "zod";
 import { fleetKeys } from "../fleet/scripts.js";
-import type { RunRecord } from "../metrics/records.js";
-import { summarize } from "../metrics/summary.js";
+import { percentile, type RunRecord, summarize } from "../metrics/index.js";
 import { parseWith } from "../scheduler/validate.js";
 import { scriptsFromRuns, startSimServer } from "../sim/index.js";
 import { loadWorkload } from "../workload/load.js";
@@ -134,13 +133,7 @@ function steadyRate(results: ChildResult[], from: number, to: number): number {
   return calls > 0 ? trips / calls : Number.NaN;
 }
 
-const pct = (xs: number[], p: number) => {
-  if (xs.length === 0) return Number.NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const rank = (p / 100) * (s.length - 1);
-  const lo = Math.floor(rank);
-  return (s[lo] as number) + ((s[Math.ceil(rank)] as number) - (s[lo] as number)) * (rank - lo);
-};
+const pct = (xs: number[], p: number) => percentile(xs, p) ?? Number.NaN;
 
 interface ArmResult {
   arm: Arm | "cost-local" | "cost-shared";

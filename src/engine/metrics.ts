@@ -8,33 +8,18 @@
  * `llamacpp:prefix_cache_hits_total` (prompt tokens looked up / found in a slot's KV) are AugServe's
  * additions, mirroring vLLM's pair, since llama.cpp reports its cache hits only per response.
  */
-import { Counter, Gauge, Registry } from "prom-client";
+import { Registry } from "prom-client";
+import { MetricDeclarer } from "../util/prometheus.js";
 import type { LlamaEngine, LlamaEngineStats } from "./engine.js";
 
 export function createEngineMetrics(engine: LlamaEngine): Registry {
   const registry = new Registry();
-  const registers = [registry];
+  const m = new MetricDeclarer(registry);
   // stats() is cheap (a walk over the slots): each collector reads it afresh.
-  const read = (pick: (s: LlamaEngineStats) => number) => pick(engine.stats());
   const gauge = (name: string, help: string, pick: (s: LlamaEngineStats) => number) =>
-    new Gauge({
-      name,
-      help,
-      registers,
-      collect() {
-        this.set(read(pick));
-      },
-    });
+    m.readGauge(name, help, () => pick(engine.stats()));
   const counter = (name: string, help: string, pick: (s: LlamaEngineStats) => number) =>
-    new Counter({
-      name,
-      help,
-      registers,
-      collect() {
-        this.reset();
-        this.inc(read(pick));
-      },
-    });
+    m.totalCounter(name, help, () => pick(engine.stats()));
   counter("llamacpp:prompt_tokens_total", "Number of prompt tokens processed.", (s) => s.promptTokensTotal);
   counter("llamacpp:prompt_seconds_total", "Prompt process time", (s) => s.promptSecondsTotal);
   counter(

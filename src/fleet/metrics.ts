@@ -3,7 +3,8 @@
  * the global one). Created once per registry and shared by every member (one per replica), labelled by
  * replica; the gauges read the members' state when scraped.
  */
-import { Counter, Gauge, register as globalRegistry, Histogram, type Registry } from "prom-client";
+import { type Counter, register as globalRegistry, type Histogram, type Registry } from "prom-client";
+import { MetricDeclarer } from "../util/prometheus.js";
 
 /** What the gauges read from a member. */
 export interface FleetGaugeSource {
@@ -20,18 +21,12 @@ export class FleetMetrics {
   readonly #members = new Set<FleetGaugeSource>();
 
   constructor(registry: Registry) {
-    const registers = [registry];
+    const m = new MetricDeclarer(registry, "augserve_fleet_");
     const members = this.#members;
     const gauge = (name: string, help: string, read: (g: ReturnType<FleetGaugeSource["gauges"]>) => number) =>
-      new Gauge({
-        name: `augserve_fleet_${name}`,
-        help,
-        labelNames: ["replica"],
-        registers,
-        collect() {
-          this.reset();
-          for (const m of members) this.set({ replica: m.replica }, read(m.gauges()));
-        },
+      m.gauge(name, help, ["replica"], (g) => {
+        g.reset();
+        for (const member of members) g.set({ replica: member.replica }, read(member.gauges()));
       });
     gauge(
       "lease_tokens",
@@ -46,37 +41,32 @@ export class FleetMetrics {
       "1 while this process runs on its local fallback share (Redis unreachable or key error).",
       (g) => (g.mode === "fallback" ? 1 : 0),
     );
-    this.syncs = new Counter({
-      name: "augserve_fleet_syncs_total",
-      help: "Lease syncs with Redis (one round trip each), by result (ok, error).",
-      labelNames: ["replica", "result"],
-      registers,
-    });
-    this.syncSeconds = new Histogram({
-      name: "augserve_fleet_sync_seconds",
-      help: "Round-trip time of a lease sync.",
-      labelNames: ["replica"],
-      buckets: [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
-      registers,
-    });
-    this.fallbacks = new Counter({
-      name: "augserve_fleet_fallbacks_total",
-      help: "Times this process fell back to its local share, by reason (unreachable, key-error).",
-      labelNames: ["replica", "reason"],
-      registers,
-    });
-    this.recoveries = new Counter({
-      name: "augserve_fleet_recoveries_total",
-      help: "Times this process rejoined the fleet after a fallback.",
-      labelNames: ["replica"],
-      registers,
-    });
-    this.decisions = new Counter({
-      name: "augserve_fleet_budget_decisions_total",
-      help: "Budget changes this process made as the fleet's controller, by reason.",
-      labelNames: ["replica", "reason"],
-      registers,
-    });
+    this.syncs = m.counter(
+      "syncs_total",
+      "Lease syncs with Redis (one round trip each), by result (ok, error).",
+      ["replica", "result"],
+    );
+    this.syncSeconds = m.histogram(
+      "sync_seconds",
+      "Round-trip time of a lease sync.",
+      [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      ["replica"],
+    );
+    this.fallbacks = m.counter(
+      "fallbacks_total",
+      "Times this process fell back to its local share, by reason (unreachable, key-error).",
+      ["replica", "reason"],
+    );
+    this.recoveries = m.counter(
+      "recoveries_total",
+      "Times this process rejoined the fleet after a fallback.",
+      ["replica"],
+    );
+    this.decisions = m.counter(
+      "budget_decisions_total",
+      "Budget changes this process made as the fleet's controller, by reason.",
+      ["replica", "reason"],
+    );
   }
 
   add(member: FleetGaugeSource): () => void {

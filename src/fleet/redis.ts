@@ -107,6 +107,19 @@ function num(value: unknown, what: string): number {
   return n;
 }
 
+/** `names[i]` read from `reply[from + i]` with {@link num} (a script's reply is positional). */
+function numbersAt<K extends string>(
+  reply: readonly unknown[],
+  from: number,
+  names: readonly K[],
+): Record<K, number> {
+  const out = {} as Record<K, number>;
+  names.forEach((name, i) => {
+    out[name] = num(reply[from + i], name);
+  });
+  return out;
+}
+
 /** One replica's scripts over one ioredis client (ours, or the caller's). */
 export class FleetRedis {
   readonly #client: Redis;
@@ -222,11 +235,7 @@ export class FleetRedis {
     const tenants = new Map<string, number>();
     for (let i = 0; i + 1 < flat.length; i += 2) tenants.set(String(flat[i]), num(flat[i + 1], "tenant"));
     return {
-      held: num(reply[0], "held"),
-      alloc: num(reply[1], "alloc"),
-      budget: num(reply[2], "budget"),
-      leased: num(reply[3], "leased"),
-      live: num(reply[4], "live"),
+      ...numbersAt(reply, 0, ["held", "alloc", "budget", "leased", "live"]),
       redisNowMs: num(reply[5], "time"),
       waiters: num(reply[6], "waiters"),
       leader: reply[7] === 1,
@@ -248,12 +257,7 @@ export class FleetRedis {
     const server = String(reply[7]);
     const parts = server === "" ? null : server.split(",").map(Number);
     return {
-      budget: num(reply[1], "budget"),
-      ttftSum: num(reply[2], "ttftSum"),
-      ttftCount: num(reply[3], "ttftCount"),
-      tokenMsSum: num(reply[4], "tokenMsSum"),
-      tokens: num(reply[5], "tokens"),
-      errors: num(reply[6], "errors"),
+      ...numbersAt(reply, 1, ["budget", "ttftSum", "ttftCount", "tokenMsSum", "tokens", "errors"]),
       server:
         parts && parts.length === 5 && parts.every(Number.isFinite)
           ? {

@@ -4,6 +4,7 @@
  * process into one decision (controller.ts).
  */
 import type { BudgetSample } from "../scheduler/budget.js";
+import { tokenLatencyWeight, ttftOf } from "../scheduler/budget-fold.js";
 import type { ServerSignals } from "../scheduler/types.js";
 
 export class SampleSums {
@@ -17,15 +18,17 @@ export class SampleSums {
 
   add(sample: BudgetSample): void {
     switch (sample.kind) {
-      case "ttft":
-        if (Number.isFinite(sample.ms) && sample.ms >= 0) {
-          this.ttftSum += sample.ms;
+      case "ttft": {
+        const ms = ttftOf(sample);
+        if (ms !== null) {
+          this.ttftSum += ms;
           this.ttftCount += 1;
         }
         break;
+      }
       case "tokenLatency": {
-        const weight = sample.tokens !== undefined && sample.tokens > 0 ? sample.tokens : 1;
-        if (Number.isFinite(sample.msPerToken) && sample.msPerToken >= 0 && Number.isFinite(weight)) {
+        const weight = tokenLatencyWeight(sample);
+        if (weight !== null) {
           this.tokenMsSum += sample.msPerToken * weight;
           this.tokens += weight;
         }

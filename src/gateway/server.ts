@@ -4,15 +4,17 @@
  * healthy replicas'), `GET /health`, `GET /metrics`; anything else a JSON 404. Every route answers errors
  * as JSON and never lets one escape (the wire layer's boundary).
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Registry } from "prom-client";
 import { CallAccounting } from "../accounting/index.js";
 import { EventLoopLagMonitor } from "../backend/event-loop-lag.js";
+import type { Logger } from "../backend/poller.js";
 import { redactCredentials } from "../backend/redact.js";
 import { fleetMetrics } from "../fleet/metrics.js";
 import { SharedScheduler } from "../fleet/shared-scheduler.js";
 import { createPredictor } from "../predict/predictor.js";
 import type { Predictor } from "../predict/types.js";
+import type { SchedulerSnapshot } from "../scheduler/types.js";
 import { WireRequestError } from "../wire/errors.js";
 import { answerError, listen, sendJson } from "../wire/http.js";
 import { chatCompletionBodySchema } from "../wire/schema.js";
@@ -30,16 +32,36 @@ import { Placer } from "./placement/placer.js";
 import { Replica } from "./replica.js";
 import { type GatewayRun, type GatewayRunOutcome, RunRegistry } from "./runs.js";
 
-/** The gateway's view of one replica, for `/health` and tests (no URL: it may carry credentials). */
-export interface ReplicaStatus {
+/** The figures of a replica's scheduler that {@link ReplicaStatus} carries. */
+type StatusFigure =
+  | "queued"
+  | "inFlightCalls"
+  | "inFlightTokens"
+  | "budgetTokens"
+  | "activeRuns"
+  | "parkedRuns";
+
+/**
+ * The gateway's view of one replica, for `/health` and tests (no URL: it may carry credentials): its health and
+ * its scheduler's queue, in-flight calls and tokens, budget, and runs.
+ */
+export interface ReplicaStatus extends Pick<SchedulerSnapshot, StatusFigure> {
   index: number;
   healthy: boolean;
-  queued: number;
-  inFlightCalls: number;
-  inFlightTokens: number;
-  budgetTokens: number;
-  activeRuns: number;
-  parkedRuns: number;
+}
+
+function replicaStatus(r: Replica): ReplicaStatus {
+  const s = r.scheduler.snapshot();
+  return {
+    index: r.index,
+    healthy: r.healthy,
+    queued: s.queued,
+    inFlightCalls: s.inFlightCalls,
+    inFlightTokens: s.inFlightTokens,
+    budgetTokens: s.budgetTokens,
+    activeRuns: s.activeRuns,
+    parkedRuns: s.parkedRuns,
+  };
 }
 
 /** A running gateway. */
@@ -140,30 +162,11 @@ export async function startGateway(input: GatewayOptions): Promise<Gateway> {
   const predictor = options.predictor ?? createPredictor();
   // Every line the gateway logs goes through here: credentials of upstream URLs never reach a log.
   const sink = options.logger ?? { warn: (message: string) => process.stderr.write(`${message}\n`) };
-  const logger = { warn: (message: string) => sink.warn(redactCredentials(message)) };
+  const logger: Logger = { warn: (message: string) => sink.warn(redactCredentials(message)) };
   const listeners = new Set<(run: GatewayRun, outcome: GatewayRunOutcome) => void>();
   let metrics: GatewayMetrics | undefined;
-  const replicas = options.upstreams.map(
-    (url, index) =>
-      new Replica({
-        index,
-        base: normaliseBase(url),
-        scheduler: { ...options.scheduler, policy: options.policy, slo: options.slo },
-        ...(options.budgetFor === undefined
-          ? {}
-          : { budget: options.budgetFor({ index, url: normaliseBase(url) }) }),
-        ...(options.shared === undefined ? {} : { shared: options.shared }),
-        connections: options.connectionsPerUpstream,
-        metricsPollIntervalMs: options.metricsPollIntervalMs,
-        healthProbeIntervalMs: options.healthProbeIntervalMs,
-        ejectAfterFailures: options.ejectAfterFailures,
-        pollMetrics: options.placement !== "none",
-        logger,
-        onEject: (replica, reason) => {
-          metrics?.ejections.inc({ replica: String(replica.index) });
-          logger.warn(`augserve gateway: replica ${replica.index} ejected (${reason}); probing its /health`);
-        },
-      }),
+  const replicas = createReplicas(options, logger, (replica) =>
+    metrics?.ejections.inc({ replica: String(replica.index) }),
   );
   // The gateway's own event-loop delay, discounted by every replica's budget (issue 20).
   const lag = new EventLoopLagMonitor({
@@ -207,15 +210,103 @@ export async function startGateway(input: GatewayOptions): Promise<Gateway> {
     accounting: new CallAccounting(),
     metrics,
   });
-  const auth = new ClientAuth(options.apiKeys);
   const registry = metrics.registry;
   // The fleet's metrics (shared budgets) on the gateway's /metrics, unless the caller named a registry for them.
   if (options.shared !== undefined && options.shared.registry === undefined) {
     for (const r of replicas)
       if (r.scheduler instanceof SharedScheduler) r.scheduler.fleet.useMetrics(fleetMetrics(registry));
   }
+  const dispatch = gatewayRoutes(completions, replicas, registry, new ClientAuth(options.apiKeys));
+  const server = createGatewayServer(options, dispatch, logger);
 
-  const dispatch = (req: IncomingMessage, res: ServerResponse): void | Promise<void> => {
+  const sweepEvery = Math.min(options.runIdleTimeoutMs, 10_000);
+  const sweeper = setInterval(() => runs.sweep(), sweepEvery);
+  sweeper.unref();
+
+  let bound: { port: number; url: string };
+  try {
+    bound = await listen(server, options.port, options.host);
+  } catch (error) {
+    clearInterval(sweeper);
+    lag.stop();
+    await Promise.all(replicas.map((r) => r.close()));
+    throw error;
+  }
+  if (!isLoopbackHost(options.host) && options.apiKeys.length === 0)
+    logger.warn(openGatewayWarning(options.host));
+  return {
+    url: bound.url,
+    baseURL: `${bound.url}/v1`,
+    metricsUrl: `${bound.url}/metrics`,
+    port: bound.port,
+    options,
+    predictor,
+    registry,
+    replicas: () => replicas.map(replicaStatus),
+    get activeRuns() {
+      return runs.size;
+    },
+    get retainedRunBytes() {
+      return runs.retainedBytes;
+    },
+    sweepIdleRuns: () => runs.sweep(),
+    onRunEnded(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    close: async () => {
+      clearInterval(sweeper);
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      runs.closeAll();
+      lag.stop();
+      await Promise.all(replicas.map((r) => r.close()));
+    },
+  };
+}
+
+/** One replica per upstream, with the scheduler, budget, pool and health probing the options give. */
+function createReplicas(
+  options: ResolvedGatewayOptions,
+  logger: Logger,
+  countEjection: (replica: Replica) => void,
+): Replica[] {
+  return options.upstreams.map(
+    (url, index) =>
+      new Replica({
+        index,
+        base: normaliseBase(url),
+        scheduler: { ...options.scheduler, policy: options.policy, slo: options.slo },
+        ...(options.budgetFor === undefined
+          ? {}
+          : { budget: options.budgetFor({ index, url: normaliseBase(url) }) }),
+        ...(options.shared === undefined ? {} : { shared: options.shared }),
+        connections: options.connectionsPerUpstream,
+        metricsPollIntervalMs: options.metricsPollIntervalMs,
+        healthProbeIntervalMs: options.healthProbeIntervalMs,
+        ejectAfterFailures: options.ejectAfterFailures,
+        pollMetrics: options.placement !== "none",
+        logger,
+        onEject: (replica, reason) => {
+          countEjection(replica);
+          logger.warn(`augserve gateway: replica ${replica.index} ejected (${reason}); probing its /health`);
+        },
+      }),
+  );
+}
+
+type Route = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+
+/** The gateway's routes: chat completions, `/health`, `/metrics`, `/v1/models`; anything else a 404. */
+function gatewayRoutes(
+  completions: CompletionHandler,
+  replicas: readonly Replica[],
+  registry: Registry,
+  auth: ClientAuth,
+): Route {
+  return (req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     if (req.method === "POST" && path === "/v1/chat/completions") return completions.route(req, res);
     if (req.method === "GET" && path === "/health") {
@@ -243,6 +334,10 @@ export async function startGateway(input: GatewayOptions): Promise<Gateway> {
       type: "not_found_error",
     });
   };
+}
+
+/** The HTTP server: client timeouts, and every error of a route answered as JSON (internal ones logged). */
+function createGatewayServer(options: ResolvedGatewayOptions, dispatch: Route, logger: Logger): Server {
   const onInternalError = (error: unknown, req: IncomingMessage) => {
     const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
     logger.warn(
@@ -259,64 +354,5 @@ export async function startGateway(input: GatewayOptions): Promise<Gateway> {
     }
   });
   server.keepAliveTimeout = 30_000;
-
-  const sweepEvery = Math.min(options.runIdleTimeoutMs, 10_000);
-  const sweeper = setInterval(() => runs.sweep(), sweepEvery);
-  sweeper.unref();
-
-  let bound: { port: number; url: string };
-  try {
-    bound = await listen(server, options.port, options.host);
-  } catch (error) {
-    clearInterval(sweeper);
-    lag.stop();
-    await Promise.all(replicas.map((r) => r.close()));
-    throw error;
-  }
-  if (!isLoopbackHost(options.host) && options.apiKeys.length === 0)
-    logger.warn(openGatewayWarning(options.host));
-  return {
-    url: bound.url,
-    baseURL: `${bound.url}/v1`,
-    metricsUrl: `${bound.url}/metrics`,
-    port: bound.port,
-    options,
-    predictor,
-    registry,
-    replicas: () =>
-      replicas.map((r) => {
-        const s = r.scheduler.snapshot();
-        return {
-          index: r.index,
-          healthy: r.healthy,
-          queued: s.queued,
-          inFlightCalls: s.inFlightCalls,
-          inFlightTokens: s.inFlightTokens,
-          budgetTokens: s.budgetTokens,
-          activeRuns: s.activeRuns,
-          parkedRuns: s.parkedRuns,
-        };
-      }),
-    get activeRuns() {
-      return runs.size;
-    },
-    get retainedRunBytes() {
-      return runs.retainedBytes;
-    },
-    sweepIdleRuns: () => runs.sweep(),
-    onRunEnded(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-    close: async () => {
-      clearInterval(sweeper);
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      runs.closeAll();
-      lag.stop();
-      await Promise.all(replicas.map((r) => r.close()));
-    },
-  };
+  return server;
 }

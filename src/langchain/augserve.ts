@@ -23,9 +23,9 @@ import { type AugServeOptions, parseAugServeOptions, type ResolvedAugServeOption
 import {
   type AbReport,
   type AgentRunOutcome,
+  type AgentRunRecord,
   type ArmName,
   buildReport,
-  type RunRecord,
   type Treatment,
 } from "./report.js";
 import { isEmptyResponseError, isIncomplete } from "./responses.js";
@@ -457,7 +457,7 @@ export class AugServe {
   }
 
   /** Finished-run records (copies), e.g. for custom analysis. */
-  records(): RunRecord[] {
+  records(): AgentRunRecord[] {
     return this.#book.records.map((r) => ({ ...r }));
   }
 

@@ -4,9 +4,10 @@
  * the metric objects are created once per (registry, prefix) and shared, and the scheduler gauges sum the
  * snapshots of every scheduler registered with them.
  */
-import { Counter, Gauge, register as globalRegistry, Histogram, type Registry } from "prom-client";
+import { type Counter, register as globalRegistry, type Histogram, type Registry } from "prom-client";
 import type { SchedulerApi } from "../scheduler/types.js";
-import type { ArmName, RunRecord } from "./report.js";
+import { MetricDeclarer } from "../util/prometheus.js";
+import type { AgentRunRecord, ArmName } from "./report.js";
 
 const LATENCY_BUCKETS_S = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64, 128];
 const NORM_BUCKETS_MS = [1, 2, 5, 10, 20, 35, 50, 75, 100, 150, 250, 500, 1000];
@@ -29,21 +30,15 @@ export class AugServeMetrics {
   readonly #schedulers = new Set<SchedulerApi>();
 
   constructor(registry: Registry, prefix: string) {
-    const registers = [registry];
+    const m = new MetricDeclarer(registry, prefix);
     const schedulers = this.#schedulers;
     const gauge = (name: string, help: string, read: (s: ReturnType<SchedulerApi["snapshot"]>) => number) =>
-      new Gauge({
-        name: prefix + name,
-        help,
-        labelNames: ["policy"],
-        registers,
-        collect() {
-          this.reset();
-          for (const scheduler of schedulers) {
-            const snap = scheduler.snapshot();
-            this.inc({ policy: snap.policy }, read(snap));
-          }
-        },
+      m.gauge(name, help, ["policy"], (g) => {
+        g.reset();
+        for (const scheduler of schedulers) {
+          const snap = scheduler.snapshot();
+          g.inc({ policy: snap.policy }, read(snap));
+        }
       });
     gauge("queue_length", "Calls waiting for admission.", (s) => s.queued);
     gauge("inflight_tokens", "Tokens the admitted calls hold in the budget.", (s) => s.inFlightTokens);
@@ -51,37 +46,32 @@ export class AugServeMetrics {
     gauge("inflight_calls", "Admitted calls not yet finished.", (s) => s.inFlightCalls);
     gauge("parked_runs", "Runs in a tool phase.", (s) => s.parkedRuns);
     const labelNames = ["policy", "arm"] as const;
-    this.admissions = new Counter({
-      name: `${prefix}admissions_total`,
-      help: "Model calls admitted (plain-arm calls count as admitted at once).",
+    const withOutcome = [...labelNames, "outcome"] as const;
+    this.admissions = m.counter(
+      "admissions_total",
+      "Model calls admitted (plain-arm calls count as admitted at once).",
       labelNames,
-      registers,
-    });
-    this.calls = new Counter({
-      name: `${prefix}calls_total`,
-      help: "Model calls finished, by outcome (ok, error, aborted, timeout).",
-      labelNames: [...labelNames, "outcome"],
-      registers,
-    });
-    this.runs = new Counter({
-      name: `${prefix}runs_total`,
-      help: "Agent runs finished, by outcome (ok, error, aborted, abandoned).",
-      labelNames: [...labelNames, "outcome"],
-      registers,
-    });
-    this.slo = new Counter({
-      name: `${prefix}slo_total`,
-      help: "Finished runs that met or missed their SLO (result = met | missed).",
-      labelNames: [...labelNames, "result"],
-      registers,
-    });
-    this.sweptRuns = new Counter({
-      name: `${prefix}runs_swept_total`,
-      help: "Runs ended by the idle sweep (as abandoned): their invocation's end was not seen.",
-      registers,
-    });
+    );
+    this.calls = m.counter(
+      "calls_total",
+      "Model calls finished, by outcome (ok, error, aborted, timeout).",
+      withOutcome,
+    );
+    this.runs = m.counter(
+      "runs_total",
+      "Agent runs finished, by outcome (ok, error, aborted, abandoned).",
+      withOutcome,
+    );
+    this.slo = m.counter("slo_total", "Finished runs that met or missed their SLO (result = met | missed).", [
+      ...labelNames,
+      "result",
+    ]);
+    this.sweptRuns = m.counter(
+      "runs_swept_total",
+      "Runs ended by the idle sweep (as abandoned): their invocation's end was not seen.",
+    );
     const histogram = (name: string, help: string, buckets: number[]) =>
-      new Histogram({ name: prefix + name, help, labelNames, buckets, registers });
+      m.histogram(name, help, buckets, labelNames);
     this.queueWait = histogram("queue_wait_seconds", "Time a call waited for admission.", LATENCY_BUCKETS_S);
     this.callTtft = histogram(
       "call_ttft_seconds",
@@ -108,7 +98,7 @@ export class AugServeMetrics {
   }
 
   /** Records a finished run. */
-  recordRun(record: RunRecord, policy: string): void {
+  recordRun(record: AgentRunRecord, policy: string): void {
     const labels = { policy, arm: record.arm };
     this.runs.inc({ ...labels, outcome: record.outcome });
     this.slo.inc({ ...labels, result: record.sloMet ? "met" : "missed" });

@@ -25,6 +25,7 @@ import { InvocationRuns } from "./lifecycle.js";
 import { readContextSettings } from "./options.js";
 import { withPriority } from "./priority.js";
 import { type ResponseView, readResponse } from "./responses.js";
+import type { TrackedRun } from "./run-state.js";
 import { downloadsTokenizer } from "./token-counts.js";
 import type { BindableTool } from "./tokens.js";
 
@@ -96,48 +97,31 @@ function withCall<R extends { model: unknown }>(request: R, model: object, call:
   return { ...request, model: bindCall(chosen, call) };
 }
 
-/** Builds the middleware of an AugServe instance (see `AugServe.middleware()` and `augserve()`). */
-export function buildMiddleware(aug: AugServe) {
-  const runs = new InvocationRuns(aug);
+/**
+ * What the middleware warns about once per instance: the agent's model already wrapped by `withAugServe()` on
+ * the same scheduler (the middleware then calls the inner model), a graph whose end it cannot see, and a
+ * streaming model that downloads tiktoken's tables after every call.
+ */
+function modelChecks(aug: AugServe) {
   const warned = new Set<string>();
   const warnOnce = (key: string, message: string) => {
     if (warned.has(key)) return;
     warned.add(key);
     (aug.options.logger ?? console).warn(message);
   };
-  /** Double scheduling guard: the agent's model is `withAugServe()` of this scheduler; call the model inside. */
-  const ownModel = (model: object): object => {
-    if (!(model instanceof AugServeChatModel) || model.augserve.scheduler !== aug.scheduler) return model;
-    warnOnce(
-      "nested",
-      "augserve(): the agent's model is wrapped by withAugServe() on the same scheduler as this middleware; " +
-        "the middleware schedules its calls and the wrapper is bypassed (pass the plain model to createAgent).",
-    );
-    return model.wrapped;
-  };
-
-  const passthrough = aug.options.toolErrors === "passthrough";
-  return createMiddleware({
-    name: AUGSERVE_MIDDLEWARE_NAME,
-    wrapModelCall: async (request, handler) => {
-      const view = readInvocation(request.runtime);
-      // The content, not `.text` (a getter that joins content blocks, on every call).
-      const content = request.systemMessage.content;
-      const system = content.length === 0 ? undefined : request.systemMessage;
-      const messages = system === undefined ? request.messages : [system, ...request.messages];
-      const tools = request.tools as BindableTool[];
-      const model = ownModel(request.model as object);
-      const run = runs.forModelCall(view, messages, () => {
-        const settings = readContextSettings(request.runtime.context);
-        return aug.beginRun({
-          messages,
-          tools,
-          ...(view.threadId !== undefined ? { threadId: view.threadId } : {}),
-          ...(settings?.priorityClass !== undefined ? { priorityClass: settings.priorityClass } : {}),
-          ...(settings?.tenant !== undefined ? { tenant: settings.tenant } : {}),
-        });
-      });
-      runs.watchInvocation(run, view);
+  return {
+    /** Double scheduling guard: the agent's model is `withAugServe()` of this scheduler; call the model inside. */
+    ownModel(model: object): object {
+      if (!(model instanceof AugServeChatModel) || model.augserve.scheduler !== aug.scheduler) return model;
+      warnOnce(
+        "nested",
+        "augserve(): the agent's model is wrapped by withAugServe() on the same scheduler as this middleware; " +
+          "the middleware schedules its calls and the wrapper is bypassed (pass the plain model to createAgent).",
+      );
+      return model.wrapped;
+    },
+    /** Warns (once) about what the run's graph and model leave the middleware unable to see or cost it. */
+    check(run: TrackedRun, model: object): void {
       if (!run.endsWithGraph)
         warnOnce(
           "graph-end",
@@ -152,6 +136,58 @@ export function buildMiddleware(aug: AugServe) {
             "tiktoken, which downloads its tables from tiktoken.pages.dev (offline, each call waits for it). " +
             "Stream with agent.stream(..., { streamMode: 'messages' }) instead, or apply localTokenCounts(model).",
         );
+    },
+  };
+}
+
+/**
+ * After a model response: a final answer ends the run (an error message a retry or fallback middleware
+ * answered with ends it at the graph's end, as an error, or here when that end cannot be seen); tool calls
+ * open a tool round and park the run.
+ */
+function afterResponse(aug: AugServe, run: TrackedRun, read: ResponseView, tools: readonly unknown[]): void {
+  if (read.final) {
+    if (!run.lastCallFailed) aug.endRun(run, "ok");
+    else if (!run.endsWithGraph) aug.endRun(run, "error");
+  } else if (read.toolCalls.length > 0 && !run.ended) {
+    const last = read.toolCalls.at(-1)!;
+    run.openRound(
+      read.toolCalls.map((c) => c.id),
+      read.toolCalls.map((c) => c.name),
+      returnDirectTools(tools).has(last.name),
+    );
+    if (read.message !== undefined) run.lastResponse = { id: read.message.id, message: read.message };
+    aug.parkRun(run);
+  }
+}
+
+/** Builds the middleware of an AugServe instance (see `AugServe.middleware()` and `augserve()`). */
+export function buildMiddleware(aug: AugServe) {
+  const runs = new InvocationRuns(aug);
+  const checks = modelChecks(aug);
+  const passthrough = aug.options.toolErrors === "passthrough";
+  return createMiddleware({
+    name: AUGSERVE_MIDDLEWARE_NAME,
+    wrapModelCall: async (request, handler) => {
+      const view = readInvocation(request.runtime);
+      // The content, not `.text` (a getter that joins content blocks, on every call).
+      const content = request.systemMessage.content;
+      const system = content.length === 0 ? undefined : request.systemMessage;
+      const messages = system === undefined ? request.messages : [system, ...request.messages];
+      const tools = request.tools as BindableTool[];
+      const model = checks.ownModel(request.model as object);
+      const run = runs.forModelCall(view, messages, () => {
+        const settings = readContextSettings(request.runtime.context);
+        return aug.beginRun({
+          messages,
+          tools,
+          ...(view.threadId !== undefined ? { threadId: view.threadId } : {}),
+          ...(settings?.priorityClass !== undefined ? { priorityClass: settings.priorityClass } : {}),
+          ...(settings?.tenant !== undefined ? { tenant: settings.tenant } : {}),
+        });
+      });
+      runs.watchInvocation(run, view);
+      checks.check(run, model);
       let response: Awaited<ReturnType<typeof handler>>;
       // Read once, inside the call (for its usage and finish reason), and kept for what follows.
       let read: ResponseView | undefined;
@@ -170,22 +206,7 @@ export function buildMiddleware(aug: AugServe) {
         runs.watchStep(run, view);
         throw error;
       }
-      read ??= readResponse(response);
-      if (read.final) {
-        // An error message a retry or fallback middleware answered with ends the run at the graph's end
-        // (as an error), or here when that end cannot be seen.
-        if (!run.lastCallFailed) aug.endRun(run, "ok");
-        else if (!run.endsWithGraph) aug.endRun(run, "error");
-      } else if (read.toolCalls.length > 0 && !run.ended) {
-        const last = read.toolCalls.at(-1)!;
-        run.openRound(
-          read.toolCalls.map((c) => c.id),
-          read.toolCalls.map((c) => c.name),
-          returnDirectTools(request.tools).has(last.name),
-        );
-        if (read.message !== undefined) run.lastResponse = { id: read.message.id, message: read.message };
-        aug.parkRun(run);
-      }
+      afterResponse(aug, run, read ?? readResponse(response), request.tools);
       return response;
     },
     // By default no tool hook: LangChain makes a tool exception fatal as soon as any `wrapToolCall`

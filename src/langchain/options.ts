@@ -5,6 +5,7 @@ import type { Registry } from "prom-client";
 import { z } from "zod";
 import type { Logger } from "../backend/poller.js";
 import type { SharedOptions } from "../fleet/options.js";
+import { SloSchema } from "../metrics/index.js";
 import type { Predictor } from "../predict/types.js";
 import type { SchedulerApi } from "../scheduler/types.js";
 import { MAX_TIMER_MS, parseWith } from "../scheduler/validate.js";
@@ -16,13 +17,6 @@ const isObjectWith =
     typeof value === "object" &&
     value !== null &&
     methods.every((m) => typeof (value as Record<string, unknown>)[m] === "function");
-
-const SloSchema = z.strictObject({
-  /** Time to first token of the run, ms. > 0. */
-  ttftMs: z.number().positive(),
-  /** (E2E - tool time) / output tokens, ms per token. > 0. */
-  normLatencyMsPerToken: z.number().positive(),
-});
 
 /**
  * Production A/B split (DESIGN.md section 5 metrics, section 8 noise floor).

@@ -2,7 +2,8 @@
  * The A/B report: both arms' run metrics side by side, as DESIGN.md section 5 defines them, with
  * bootstrap confidence intervals and a comparison against the noise floor an A/A run measured.
  */
-import { bootstrapMean, bootstrapMeanDiff, type Interval, mean, quantileSorted } from "./stats.js";
+import { quantileSorted } from "../metrics/index.js";
+import { bootstrapMean, bootstrapMeanDiff, type Interval, mean } from "./stats.js";
 
 /** The two arms. Without an A/B test every run is in `"treatment"`. */
 export type ArmName = "control" | "treatment";
@@ -17,8 +18,12 @@ export type Treatment = "plain" | "scheduled";
  */
 export type AgentRunOutcome = "ok" | "error" | "aborted" | "abandoned";
 
-/** One finished run, as the report sees it. Times in ms. */
-export interface RunRecord {
+/**
+ * One finished run of the middleware, as the A/B report sees it. Times in ms. Its TTFT, NormLatency and
+ * `sloMet` are the metrics' (`metrics/slo.ts`), as for the benches' `RunRecord`; this is the report's row,
+ * not a second definition of them.
+ */
+export interface AgentRunRecord {
   arm: ArmName;
   /** `outcome === "ok"`. */
   ok: boolean;
@@ -36,8 +41,12 @@ export interface RunRecord {
   queueWaitMs: number;
   /** Time the run's calls spent in the model (admission to response). */
   modelMs: number;
+  /** Whether the run met the SLO: `meetsSlo` of metrics/, the one predicate. */
   sloMet: boolean;
 }
+
+/** @deprecated The former name of {@link AgentRunRecord} (the benches' run record is metrics' `RunRecord`). */
+export type RunRecord = AgentRunRecord;
 
 /** Summary of one metric of one arm. */
 export interface MetricSummary {
@@ -127,7 +136,10 @@ function summarise(values: number[], seed: number): MetricSummary {
   };
 }
 
-function samples(records: readonly RunRecord[], metric: Exclude<ComparedMetric, "sloAttainment">): number[] {
+function samples(
+  records: readonly AgentRunRecord[],
+  metric: Exclude<ComparedMetric, "sloAttainment">,
+): number[] {
   const out: number[] = [];
   for (const r of records) {
     const v = r[metric];
@@ -136,7 +148,7 @@ function samples(records: readonly RunRecord[], metric: Exclude<ComparedMetric, 
   return out;
 }
 
-function proportion(records: readonly RunRecord[]): { value: number; ci: Interval } {
+function proportion(records: readonly AgentRunRecord[]): { value: number; ci: Interval } {
   const n = records.length;
   if (n === 0) return { value: Number.NaN, ci: { low: Number.NaN, high: Number.NaN } };
   const p = records.filter((r) => r.sloMet).length / n;
@@ -144,7 +156,7 @@ function proportion(records: readonly RunRecord[]): { value: number; ci: Interva
   return { value: p, ci: { low: Math.max(0, p - half), high: Math.min(1, p + half) } };
 }
 
-function armReport(records: readonly RunRecord[], treatment: Treatment): ArmReport {
+function armReport(records: readonly AgentRunRecord[], treatment: Treatment): ArmReport {
   const completed = records.filter((r) => r.ok).length;
   const abandoned = records.filter((r) => r.outcome === "abandoned").length;
   let first = Number.POSITIVE_INFINITY;
@@ -189,7 +201,7 @@ function floorOf(
 
 /** Builds the report from finished runs. */
 export function buildReport(
-  records: readonly RunRecord[],
+  records: readonly AgentRunRecord[],
   settings: {
     mode: AbReport["mode"];
     fraction: number;
@@ -198,7 +210,7 @@ export function buildReport(
     noiseFloor?: number | Record<string, number>;
   },
 ): AbReport {
-  const byArm: Record<ArmName, RunRecord[]> = { control: [], treatment: [] };
+  const byArm: Record<ArmName, AgentRunRecord[]> = { control: [], treatment: [] };
   for (const r of records) byArm[r.arm].push(r);
   const arms = {
     control: armReport(byArm.control, settings.treatments.control),

@@ -3,7 +3,7 @@
  * the instance to go idle, whether it drains, and the timer that sweeps runs left without activity.
  */
 import { AsyncResource } from "node:async_hooks";
-import type { RunRecord } from "./report.js";
+import type { AgentRunRecord } from "./report.js";
 import type { TrackedRun } from "./run-state.js";
 
 /** Finished runs kept for `report()`; older ones are dropped first. */
@@ -11,9 +11,9 @@ const MAX_RECORDS = 100_000;
 
 export class RunBook {
   readonly #runs = new Map<string, TrackedRun>();
-  #records: RunRecord[] = [];
+  #records: AgentRunRecord[] = [];
   /** The record each ended run wrote (a run that goes on after a final answer replaces it when it ends). */
-  readonly #recordOf = new WeakMap<TrackedRun, RunRecord>();
+  readonly #recordOf = new WeakMap<TrackedRun, AgentRunRecord>();
   #idleWaiters: (() => void)[] = [];
   #draining = false;
   #swept = 0;
@@ -68,7 +68,7 @@ export class RunBook {
   }
 
   /** Stops tracking `run` and writes its record (in place of its earlier one, if it continued after one). */
-  finish(run: TrackedRun, record: RunRecord): void {
+  finish(run: TrackedRun, record: AgentRunRecord): void {
     this.#runs.delete(run.id);
     const earlier = this.#recordOf.get(run);
     // Searched from the end: a continued run ended moments ago.
@@ -121,7 +121,7 @@ export class RunBook {
   }
 
   /** The records of finished runs (the array itself: callers copy). */
-  get records(): readonly RunRecord[] {
+  get records(): readonly AgentRunRecord[] {
     return this.#records;
   }
 

@@ -4,9 +4,10 @@
  * and the run's metrics are computed. State changes live here; the orchestration is in `augserve.ts` and
  * `lifecycle.ts`.
  */
+import { meetsSlo, type RunTimes, runNormLatencyMs, runTtftMs, type Slo } from "../metrics/index.js";
 import type { PredictionContext, RunObservation } from "../predict/types.js";
 import type { PriorityClass, RunHandle } from "../scheduler/types.js";
-import type { AgentRunOutcome, ArmName, RunRecord } from "./report.js";
+import type { AgentRunOutcome, AgentRunRecord, ArmName } from "./report.js";
 
 /** The tool calls of the model response that opened the current tool round. */
 interface ToolRound {
@@ -262,36 +263,34 @@ export class TrackedRun {
     };
   }
 
-  /** The run's metrics record (DESIGN.md section 5). */
-  record(
-    outcome: AgentRunOutcome,
-    nowMs: number,
-    slo: { ttftMs: number; normLatencyMsPerToken: number },
-  ): RunRecord {
-    const outputTokens = this.calls.reduce((sum, c) => sum + c.outputTokens, 0);
-    const e2eMs = nowMs - this.arrivalMs;
-    const ttftMs = this.firstTokenMs === undefined ? null : this.firstTokenMs - this.arrivalMs;
-    const normLatency = outputTokens > 0 ? (e2eMs - this.toolMs) / outputTokens : null;
+  /**
+   * The run's metrics record (DESIGN.md section 5): its figures and its SLO verdict are the metrics' own
+   * (`metrics/slo.ts`), computed from the run's times as the benches compute theirs.
+   */
+  record(outcome: AgentRunOutcome, nowMs: number, slo: Slo): AgentRunRecord {
     const ok = outcome === "ok";
+    const times: RunTimes = {
+      arrivalMs: this.arrivalMs,
+      firstTokenMs: this.firstTokenMs ?? null,
+      endMs: nowMs,
+      toolTimeMs: this.toolMs,
+      outputTokens: this.calls.reduce((sum, c) => sum + c.outputTokens, 0),
+      error: ok ? undefined : outcome,
+    };
     return {
       arm: this.arm,
       ok,
       outcome,
       arrivalMs: this.arrivalMs,
       endMs: nowMs,
-      ttftMs,
-      e2eMs,
+      ttftMs: runTtftMs(times),
+      e2eMs: nowMs - this.arrivalMs,
       toolMs: this.toolMs,
-      outputTokens,
-      normLatencyMsPerToken: normLatency,
+      outputTokens: times.outputTokens,
+      normLatencyMsPerToken: runNormLatencyMs(times),
       queueWaitMs: this.queueWaitMs,
       modelMs: this.modelMs,
-      sloMet:
-        ok &&
-        ttftMs !== null &&
-        ttftMs <= slo.ttftMs &&
-        normLatency !== null &&
-        normLatency <= slo.normLatencyMsPerToken,
+      sloMet: meetsSlo(times, slo),
     };
   }
 }

@@ -1,24 +1,13 @@
 /**
- * Small statistics for the A/B report: quantiles, a seeded PRNG, and bootstrap confidence intervals of a
- * difference of means. Bootstrap rather than a normal approximation because latencies are heavy-tailed.
+ * Small statistics for the A/B report: a seeded PRNG and bootstrap confidence intervals of a difference of
+ * means (quantiles are metrics'). Bootstrap rather than a normal approximation because latencies are heavy-tailed.
  */
+import { mean as meanOrNull, quantileSorted } from "../metrics/index.js";
 import { mulberry32 } from "../util/prng.js";
 
-/** Linear-interpolated quantile of ascending-sorted values (`q` in 0..1); NaN when empty. */
-export function quantileSorted(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const at = (sorted.length - 1) * q;
-  const lo = Math.floor(at);
-  const hi = Math.ceil(at);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (at - lo);
-}
-
-/** Arithmetic mean; NaN when empty. */
+/** Arithmetic mean; NaN when empty (metrics' `mean`, as a plain number for the report). */
 export function mean(values: readonly number[]): number {
-  if (values.length === 0) return Number.NaN;
-  let sum = 0;
-  for (const v of values) sum += v;
-  return sum / values.length;
+  return meanOrNull(values) ?? Number.NaN;
 }
 
 /** A seeded PRNG (mulberry32), so that reports are reproducible. */

@@ -1,12 +1,14 @@
-/** Benchmark metrics (DESIGN.md section 5). */
-export { mean, percentile, percentileSorted } from "./percentile.js";
+/** Run metrics (DESIGN.md section 5): records, the SLO and its predicate, percentiles, summaries, server figures. */
+export { mean, percentile, percentileSorted, quantileSorted } from "./percentile.js";
+export type { CallRecord, RunRecord } from "./records.js";
+export { ServerMetrics, type ServerSummary, type StepSample } from "./server.js";
 export {
-  type CallRecord,
   meetsSlo,
-  type RunRecord,
+  type RunTimes,
   runE2eMs,
   runNormLatencyMs,
   runTtftMs,
-} from "./records.js";
-export { ServerMetrics, type ServerSummary, type StepSample } from "./server.js";
-export { type RunSummary, type SummarizeOptions, summarize } from "./summary.js";
+  type Slo,
+  SloSchema,
+} from "./slo.js";
+export { type RefusalSummary, type RunSummary, type SummarizeOptions, summarize } from "./summary.js";

@@ -5,15 +5,28 @@
  * maximum. An empty sample gives `null` (no value, rather than a misleading 0).
  */
 
+/** The value at fractional rank `h` (0..n-1) of non-empty ascending `sorted`: the interpolation above. */
+function atRank(sorted: readonly number[], h: number): number {
+  const lo = Math.floor(h);
+  const a = sorted[lo] as number;
+  const b = sorted[Math.ceil(h)] as number;
+  return a + (h - lo) * (b - a);
+}
+
 /** Percentile `p` (0-100) of `sorted` (ascending). */
 export function percentileSorted(sorted: readonly number[], p: number): number | null {
   if (sorted.length === 0) return null;
   if (!(p >= 0 && p <= 100)) throw new RangeError(`Expected a percentile in [0, 100], got ${p}`);
-  const h = ((sorted.length - 1) * p) / 100;
-  const lo = Math.floor(h);
-  const a = sorted[lo] as number;
-  const b = sorted[Math.min(lo + 1, sorted.length - 1)] as number;
-  return a + (h - lo) * (b - a);
+  return atRank(sorted, ((sorted.length - 1) * p) / 100);
+}
+
+/**
+ * Quantile `q` (0..1) of `sorted` (ascending), the same interpolation as {@link percentileSorted}; `NaN` for an
+ * empty sample (the A/B report's statistics, and bootstrap bounds, are plain numbers).
+ */
+export function quantileSorted(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return atRank(sorted, (sorted.length - 1) * q);
 }
 
 /** Percentile `p` (0-100) of `values` (any order; not modified). */

@@ -2,10 +2,10 @@
  * The benchmark's summary of one (policy, rate) point: DESIGN.md section 5, field for field the issue's
  * `--json` result.
  */
-import type { Slo } from "../scheduler/types.js";
 import { mean, percentileSorted } from "./percentile.js";
-import { meetsSlo, type RunRecord, runE2eMs, runNormLatencyMs, runTtftMs } from "./records.js";
+import type { RunRecord } from "./records.js";
 import type { ServerSummary } from "./server.js";
+import { meetsSlo, runE2eMs, runNormLatencyMs, runTtftMs, type Slo } from "./slo.js";
 
 /** Summary statistics; latency fields are `null` when no run contributed a value. */
 export interface RunSummary {

@@ -61,14 +61,31 @@ export function foldInterval(
   i.loneTokens = 0;
 }
 
+/**
+ * The sample's TTFT, ms, or null when it is not a finite number >= 0 (such a sample is ignored). The fleet's
+ * sums (fleet/samples.ts) take the same samples as this fold.
+ */
+export function ttftOf(sample: Extract<BudgetSample, { kind: "ttft" }>): number | null {
+  return Number.isFinite(sample.ms) && sample.ms >= 0 ? sample.ms : null;
+}
+
+/** The sample's weight (its tokens; 1 when absent), or null when the sample is ignored (not finite, < 0). */
+export function tokenLatencyWeight(sample: Extract<BudgetSample, { kind: "tokenLatency" }>): number | null {
+  const weight = sample.tokens !== undefined && sample.tokens > 0 ? sample.tokens : 1;
+  return Number.isFinite(sample.msPerToken) && sample.msPerToken >= 0 && Number.isFinite(weight)
+    ? weight
+    : null;
+}
+
 /** Folds one sample into `next` (in place). */
 export function foldSample(next: AdaptiveState, sample: BudgetSample, lone: boolean): void {
   const i = next.interval;
   switch (sample.kind) {
-    case "ttft":
-      if (Number.isFinite(sample.ms) && sample.ms >= 0) {
+    case "ttft": {
+      const measured = ttftOf(sample);
+      if (measured !== null) {
         // The client's own event-loop delay is in what it measured (late dispatch, late first chunk).
-        const ms = Math.max(0, sample.ms - next.clientLagMs);
+        const ms = Math.max(0, measured - next.clientLagMs);
         i.ttftSum += ms;
         i.ttftCount += 1;
         if (lone) {
@@ -77,9 +94,10 @@ export function foldSample(next: AdaptiveState, sample: BudgetSample, lone: bool
         }
       }
       break;
+    }
     case "tokenLatency": {
-      const weight = sample.tokens !== undefined && sample.tokens > 0 ? sample.tokens : 1;
-      if (Number.isFinite(sample.msPerToken) && sample.msPerToken >= 0 && Number.isFinite(weight)) {
+      const weight = tokenLatencyWeight(sample);
+      if (weight !== null) {
         i.tokenMsSum += sample.msPerToken * weight;
         i.tokens += weight;
         i.gaps.add(sample.msPerToken, weight);

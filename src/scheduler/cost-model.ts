@@ -9,6 +9,9 @@
  * Each rate is an EWMA, clamped to [prior / 100, prior * 100] so a burst of nonsense samples (a stalled
  * stream, a clock jump) cannot drive it to 0 or infinity. The scheduler re-scores its queue when a rate has
  * drifted by more than `rescoreDrift` since the last re-scoring (an epoch), not on every sample.
+ *
+ * Not the simulator's `CostModel` (sim/engine/cost-model.ts), which is the simulated server's step-time law:
+ * this one is what the client learns of any server, sim or real.
  */
 import type { CostModelOptions } from "./options.js";
 

@@ -1,10 +1,12 @@
 /**
  * Public types of the AugServe scheduler (DESIGN.md section 4).
  *
- * This module is pure data: no I/O, no timers, no imports from other parts of the package.
- * Every other part of AugServe.js (the LangChain middleware, the virtual-time benchmark) talks to the
- * scheduler through these types only.
+ * This module is pure data: no I/O, no timers, no imports from other parts of the package but the SLO's
+ * definition, which is the metrics' (`metrics/slo.ts`, a leaf that imports nothing). Every other part of
+ * AugServe.js (the LangChain middleware, the virtual-time benchmark) talks to the scheduler through these
+ * types only.
  */
+import type { Slo } from "../metrics/slo.js";
 
 /** A source of time in milliseconds. Injected so that tests and the virtual-time benchmark drive the scheduler. */
 export interface Clock {
@@ -15,13 +17,8 @@ export interface Clock {
 /** Scheduling policies; all share one code path and differ only in their scoring function. */
 export type PolicyName = "fcfs" | "sjf" | "las" | "augserve" | "augserve-oracle";
 
-/** Per-run latency targets (DESIGN.md section 5). */
-export interface Slo {
-  /** Time to first token of the run, in ms. */
-  ttftMs: number;
-  /** (E2E - tool time) / output tokens, in ms per token. */
-  normLatencyMsPerToken: number;
-}
+/** Per-run latency targets (DESIGN.md section 5), defined with the one "met the SLO" predicate in metrics/. */
+export type { Slo };
 
 /**
  * Stage I inputs of a run: what a predictor expects of the rest of the run.

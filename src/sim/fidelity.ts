@@ -181,79 +181,31 @@ function rtx4090SweepRun(concurrency: number, profile = "mistral7b-rtx4090"): Cl
   );
 }
 
-function rtx4090Cases(): FidelityCase[] {
-  const source = "mushfiqrahman.dev, Mistral-7B on RTX 4090, vLLM concurrency sweep (256 in / <=128 out)";
-  const runs = new Map<number, ClosedLoopResult>();
-  const run = (c: number): ClosedLoopResult => {
-    const cached = runs.get(c);
-    if (cached !== undefined) return cached;
-    const fresh = rtx4090SweepRun(c);
-    runs.set(c, fresh);
-    return fresh;
-  };
-  const cases: FidelityCase[] = [];
-  for (const [c, rps, tokensPerS, meanTtft, medianTtft] of RTX4090_MISTRAL7B_SWEEP) {
-    const profile = "mistral7b-rtx4090";
-    cases.push({
-      profile,
-      metric: "ttft",
-      setup: `closed loop, concurrency ${c}, median TTFT`,
-      published: medianTtft,
-      source,
-      // Above 8 in flight the published TTFT grows far faster than any batch of 256-token prefills explains
-      // (docs/simulator.md): shown, not held.
-      informational: c > 8,
-      run: () => run(c).medianTtftMs,
-    });
-    if (c === 4 || c === 16 || c === 48) {
-      cases.push({
-        profile,
-        metric: "itl",
-        setup: `closed loop, concurrency ${c}, TPOT derived by Little's law`,
-        published: closedLoopTpotMs(c, rps, tokensPerS, meanTtft),
-        source,
-        run: () => {
-          const r = run(c);
-          return closedLoopTpotMs(c, r.requestsPerS, r.outputTokensPerS, r.meanTtftMs);
-        },
-      });
-      cases.push({
-        profile,
-        metric: "throughput",
-        setup: `closed loop, concurrency ${c} (output tok/s)`,
-        published: tokensPerS,
-        source,
-        run: () => run(c).outputTokensPerS,
-      });
-    }
-  }
-  return cases;
-}
-
 /**
- * `mistral7b-rtx4090-seqs4` (vLLM with `--max-num-seqs 4` on the same card): the sweep's concurrency-4 rows,
- * where at most 4 requests were in flight, so its server ran exactly what this deployment runs. The rows with
- * more in flight would queue in this deployment and are not its figures.
+ * The cases of one row of the RTX 4090 sweep on `profile`: its median TTFT, and with `all` its TPOT (by Little's
+ * law) and its output throughput. `run` gives the simulated closed loop of the row's concurrency.
  */
-function rtx4090Seqs4Cases(): FidelityCase[] {
-  const source =
-    "mushfiqrahman.dev, Mistral-7B on RTX 4090, vLLM concurrency sweep (256 in / <=128 out), concurrency 4";
-  const profile = "mistral7b-rtx4090-seqs4";
-  const [c, rps, tokensPerS, meanTtft, medianTtft] = RTX4090_MISTRAL7B_SWEEP[0];
-  let cached: ClosedLoopResult | undefined;
-  const run = () => {
-    cached ??= rtx4090SweepRun(c, profile);
-    return cached;
-  };
-  return [
+function sweepRowCases(
+  profile: string,
+  source: string,
+  row: (typeof RTX4090_MISTRAL7B_SWEEP)[number],
+  run: () => ClosedLoopResult,
+  options: { all: boolean; informational?: boolean },
+): FidelityCase[] {
+  const [c, rps, tokensPerS, meanTtft, medianTtft] = row;
+  const cases: FidelityCase[] = [
     {
       profile,
       metric: "ttft",
       setup: `closed loop, concurrency ${c}, median TTFT`,
       published: medianTtft,
       source,
+      ...(options.informational === undefined ? {} : { informational: options.informational }),
       run: () => run().medianTtftMs,
     },
+  ];
+  if (!options.all) return cases;
+  cases.push(
     {
       profile,
       metric: "itl",
@@ -273,7 +225,47 @@ function rtx4090Seqs4Cases(): FidelityCase[] {
       source,
       run: () => run().outputTokensPerS,
     },
-  ];
+  );
+  return cases;
+}
+
+function rtx4090Cases(): FidelityCase[] {
+  const source = "mushfiqrahman.dev, Mistral-7B on RTX 4090, vLLM concurrency sweep (256 in / <=128 out)";
+  const runs = new Map<number, ClosedLoopResult>();
+  const run = (c: number): ClosedLoopResult => {
+    const cached = runs.get(c);
+    if (cached !== undefined) return cached;
+    const fresh = rtx4090SweepRun(c);
+    runs.set(c, fresh);
+    return fresh;
+  };
+  return RTX4090_MISTRAL7B_SWEEP.flatMap((row) => {
+    const c = row[0];
+    return sweepRowCases("mistral7b-rtx4090", source, row, () => run(c), {
+      all: c === 4 || c === 16 || c === 48,
+      // Above 8 in flight the published TTFT grows far faster than any batch of 256-token prefills explains
+      // (docs/simulator.md): shown, not held.
+      informational: c > 8,
+    });
+  });
+}
+
+/**
+ * `mistral7b-rtx4090-seqs4` (vLLM with `--max-num-seqs 4` on the same card): the sweep's concurrency-4 rows,
+ * where at most 4 requests were in flight, so its server ran exactly what this deployment runs. The rows with
+ * more in flight would queue in this deployment and are not its figures.
+ */
+function rtx4090Seqs4Cases(): FidelityCase[] {
+  const source =
+    "mushfiqrahman.dev, Mistral-7B on RTX 4090, vLLM concurrency sweep (256 in / <=128 out), concurrency 4";
+  const profile = "mistral7b-rtx4090-seqs4";
+  const row = RTX4090_MISTRAL7B_SWEEP[0];
+  let cached: ClosedLoopResult | undefined;
+  const run = () => {
+    cached ??= rtx4090SweepRun(row[0], profile);
+    return cached;
+  };
+  return sweepRowCases(profile, source, row, run, { all: true });
 }
 
 /**

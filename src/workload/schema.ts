@@ -5,6 +5,7 @@
  * bad file is rejected once with the JSON path of every problem.
  */
 import { z } from "zod";
+import { SloSchema } from "../metrics/index.js";
 import {
   boundedDistribution,
   CallsPerRoundSchema,
@@ -27,13 +28,6 @@ const Seconds = finite.positive().max(L.durationS);
 const ToolName = z
   .string()
   .regex(/^[A-Za-z0-9_-]{1,64}$/, "expected a tool name of 1-64 letters, digits, _ or -");
-
-export const SloSchema = z.strictObject({
-  /** Time to first token of the run, ms. */
-  ttftMs: finite.positive(),
-  /** (E2E - tool time) / output tokens, ms per token. */
-  normLatencyMsPerToken: finite.positive(),
-});
 
 export const ArrivalSchema = z.discriminatedUnion("process", [
   z.strictObject({ process: z.literal("poisson"), ratePerS: Rate }),

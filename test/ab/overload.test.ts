@@ -7,7 +7,7 @@ import { resultRow } from "../../src/ab/results.js";
 import { rateTable, renderReport } from "../../src/ab/table.js";
 import { runVirtual } from "../../src/ab/virtual/index.js";
 import { parseBenchFlags, runBench } from "../../src/cli/bench-command.js";
-import { meetsSlo } from "../../src/metrics/records.js";
+import { meetsSlo } from "../../src/metrics/index.js";
 import { loadWorkload } from "../../src/workload/index.js";
 import { ToyEngine } from "./toy-engine.js";
 

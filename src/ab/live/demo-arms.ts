@@ -7,8 +7,7 @@
  * demo ends in a known time and the two modes are read on the same runs.
  */
 
-import { type RunRecord, runTtftMs } from "../../metrics/records.js";
-import { summarize } from "../../metrics/summary.js";
+import { type RunRecord, runTtftMs, summarize } from "../../metrics/index.js";
 import type { SchedulerOptions } from "../../scheduler/options.js";
 import type { GeneratedWorkload } from "../../workload/types.js";
 import { type BenchResultRow, resultRow } from "../results.js";

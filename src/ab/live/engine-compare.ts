@@ -6,7 +6,7 @@
  */
 
 import type { ModelSize } from "../../engine/make-model.js";
-import { runTtftMs } from "../../metrics/records.js";
+import { runTtftMs } from "../../metrics/index.js";
 import { Engine } from "../../sim/index.js";
 import { loadWorkload } from "../../workload/load.js";
 import { type BenchResultRow, resultRow } from "../results.js";

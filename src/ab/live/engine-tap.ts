@@ -1,6 +1,6 @@
 /** Watches an in-process simulator engine's steps: when each completion started, and the server's side. */
 
-import { ServerMetrics, type ServerSummary } from "../../metrics/server.js";
+import { ServerMetrics, type ServerSummary } from "../../metrics/index.js";
 import type { Engine } from "../../sim/index.js";
 
 /** Watches an in-process engine's steps (wraps the instance's `step`; `detach()` restores it). */

@@ -13,7 +13,7 @@
 import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import type { AIMessage } from "@langchain/core/messages";
 import { createMiddleware } from "langchain";
-import type { CallRecord, RunRecord } from "../../metrics/records.js";
+import type { CallRecord, RunRecord } from "../../metrics/index.js";
 import type { GeneratedRun } from "../../workload/types.js";
 
 /** One call, wall ms (`performance.now()`). */

@@ -4,7 +4,7 @@
  * only; on two cores the simulator's steps and SSE writes no longer add to the agents' event-loop delay.
  */
 
-import type { ServerSummary } from "../../metrics/server.js";
+import type { ServerSummary } from "../../metrics/index.js";
 import { scriptsFromRuns } from "../../sim/index.js";
 import type { GeneratedWorkload } from "../../workload/types.js";
 import { startModuleWorker } from "./module-worker.js";

@@ -4,7 +4,7 @@
  * With `repeat` K > 1 each point runs K times with seeds `seed, seed + 1, ...` and is reported as the mean
  * with its spread.
  */
-import { runTtftMs } from "../../metrics/records.js";
+import { runTtftMs } from "../../metrics/index.js";
 import type { Timeline } from "../../report/schema.js";
 import { loadWorkload } from "../../workload/load.js";
 import type { GeneratedWorkload } from "../../workload/types.js";

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import type { PlacementPolicy } from "../../gateway/placement/placer.js";
-import { runTtftMs } from "../../metrics/records.js";
+import { runTtftMs } from "../../metrics/index.js";
 import type { SchedulerOptions } from "../../scheduler/options.js";
 import type { PolicyName } from "../../scheduler/types.js";
 import { loadWorkload } from "../../workload/load.js";

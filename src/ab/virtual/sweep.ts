@@ -2,7 +2,7 @@
  * A sweep: every policy over the identical runs at each rate (a fresh engine, scheduler and predictor each).
  */
 import { readFileSync } from "node:fs";
-import { runTtftMs } from "../../metrics/records.js";
+import { runTtftMs } from "../../metrics/index.js";
 import { WorkloadFileError } from "../../workload/errors.js";
 import { loadWorkload } from "../../workload/load.js";
 import type { GeneratedWorkload } from "../../workload/types.js";

@@ -4,7 +4,7 @@
  * that opens many streams at once and counts how many are held open together.
  */
 import { Agent, request } from "node:http";
-import { percentileSorted } from "../../metrics/percentile.js";
+import { percentileSorted } from "../../metrics/index.js";
 
 export const BENCH_PROMPT = "bench: stream a long answer";
 

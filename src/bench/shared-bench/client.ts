@@ -10,7 +10,7 @@
 import { toolResultText } from "../../ab/live/tools.js";
 import { openCallRecord, openRunRecord } from "../../ab/run-records.js";
 import { runObservation } from "../../ab/virtual/dispatch.js";
-import type { CallRecord, RunRecord } from "../../metrics/records.js";
+import type { CallRecord, RunRecord } from "../../metrics/index.js";
 import { toRunEstimate } from "../../predict/estimate.js";
 import type { PredictionContext, Predictor } from "../../predict/types.js";
 import type { RunHandle, SchedulerApi, Slo } from "../../scheduler/types.js";

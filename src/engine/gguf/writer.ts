@@ -58,25 +58,23 @@ class ByteSink {
     this.#buf = next;
     this.#view = new DataView(next.buffer);
   }
+  /** Writes `bytes` bytes at the end with `write` (given the view and the offset). */
+  #put(bytes: number, write: (view: DataView, at: number) => void): void {
+    this.#reserve(bytes);
+    write(this.#view, this.length);
+    this.length += bytes;
+  }
   u32(v: number): void {
-    this.#reserve(4);
-    this.#view.setUint32(this.length, v, true);
-    this.length += 4;
+    this.#put(4, (view, at) => view.setUint32(at, v, true));
   }
   i32(v: number): void {
-    this.#reserve(4);
-    this.#view.setInt32(this.length, v, true);
-    this.length += 4;
+    this.#put(4, (view, at) => view.setInt32(at, v, true));
   }
   u64(v: number): void {
-    this.#reserve(8);
-    this.#view.setBigUint64(this.length, BigInt(v), true);
-    this.length += 8;
+    this.#put(8, (view, at) => view.setBigUint64(at, BigInt(v), true));
   }
   f32(v: number): void {
-    this.#reserve(4);
-    this.#view.setFloat32(this.length, v, true);
-    this.length += 4;
+    this.#put(4, (view, at) => view.setFloat32(at, v, true));
   }
   u8(v: number): void {
     this.#reserve(1);
@@ -119,24 +117,28 @@ function writeValue(sink: ByteSink, v: GgufValue): void {
       sink.string(v.value);
       return;
     case "string[]":
-      sink.u32(ValueType.ARRAY);
-      sink.u32(ValueType.STRING);
-      sink.u64(v.value.length);
-      for (const s of v.value) sink.string(s);
+      writeArray(sink, ValueType.STRING, v.value, (s) => sink.string(s));
       return;
     case "f32[]":
-      sink.u32(ValueType.ARRAY);
-      sink.u32(ValueType.FLOAT32);
-      sink.u64(v.value.length);
-      for (let i = 0; i < v.value.length; i++) sink.f32(v.value[i] as number);
+      writeArray(sink, ValueType.FLOAT32, v.value, (x) => sink.f32(x));
       return;
     case "i32[]":
-      sink.u32(ValueType.ARRAY);
-      sink.u32(ValueType.INT32);
-      sink.u64(v.value.length);
-      for (let i = 0; i < v.value.length; i++) sink.i32(v.value[i] as number);
+      writeArray(sink, ValueType.INT32, v.value, (x) => sink.i32(x));
       return;
   }
+}
+
+/** An array value: its element type, its length, then each element. */
+function writeArray<T>(
+  sink: ByteSink,
+  elementType: number,
+  items: ArrayLike<T>,
+  write: (item: T) => void,
+): void {
+  sink.u32(ValueType.ARRAY);
+  sink.u32(elementType);
+  sink.u64(items.length);
+  for (let i = 0; i < items.length; i++) write(items[i] as T);
 }
 
 /** Serialises a GGUF v3 file (metadata in the given order, tensors in the given order). */

@@ -14,7 +14,10 @@
  * Constants and their sources: docs/simulator.md.
  */
 
-/** Cost-model constants, all in ms. */
+/**
+ * Cost-model constants, all in ms: the simulated server's physics. Not the scheduler's `CostModel`, which is the
+ * client's online estimate (two learned per-token rates) of whatever server it talks to.
+ */
 export interface CostModel {
   /** Fixed cost of a step: reading the weights once (memory-bound floor). */
   c0: number;

@@ -146,6 +146,21 @@ const MISTRAL7B_RTX4090: Omit<SimProfile, "kvCapacityTokens"> = {
   maxModelLen: 32_768,
 };
 
+/** KV memory of Llama-3-8B bf16 on one 80-GB card of `gpuMemoryGiB` (as its driver reports it). */
+function llama3_8bKv(gpuMemoryGiB: number): SimProfile["kv"] {
+  return {
+    gpuMemoryGiB,
+    gpus: 1,
+    gpuMemoryUtilization: 0.9,
+    weightsGiB: LLAMA3_8B_WEIGHTS_GIB,
+    nonKvOverheadGiB: NON_KV_OVERHEAD_GIB,
+    kvBytesPerToken: LLAMA3_8B_KV_BYTES,
+  };
+}
+
+/** vLLM V1's server on 80-GB cards with Llama-3(.1): its defaults there and the model's 131,072 context. */
+const V1_80GIB_SERVER = { serverOverheadMs: 8, ...V1_LIMITS, maxModelLen: 131_072 } as const;
+
 /** The shipped profiles, by name. */
 export const SIM_PROFILES = Object.freeze({
   "llama3-8b-h100": profile({
@@ -153,34 +168,16 @@ export const SIM_PROFILES = Object.freeze({
     modelName: "meta-llama/Llama-3.1-8B-Instruct",
     description: "Llama-3(.1)-8B bf16 on 1x H100-80GB SXM, vLLM V1",
     cost: { c0: 6.5, kToken: 0.0215, cPrefill: 0, cSeq: 0.015, cCtx: 5.6e-5, cAttn: 5.3e-7 },
-    kv: {
-      gpuMemoryGiB: H100_GIB,
-      gpus: 1,
-      gpuMemoryUtilization: 0.9,
-      weightsGiB: LLAMA3_8B_WEIGHTS_GIB,
-      nonKvOverheadGiB: NON_KV_OVERHEAD_GIB,
-      kvBytesPerToken: LLAMA3_8B_KV_BYTES,
-    },
-    serverOverheadMs: 8,
-    ...V1_LIMITS,
-    maxModelLen: 131_072,
+    kv: llama3_8bKv(H100_GIB),
+    ...V1_80GIB_SERVER,
   }),
   "llama3-8b-a100": profile({
     name: "llama3-8b-a100",
     modelName: "meta-llama/Llama-3.1-8B-Instruct",
     description: "Llama-3(.1)-8B bf16 on 1x A100-80GB SXM, vLLM V1",
     cost: { c0: 11.3, kToken: 0.069, cPrefill: 0, cSeq: 0.015, cCtx: 9.2e-5, cAttn: 1.7e-6 },
-    kv: {
-      gpuMemoryGiB: A100_GIB,
-      gpus: 1,
-      gpuMemoryUtilization: 0.9,
-      weightsGiB: LLAMA3_8B_WEIGHTS_GIB,
-      nonKvOverheadGiB: NON_KV_OVERHEAD_GIB,
-      kvBytesPerToken: LLAMA3_8B_KV_BYTES,
-    },
-    serverOverheadMs: 8,
-    ...V1_LIMITS,
-    maxModelLen: 131_072,
+    kv: llama3_8bKv(A100_GIB),
+    ...V1_80GIB_SERVER,
   }),
   "llama3-70b-h100x4": profile({
     name: "llama3-70b-h100x4",
@@ -195,9 +192,7 @@ export const SIM_PROFILES = Object.freeze({
       nonKvOverheadGiB: NON_KV_OVERHEAD_GIB,
       kvBytesPerToken: LLAMA3_70B_KV_BYTES,
     },
-    serverOverheadMs: 8,
-    ...V1_LIMITS,
-    maxModelLen: 131_072,
+    ...V1_80GIB_SERVER,
   }),
   "llama3-8b-l4": profile({
     name: "llama3-8b-l4",

@@ -2,7 +2,8 @@
  * Prometheus metrics of the simulator, with vLLM's names and its `model_name` label, on a registry of its own
  * (several servers can live in one process). Durations are in simulated (unscaled GPU) seconds.
  */
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { type Histogram, Registry } from "prom-client";
+import { MetricDeclarer } from "../../util/prometheus.js";
 import type { Engine } from "../engine/engine.js";
 
 // vLLM's bucket boundaries (vllm/v1/metrics/loggers.py).
@@ -27,30 +28,11 @@ export class SimMetrics {
   constructor(engine: Engine, modelName: string) {
     const labels = { model_name: modelName };
     this.#labels = labels;
-    const registers = [this.registry];
-    const labelNames = ["model_name"] as const;
-    const gauge = (name: string, help: string, read: () => number) =>
-      new Gauge({
-        name,
-        help,
-        labelNames,
-        registers,
-        collect() {
-          this.set(labels, read());
-        },
-      });
+    const m = new MetricDeclarer(this.registry);
+    const gauge = (name: string, help: string, read: () => number) => m.readGauge(name, help, read, labels);
+    // The engine keeps the totals; the counters mirror them.
     const counter = (name: string, help: string, read: () => number) =>
-      new Counter({
-        name,
-        help,
-        labelNames,
-        registers,
-        collect() {
-          // The engine keeps the totals; mirror them.
-          this.reset();
-          this.inc(labels, read());
-        },
-      });
+      m.totalCounter(name, help, read, labels);
     gauge(
       "vllm:num_requests_running",
       "Number of requests in model execution batches.",
@@ -91,22 +73,24 @@ export class SimMetrics {
       "Number of generation tokens processed.",
       () => engine.stats().generatedTokensTotal,
     );
-    const histogram = (name: string, help: string, buckets: number[]) =>
-      new Histogram({ name, help, labelNames, registers, buckets });
-    this.ttft = histogram(
+    const labelNames = ["model_name"] as const;
+    this.ttft = m.histogram(
       "vllm:time_to_first_token_seconds",
       "Histogram of time to first token in seconds.",
       TTFT_BUCKETS,
+      labelNames,
     );
-    this.itl = histogram(
+    this.itl = m.histogram(
       "vllm:inter_token_latency_seconds",
       "Histogram of inter-token latency in seconds.",
       ITL_BUCKETS,
+      labelNames,
     );
-    this.e2e = histogram(
+    this.e2e = m.histogram(
       "vllm:e2e_request_latency_seconds",
       "Histogram of e2e request latency in seconds.",
       E2E_BUCKETS,
+      labelNames,
     );
   }
 

@@ -13,7 +13,7 @@ import { demoArmsTable, liveVsVirtual, modeAdvice, ratioLines } from "../../../s
 import { REFERENCE_UNITS_PER_CPU_MS } from "../../../src/ab/live/headroom.js";
 import type { BenchResultRow } from "../../../src/ab/results.js";
 import { DemoRefusedError, renderDemoText, runDemo } from "../../../src/cli/demo-command.js";
-import type { RunRecord } from "../../../src/metrics/records.js";
+import type { RunRecord } from "../../../src/metrics/index.js";
 import { loadWorkload } from "../../../src/workload/load.js";
 
 function row(policy: string, goodput: number, extra: Partial<BenchResultRow> = {}): BenchResultRow {

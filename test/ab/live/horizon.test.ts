@@ -1,7 +1,7 @@
 /** The SLO deadlines the live bench stops at: a run past its own deadline can only miss its SLO. */
 import { describe, expect, it } from "vitest";
 import { HORIZON_SLACK, sloDeadlineMs } from "../../../src/ab/live/index.js";
-import { meetsSlo, type RunRecord } from "../../../src/metrics/records.js";
+import { meetsSlo, type RunRecord } from "../../../src/metrics/index.js";
 import { loadWorkload } from "../../../src/workload/load.js";
 
 describe("sloDeadlineMs()", () => {
