@@ -13,6 +13,7 @@ import { fleetMetrics } from "../fleet/metrics.js";
 import { SharedScheduler } from "../fleet/shared-scheduler.js";
 import { createPredictor } from "../predict/predictor.js";
 import type { Predictor } from "../predict/types.js";
+import type { SchedulerSnapshot } from "../scheduler/index.js";
 import { WireRequestError } from "../wire/errors.js";
 import { answerError, listen, sendJson } from "../wire/http.js";
 import { chatCompletionBodySchema } from "../wire/schema.js";
@@ -30,16 +31,17 @@ import { Placer } from "./placement/placer.js";
 import { Replica } from "./replica.js";
 import { type GatewayRun, type GatewayRunOutcome, RunRegistry } from "./runs.js";
 
-/** The gateway's view of one replica, for `/health` and tests (no URL: it may carry credentials). */
-export interface ReplicaStatus {
+/**
+ * The gateway's view of one replica, for `/health` and tests (no URL: it may carry credentials): its scheduler's
+ * queue, in-flight and budget figures, as in the scheduler's snapshot.
+ */
+export interface ReplicaStatus
+  extends Pick<
+    SchedulerSnapshot,
+    "queued" | "inFlightCalls" | "inFlightTokens" | "budgetTokens" | "activeRuns" | "parkedRuns"
+  > {
   index: number;
   healthy: boolean;
-  queued: number;
-  inFlightCalls: number;
-  inFlightTokens: number;
-  budgetTokens: number;
-  activeRuns: number;
-  parkedRuns: number;
 }
 
 /** A running gateway. */

@@ -49,6 +49,7 @@ export {
   SloSchema,
 } from "./options.js";
 export { createPolicy, type Policy } from "./policies.js";
+export { LIVE_POLICY_NAMES, POLICY_NAMES } from "./policy-names.js";
 export { PressureGauge } from "./pressure.js";
 export { Scheduler, type SchedulerDeps } from "./scheduler.js";
 export * from "./types.js";

@@ -12,8 +12,9 @@ export interface Clock {
   now(): number;
 }
 
-/** Scheduling policies; all share one code path and differ only in their scoring function. */
-export type PolicyName = "fcfs" | "sjf" | "las" | "augserve" | "augserve-oracle";
+import type { LivePolicyName, PolicyName } from "./policy-names.js";
+
+export type { LivePolicyName, PolicyName };
 
 /** Per-run latency targets (DESIGN.md section 5). */
 export interface Slo {
