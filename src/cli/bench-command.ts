@@ -42,7 +42,7 @@ export const BenchFlagsSchema = z.object({
   mode: z.enum(["virtual", "live"], { error: 'expected --mode "virtual" or "live"' }).default("virtual"),
   policies: list("policy")
     .pipe(z.array(z.enum(BENCH_POLICIES, { error: `expected policies among ${BENCH_POLICIES.join(", ")}` })))
-    .default(["plain", "fcfs-window", "fcfs", "sjf", "las", "augserve", "augserve-oracle"]),
+    .default([...BENCH_POLICIES]),
   rates: list("rate")
     .pipe(z.array(number("a rate in runs/s").pipe(z.number().positive("expected a rate > 0"))))
     .optional(),

@@ -12,6 +12,7 @@ import type { Command } from "commander";
 import { GatewayOptionsError } from "../gateway/errors.js";
 import type { GatewayOptions } from "../gateway/options.js";
 import { startGateway } from "../gateway/server.js";
+import { LIVE_POLICY_NAMES } from "../scheduler/index.js";
 
 interface GatewayCliOptions {
   upstream?: string[];
@@ -78,7 +79,7 @@ export function registerGatewayCommand(program: Command): void {
     )
     .option("-p, --port <port>", "TCP port (0 = any free port)", "8080")
     .option("--host <host>", "interface to listen on", "127.0.0.1")
-    .option("--policy <name>", "scheduling policy: augserve, las, sjf, fcfs", "augserve")
+    .option("--policy <name>", `scheduling policy: ${LIVE_POLICY_NAMES.join(", ")}`, "augserve")
     .option("--placement <name>", "augserve, least-loaded, round-robin, or none (llm-d decides)", "augserve")
     .option("--api-key <key>", "a bearer key clients must send (repeat; or AUGSERVE_API_KEYS)", collect)
     .option("--scheduler-options <json>", "each replica's scheduler options, e.g. '{\"maxWaitMs\":60000}'")

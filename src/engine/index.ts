@@ -3,7 +3,6 @@
  * node-llama-cpp, a random-weight GGUF generator for systems testing, and an OpenAI-compatible server with the
  * simulator's HTTP surface and llama.cpp server's metrics.
  */
-export { StreamingDetokenizer } from "./detokenizer.js";
 export {
   type GenerationRequest,
   type GenerationResult,
@@ -11,7 +10,7 @@ export {
   type LlamaEngineStats,
 } from "./engine.js";
 export * from "./errors.js";
-export { importNodeLlamaCpp, type LoadedModel, loadModel } from "./llama.js";
+export { type LoadedModel, loadModel } from "./llama.js";
 export {
   type MakeModelOptions,
   MakeModelOptionsSchema,
@@ -21,11 +20,9 @@ export {
   parameterCount,
   writeModelFile,
 } from "./make-model.js";
-export { renderPromptText } from "./prompt.js";
 export {
   type EngineServer,
   type EngineServerOptions,
   EngineServerOptionsSchema,
   startEngineServer,
 } from "./server.js";
-export { INLINE_TOKENIZE_BYTES, maxTokenBytesOf, PromptTokenizer } from "./tokenize.js";

@@ -18,17 +18,9 @@ export {
   type SharedOptions,
   SharedOptionsSchema,
 } from "./options.js";
-export {
-  type DemandRecord,
-  FleetRedis,
-  FleetReplyError,
-  type SyncReply,
-  type SyncRequest,
-  type TakeReply,
-} from "./redis.js";
 export { type FleetKeys, fleetKeys } from "./scripts.js";
 export {
-  createScheduler,
+  createSharedScheduler,
   SharedScheduler,
   type SharedSchedulerDeps,
   type SharedSchedulerOptions,

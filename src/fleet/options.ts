@@ -1,5 +1,5 @@
 /**
- * Options of a budget shared by several processes through Redis (`createScheduler({ shared })`, `augserve({
+ * Options of a budget shared by several processes through Redis (`createSharedScheduler({ shared })`, `augserve({
  * shared })`, `augserve gateway --redis URL`). The zod schema is the one source of the type.
  */
 import type { Redis } from "ioredis";

@@ -1,7 +1,8 @@
 /**
- * `createScheduler` with the `shared` option: the scheduler of `src/scheduler/` (pure, synchronous) over a
- * {@link SharedBudget} that leases the replica's global budget from Redis. Without `shared` it is the plain
- * `createScheduler`. This lives here, not in `src/scheduler/`, so that the scheduler imports no I/O.
+ * `createSharedScheduler`: with the `shared` option, the scheduler of `src/scheduler/` (pure, synchronous) over a
+ * {@link SharedBudget} that leases the replica's global budget from Redis; without it, the plain
+ * `createScheduler` of `src/scheduler/`. This lives here, not in `src/scheduler/`, so that the scheduler imports
+ * no I/O.
  */
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
@@ -15,13 +16,13 @@ import { parseSharedOptions, type SharedOptions } from "./options.js";
 import { FleetRedis } from "./redis.js";
 import { fleetKeys } from "./scripts.js";
 
-/** Options of {@link createScheduler}: the scheduler's, plus `shared` for a budget shared through Redis. */
+/** Options of {@link createSharedScheduler}: the scheduler's, plus `shared` for a budget shared through Redis. */
 export type SharedSchedulerOptions = SchedulerOptions & {
   /** Lease the replica's global budget from Redis instead of owning one (docs/shared.md). */
   shared?: SharedOptions;
 };
 
-/** What {@link createScheduler} is given besides its options. */
+/** What {@link createSharedScheduler} is given besides its options. */
 export interface SharedSchedulerDeps extends Partial<SchedulerDeps> {
   /** Wall ms per scheduler-clock ms (a time-scaled clock runs faster than the wall): paces fleet decisions. @default 1 */
   wallPerClockMs?: number;
@@ -55,21 +56,24 @@ export class SharedScheduler extends Scheduler {
  * `await scheduler.close()` when done); without, the scheduler's own. The clock defaults to `performance.now()`.
  * @throws SchedulerOptionsError or FleetOptionsError naming the invalid field.
  * @example
- * const scheduler = createScheduler({ policy: "augserve", shared: { redis: "redis://127.0.0.1:6379", key: "augserve:prod" } });
+ * const scheduler = createSharedScheduler({ policy: "augserve", shared: { redis: "redis://127.0.0.1:6379", key: "augserve:prod" } });
  */
-export function createScheduler(
+export function createSharedScheduler(
   options?: SchedulerOptions & { shared?: undefined },
   deps?: SharedSchedulerDeps,
 ): Scheduler;
-export function createScheduler(
+export function createSharedScheduler(
   options: SchedulerOptions & { shared: SharedOptions },
   deps?: SharedSchedulerDeps,
 ): SharedScheduler;
-export function createScheduler(
+export function createSharedScheduler(
   options?: SharedSchedulerOptions,
   deps?: SharedSchedulerDeps,
 ): Scheduler | SharedScheduler;
-export function createScheduler(options?: SharedSchedulerOptions, deps?: SharedSchedulerDeps): Scheduler {
+export function createSharedScheduler(
+  options?: SharedSchedulerOptions,
+  deps?: SharedSchedulerDeps,
+): Scheduler {
   const clock: Clock = deps?.clock ?? { now: () => performance.now() };
   const { shared, ...schedulerOptions } = options ?? {};
   if (shared === undefined) {

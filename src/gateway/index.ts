@@ -5,6 +5,6 @@
 export { GatewayOptionsError } from "./errors.js";
 export { type RunHints, readHints } from "./hints.js";
 export { type GatewayOptions, GatewayOptionsSchema, type ResolvedGatewayOptions } from "./options.js";
-export * from "./placement/index.js";
+export { PLACEMENT_POLICIES, type PlacementPolicy } from "./placement/placer.js";
 export type { GatewayRun, GatewayRunOutcome, IdentitySource } from "./runs.js";
 export { type Gateway, type ReplicaStatus, startGateway } from "./server.js";

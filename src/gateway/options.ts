@@ -6,6 +6,7 @@ import { z } from "zod";
 import type { SharedOptions } from "../fleet/options.js";
 import type { Predictor } from "../predict/types.js";
 import type { BudgetController } from "../scheduler/budget.js";
+import { LIVE_POLICY_NAMES } from "../scheduler/index.js";
 import type { SchedulerOptions } from "../scheduler/options.js";
 import { SloSchema } from "../scheduler/options.js";
 import { MAX_TIMER_MS, parseWith } from "../scheduler/validate.js";
@@ -36,8 +37,8 @@ export const GatewayOptionsSchema = z.strictObject({
   port: z.number().int().min(0).max(65_535).default(8080),
   /** Interface to listen on; anything but loopback exposes the gateway. @default "127.0.0.1" */
   host: z.string().min(1).default("127.0.0.1"),
-  /** Scheduling policy of every replica's scheduler. @default "augserve" */
-  policy: z.enum(["fcfs", "sjf", "las", "augserve"]).default("augserve"),
+  /** Scheduling policy of every replica's scheduler: one of {@link LIVE_POLICY_NAMES}. @default "augserve" */
+  policy: z.enum(LIVE_POLICY_NAMES).default("augserve"),
   /**
    * How a call's replica is chosen (`none`: leave it to llm-d / the Inference Extension in front of one
    * upstream, and set their headers; see docs/gateway.md). @default "augserve"

@@ -11,7 +11,7 @@ import { Pool } from "undici";
 import { type Logger, MetricsPoller } from "../backend/poller.js";
 import { splitCredentials } from "../backend/redact.js";
 import type { SharedOptions } from "../fleet/options.js";
-import { createScheduler as createSharedScheduler, SharedScheduler } from "../fleet/shared-scheduler.js";
+import { createSharedScheduler, SharedScheduler } from "../fleet/shared-scheduler.js";
 import type { BudgetController } from "../scheduler/budget.js";
 import { createScheduler } from "../scheduler/create-scheduler.js";
 import type { SchedulerOptions } from "../scheduler/options.js";

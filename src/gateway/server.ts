@@ -14,7 +14,7 @@ import { fleetMetrics } from "../fleet/metrics.js";
 import { SharedScheduler } from "../fleet/shared-scheduler.js";
 import { createPredictor } from "../predict/predictor.js";
 import type { Predictor } from "../predict/types.js";
-import type { SchedulerSnapshot } from "../scheduler/types.js";
+import type { SchedulerSnapshot } from "../scheduler/index.js";
 import { WireRequestError } from "../wire/errors.js";
 import { answerError, listen, sendJson } from "../wire/http.js";
 import { chatCompletionBodySchema } from "../wire/schema.js";

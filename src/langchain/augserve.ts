@@ -2,7 +2,7 @@ import type { BaseMessage } from "@langchain/core/messages";
 import { CallAccounting, callSpec } from "../accounting/index.js";
 import { EventLoopLagMonitor } from "../backend/event-loop-lag.js";
 import { MetricsPoller } from "../backend/poller.js";
-import { createScheduler as createSharedScheduler, type SharedScheduler } from "../fleet/shared-scheduler.js";
+import { createSharedScheduler, type SharedScheduler } from "../fleet/shared-scheduler.js";
 import type { Predictor } from "../predict/types.js";
 import type { CallContext, RunHandle, SchedulerApi } from "../scheduler/types.js";
 import { armOf, treatmentsOf } from "./ab.js";

@@ -49,7 +49,7 @@ export function withAugServe(model: InvokableModel, options?: AugServeOptions | 
   return aug.wrap(model);
 }
 
-export { createScheduler } from "../fleet/shared-scheduler.js";
+export { createScheduler } from "../scheduler/create-scheduler.js";
 export { AugServeOverloadedError, CallCancelledError, QueueFullError } from "../scheduler/errors.js";
 export { AugServe, type AugServeStats, createAugServe } from "./augserve.js";
 export type { ActiveCall, InvokableModel } from "./call-model.js";

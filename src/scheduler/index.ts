@@ -19,7 +19,7 @@ export {
   resolveAdaptiveTargets,
 } from "./budget.js";
 export { createScheduler } from "./create-scheduler.js";
-export { type BudgetDemand, emptyDemand } from "./demand.js";
+export type { BudgetDemand } from "./demand.js";
 export {
   AugServeOverloadedError,
   CallCancelledError,
@@ -29,8 +29,6 @@ export {
   SchedulerOptionsError,
   UnknownPolicyError,
 } from "./errors.js";
-export { type HeapSlot, IndexedHeap } from "./heap.js";
-export { InFlightLedger } from "./in-flight.js";
 export {
   type AdaptiveBudgetOptions,
   AdaptiveBudgetSchema,
@@ -49,7 +47,7 @@ export {
   SloSchema,
 } from "./options.js";
 export { createPolicy, type Policy } from "./policies.js";
-export { PressureGauge } from "./pressure.js";
+export { LIVE_POLICY_NAMES, POLICY_NAMES } from "./policy-names.js";
 export { Scheduler, type SchedulerDeps } from "./scheduler.js";
 export * from "./types.js";
 export {

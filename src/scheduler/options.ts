@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { SchedulerOptionsError } from "./errors.js";
+import { POLICY_NAMES } from "./policy-names.js";
 import { parseWith } from "./validate.js";
 
 const positive = () => z.number().finite().positive();
@@ -169,8 +170,8 @@ export const AugServeWeightsSchema = z.strictObject({
  * @example createScheduler({ policy: "augserve", maxWaitMs: 20_000, budget: { mode: "fixed", tokens: 16_384 } })
  */
 export const SchedulerOptionsSchema = z.strictObject({
-  /** Ordering policy. One of fcfs, sjf, las, augserve, augserve-oracle. @default "augserve" */
-  policy: z.enum(["fcfs", "sjf", "las", "augserve", "augserve-oracle"]).default("augserve"),
+  /** Ordering policy: one of {@link POLICY_NAMES} (fcfs, sjf, las, augserve, augserve-oracle). @default "augserve" */
+  policy: z.enum(POLICY_NAMES).default("augserve"),
   /** Queued calls beyond which `call`/`submit` reject at once with `QueueFullError`. Integer >= 1. @default 100000 */
   maxQueueLength: z.number().int().positive().default(100_000),
   /**

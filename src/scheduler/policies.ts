@@ -57,48 +57,39 @@ export function expectedOutputTokens(call: CallRecord, view: EstimateView): numb
   return Number.isNaN(call.specOutputTokens) ? nextCallOutputTokens(call.run, view) : call.specOutputTokens;
 }
 
-/** FCFS: every key is 0; arrival order decides. Priority 1 for all (the server then serves FCFS too). */
-const fcfs: Policy = {
-  name: "fcfs",
-  view: predictedView,
-  usesLiveState: false,
-  score(call) {
-    call.tier = call.run.classTier + Stage.Viable;
-    call.key = 0;
-    call.transitionAt = Number.POSITIVE_INFINITY;
-  },
-  priority: (call) => 1 + call.tier * PRIORITY_LEVELS,
-};
+/**
+ * A policy that orders each class's calls by `key(call)` alone (ties FCFS): no deadline, so a key never changes
+ * by itself. The server priority is the tier plus a log bucket of the same key.
+ */
+function staticPolicy(name: PolicyName, key: (call: CallRecord) => number): Policy {
+  return {
+    name,
+    view: predictedView,
+    usesLiveState: false,
+    score(call) {
+      call.tier = call.run.classTier + Stage.Viable;
+      call.key = key(call);
+      call.transitionAt = Number.POSITIVE_INFINITY;
+    },
+    priority: (call) => 1 + call.tier * PRIORITY_LEVELS + bucket(call.key),
+  };
+}
+
+/**
+ * FCFS: every key is 0; arrival order decides. Priority `1 + tier * PRIORITY_LEVELS` for all (bucket(0) is 0),
+ * so the server then serves FCFS too.
+ */
+const fcfs = staticPolicy("fcfs", () => 0);
 
 /** Shortest job first on the call's predicted output tokens; ties FCFS. */
-const sjf: Policy = {
-  name: "sjf",
-  view: predictedView,
-  usesLiveState: false,
-  score(call) {
-    call.tier = call.run.classTier + Stage.Viable;
-    call.key = expectedOutputTokens(call, call.run.predicted);
-    call.transitionAt = Number.POSITIVE_INFINITY;
-  },
-  priority: (call) => 1 + call.tier * PRIORITY_LEVELS + bucket(call.key),
-};
+const sjf = staticPolicy("sjf", (call) => expectedOutputTokens(call, call.run.predicted));
 
 /**
  * Least attained service per run (Autellix's program-level LAS): the run that has been served the fewest
  * tokens (uncached prompt + output) goes first; ties FCFS. A new run has attained 0, so it goes before every
  * run already served.
  */
-const las: Policy = {
-  name: "las",
-  view: predictedView,
-  usesLiveState: false,
-  score(call) {
-    call.tier = call.run.classTier + Stage.Viable;
-    call.key = call.run.attainedTokens;
-    call.transitionAt = Number.POSITIVE_INFINITY;
-  },
-  priority: (call) => 1 + call.tier * PRIORITY_LEVELS + bucket(call.key),
-};
+const las = staticPolicy("las", (call) => call.run.attainedTokens);
 
 /**
  * Stage I: predicted remaining server time of the run, ms, if `call` is its next call:

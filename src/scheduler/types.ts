@@ -14,8 +14,9 @@ export interface Clock {
   now(): number;
 }
 
-/** Scheduling policies; all share one code path and differ only in their scoring function. */
-export type PolicyName = "fcfs" | "sjf" | "las" | "augserve" | "augserve-oracle";
+import type { LivePolicyName, PolicyName } from "./policy-names.js";
+
+export type { LivePolicyName, PolicyName };
 
 /** Per-run latency targets (DESIGN.md section 5), defined with the one "met the SLO" predicate in metrics/. */
 export type { Slo };

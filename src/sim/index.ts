@@ -2,8 +2,6 @@
  * The embedded GPU-server simulator (DESIGN.md section 7): a vLLM-like engine and an OpenAI-compatible server.
  */
 
-export { type ReplyPlan, ScriptedModel, type ScriptedModelOptions } from "../script/scripted-model.js";
-export * from "../script/tokenizer.js";
 export * from "./engine/cost-model.js";
 export { Engine } from "./engine/engine.js";
 export { KvBlockManager } from "./engine/kv-cache.js";

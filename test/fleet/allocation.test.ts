@@ -5,8 +5,9 @@
  * lost state (a flush) capped at a fair share.
  */
 import { describe, expect, it } from "vitest";
-import { FleetRedis, fleetKeys, type SyncRequest } from "../../src/fleet/index.js";
+import { fleetKeys } from "../../src/fleet/index.js";
 import type { DemandRecord } from "../../src/fleet/redis.js";
+import { FleetRedis, type SyncRequest } from "../../src/fleet/redis.js";
 import { useRedisServer } from "./support/redis-fixture.js";
 
 const store = useRedisServer();

@@ -10,7 +10,7 @@
  * here waits on wall-clock durations for its verdict: loads run until a number of calls completed.
  */
 import { describe, expect, it } from "vitest";
-import { createScheduler, fleetKeys, type SharedScheduler } from "../../src/fleet/index.js";
+import { createSharedScheduler, fleetKeys, type SharedScheduler } from "../../src/fleet/index.js";
 import { waitFor } from "../support/wait.js";
 import { useRedisServer } from "./support/redis-fixture.js";
 import { TokenServer } from "./support/token-server.js";
@@ -29,7 +29,7 @@ const features = {
 };
 
 function member(key: string, id: string, extra: Record<string, unknown> = {}): SharedScheduler {
-  return createScheduler({
+  return createSharedScheduler({
     budget: { mode: "fixed", tokens: BUDGET },
     shared: {
       redis: store.redis.url,

@@ -9,13 +9,13 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import {
-  createScheduler,
+  createSharedScheduler,
   FleetKeyError,
   FleetOptionsError,
-  FleetRedis,
   fleetKeys,
   type SharedScheduler,
 } from "../../src/fleet/index.js";
+import { FleetRedis } from "../../src/fleet/redis.js";
 import type { SchedulerOptions } from "../../src/scheduler/options.js";
 import { waitFor } from "../support/wait.js";
 import { useRedisServer } from "./support/redis-fixture.js";
@@ -75,7 +75,7 @@ function member(
   extra: Record<string, unknown> = {},
   budget: SchedulerOptions["budget"] = { mode: "fixed", tokens: 4_000 },
 ): SharedScheduler {
-  return createScheduler({
+  return createSharedScheduler({
     budget,
     shared: {
       redis: store.redis.url,
@@ -102,16 +102,18 @@ async function oneCall(s: SharedScheduler, server: TokenServer, id: string, char
   }
 }
 
-describe("createScheduler({ shared }) - Validation", () => {
+describe("createSharedScheduler({ shared }) - Validation", () => {
   it("rejects bad shared options with FleetOptionsError naming the field", () => {
-    expect(() => createScheduler({ shared: { redis: "http://x", key: "a" } })).toThrow(FleetOptionsError);
+    expect(() => createSharedScheduler({ shared: { redis: "http://x", key: "a" } })).toThrow(
+      FleetOptionsError,
+    );
     try {
-      createScheduler({ shared: { redis: "redis://127.0.0.1:1", leaseTtlMs: 10 } });
+      createSharedScheduler({ shared: { redis: "redis://127.0.0.1:1", leaseTtlMs: 10 } });
     } catch (error) {
       expect((error as FleetOptionsError).field).toBe("shared.leaseTtlMs");
     }
     expect(() =>
-      createScheduler({ shared: { redis: "redis://127.0.0.1:1", chunkTokenz: 5 } as never }),
+      createSharedScheduler({ shared: { redis: "redis://127.0.0.1:1", chunkTokenz: 5 } as never }),
     ).toThrow(/did you mean `chunkTokens`/);
   });
 });
@@ -312,7 +314,7 @@ describe("SharedBudget - keys that are not the fleet's", () => {
 describe("SharedBudget - Redis time", () => {
   it("leases run on Redis time: a member whose clock is far off neither expires nor loses leases", async () => {
     const key = freshKey();
-    const skewed = createScheduler(
+    const skewed = createSharedScheduler(
       {
         budget: { mode: "fixed", tokens: 4_000 },
         shared: {

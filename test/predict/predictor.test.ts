@@ -16,7 +16,7 @@ import {
   savePredictor,
   type ToolSchema,
   toRunEstimate,
-} from "../../src/index.js";
+} from "../../src/predict/index.js";
 
 const search: ToolSchema = { name: "web_search", description: "Search the web for a query" };
 const tools = [search];

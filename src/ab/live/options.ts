@@ -3,10 +3,11 @@
  * of the scalar options and their defaults.
  */
 import { z } from "zod";
-import { BENCH_POLICIES } from "../virtual/options.js";
+import { LIVE_POLICY_NAMES } from "../../scheduler/index.js";
+import { BENCH_ONLY_POLICIES } from "../virtual/options.js";
 
 /** Policies live mode runs: the oracle needs the hidden script in the scheduler, which no agent has. */
-export const LIVE_POLICIES = BENCH_POLICIES.filter((p) => p !== "augserve-oracle");
+export const LIVE_POLICIES = [...BENCH_ONLY_POLICIES, ...LIVE_POLICY_NAMES] as const;
 export type LivePolicy = (typeof LIVE_POLICIES)[number];
 
 /**

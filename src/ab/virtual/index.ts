@@ -11,6 +11,7 @@ export type {
 } from "./engine-port.js";
 export { EventQueue } from "./event-queue.js";
 export {
+  BENCH_ONLY_POLICIES,
   BENCH_POLICIES,
   type BenchPolicy,
   isSchedulerPolicy,

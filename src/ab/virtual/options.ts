@@ -5,28 +5,26 @@ import { z } from "zod";
 import { MeanBaselinePredictor } from "../../predict/mean-baseline.js";
 import { createPredictor } from "../../predict/predictor.js";
 import type { Predictor } from "../../predict/types.js";
+import { POLICY_NAMES, type PolicyName } from "../../scheduler/index.js";
 import type { SchedulerOptions } from "../../scheduler/options.js";
-import type { PolicyName } from "../../scheduler/types.js";
 import { getProfile, SIM_PROFILES } from "../../sim/engine/profiles.js";
 import type { GeneratedWorkload } from "../../workload/types.js";
 import { defaultEngineFactory, defaultSchedulerFactory } from "./defaults.js";
 import type { EngineFactory, SchedulerFactory } from "./engine-port.js";
 
-/** Policies of the benchmark: two client-side baselines and the scheduler's policies. */
-export const BENCH_POLICIES = [
-  "plain",
-  "fcfs-window",
-  "fcfs",
-  "sjf",
-  "las",
-  "augserve",
-  "augserve-oracle",
-] as const;
+/**
+ * The benchmark's arms that are no scheduler policy: the client-side baselines `plain` (every call sent at
+ * once) and `fcfs-window` (at most `window` calls in flight, FCFS).
+ */
+export const BENCH_ONLY_POLICIES = ["plain", "fcfs-window"] as const;
+
+/** Policies of the benchmark: the two client-side baselines and the scheduler's policies. */
+export const BENCH_POLICIES = [...BENCH_ONLY_POLICIES, ...POLICY_NAMES] as const;
 export type BenchPolicy = (typeof BENCH_POLICIES)[number];
 
 /** The scheduler's policies among {@link BENCH_POLICIES}. */
 export function isSchedulerPolicy(policy: BenchPolicy): policy is PolicyName {
-  return policy !== "plain" && policy !== "fcfs-window";
+  return !(BENCH_ONLY_POLICIES as readonly string[]).includes(policy);
 }
 
 export const VirtualScalarOptionsSchema = z.strictObject({

@@ -8,7 +8,7 @@
 import { setMaxListeners } from "node:events";
 import { readFileSync } from "node:fs";
 import { MetricsPoller } from "../../backend/poller.js";
-import { createScheduler } from "../../fleet/index.js";
+import { createSharedScheduler } from "../../fleet/index.js";
 import { createPredictor } from "../../predict/predictor.js";
 import type { SchedulerOptions } from "../../scheduler/options.js";
 import { loadWorkload } from "../../workload/load.js";
@@ -37,14 +37,14 @@ const T = o.timeScale;
 const clock = { now: () => performance.now() * T };
 const schedulerOptions = { ...o.scheduler, slo: workload.slo };
 const scheduler = o.shared
-  ? createScheduler(
+  ? createSharedScheduler(
       {
         ...schedulerOptions,
         shared: { ...o.shared, registry: null, log: (l) => process.stderr.write(`${l}\n`) },
       },
       { clock, wallPerClockMs: 1 / T },
     )
-  : createScheduler(schedulerOptions, { clock });
+  : createSharedScheduler(schedulerOptions, { clock });
 if ("fleet" in scheduler)
   await (scheduler as { fleet: { ready(): Promise<void> } }).fleet.ready().catch(() => {});
 

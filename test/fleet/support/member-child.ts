@@ -4,7 +4,7 @@
  * {"event":"joined"} once it holds a lease, {"event":"admitted","n":k} every `reportEvery` admissions, and
  * {"event":"done","ok":n,"failed":m,"stats":{...}} at the end. argv[2]: the options as JSON.
  */
-import { createScheduler } from "../../../src/fleet/index.js";
+import { createSharedScheduler } from "../../../src/fleet/index.js";
 
 interface ChildOptions {
   redis: string;
@@ -25,7 +25,7 @@ interface ChildOptions {
 
 const o = JSON.parse(process.argv[2] ?? "{}") as ChildOptions;
 const print = (line: object) => process.stdout.write(`${JSON.stringify(line)}\n`);
-const scheduler = createScheduler({
+const scheduler = createSharedScheduler({
   budget: { mode: "fixed", tokens: o.budget },
   shared: {
     redis: o.redis,
