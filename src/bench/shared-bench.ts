@@ -25,8 +25,9 @@ import { z } from "zod";
 import { fleetKeys } from "../fleet/scripts.js";
 import type { RunRecord } from "../metrics/records.js";
 import { summarize } from "../metrics/summary.js";
-import { parseWith } from "../scheduler/validate.js";
 import { scriptsFromRuns, startSimServer } from "../sim/index.js";
+import { AugServeError } from "../util/errors.js";
+import { parseWith } from "../util/index.js";
 import { loadWorkload } from "../workload/load.js";
 import type { ChildOptions } from "./shared-bench/child.js";
 import { type FaultRow, faultRows, runFaults } from "./shared-bench/faults.js";
@@ -59,7 +60,8 @@ const OptionsSchema = z.strictObject({
 });
 type Options = z.output<typeof OptionsSchema>;
 
-class SharedBenchOptionsError extends Error {
+class SharedBenchOptionsError extends AugServeError {
+  static override readonly code = "BENCH_SHARED_OPTIONS";
   override readonly name = "SharedBenchOptionsError";
 }
 

@@ -24,7 +24,8 @@ import { createAgent } from "langchain";
 import { z } from "zod";
 import { createProgress } from "../ab/progress.js";
 import { createAugServe } from "../langchain/index.js";
-import { parseWith } from "../scheduler/validate.js";
+import { AugServeError } from "../util/errors.js";
+import { parseWith } from "../util/index.js";
 import { type PhaseResult, runPhase, type SoakArm, type UserGroup } from "./soak/phase.js";
 import { soakScripts } from "./soak/scripts.js";
 import { formatSoak, summarizeSoak } from "./soak/summary.js";
@@ -42,7 +43,8 @@ const SoakOptionsSchema = z.strictObject({
 export type SoakOptions = z.input<typeof SoakOptionsSchema>;
 
 /** Bad `bench:soak` flags; `issues` as `path: message`. */
-export class SoakOptionsError extends Error {
+export class SoakOptionsError extends AugServeError {
+  static override readonly code = "BENCH_SOAK_OPTIONS";
   override readonly name = "SoakOptionsError";
   readonly issues: readonly string[];
   constructor(issues: readonly string[], cause?: unknown) {

@@ -14,6 +14,7 @@ import { ReplicaFlagsShape, runReplicaBench } from "../ab/replicas/cli.js";
 import { renderReport } from "../ab/table.js";
 import { BENCH_POLICIES } from "../ab/virtual/options.js";
 import { runSweep } from "../ab/virtual/sweep.js";
+import { AugServeError } from "../util/errors.js";
 
 const list = (what: string) =>
   z
@@ -108,7 +109,8 @@ export const BenchFlagsSchema = z.object({
 export type BenchFlags = z.output<typeof BenchFlagsSchema>;
 
 /** Bad flags of `augserve bench`; wraps the `ZodError`. */
-export class BenchFlagsError extends Error {
+export class BenchFlagsError extends AugServeError {
+  static override readonly code = "CLI_BENCH_FLAGS";
   override readonly name = "BenchFlagsError";
   constructor(message: string, cause?: unknown) {
     super(message, { cause });

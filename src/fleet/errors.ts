@@ -1,7 +1,9 @@
 /** Errors of the fleet (a budget shared through Redis): named classes with typed fields, for `instanceof`. */
+import { AugServeError } from "../util/errors.js";
 
 /** The `shared` options failed validation. */
-export class FleetOptionsError extends Error {
+export class FleetOptionsError extends AugServeError {
+  static override readonly code = "FLEET_OPTIONS";
   override readonly name = "FleetOptionsError";
   /** Dotted path of the first bad field (e.g. `shared.leaseTtlMs`). */
   readonly field: string;
@@ -20,7 +22,8 @@ export class FleetOptionsError extends Error {
  * name (`foreign`), or a fleet value that does not parse (`malformed`). Never a crash: the process keeps
  * scheduling on its local fallback share and reports this error (`fleet.lastError`, `fleet.ready()`, the log).
  */
-export class FleetKeyError extends Error {
+export class FleetKeyError extends AugServeError {
+  static override readonly code = "FLEET_KEY";
   override readonly name = "FleetKeyError";
   /** The Redis key (with the field, when the problem is one field of a hash). */
   readonly key: string;

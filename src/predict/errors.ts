@@ -1,8 +1,10 @@
 /** Named errors of Stage I prediction, exported for `instanceof`. */
 import type { ZodError } from "zod";
+import { AugServeError } from "../util/errors.js";
 
 /** `createPredictor()` was given options that do not validate. */
-export class PredictorOptionsError extends Error {
+export class PredictorOptionsError extends AugServeError {
+  static override readonly code = "PREDICT_OPTIONS";
   override readonly name = "PredictorOptionsError";
   /** One line per problem: `path: message`. */
   readonly issues: string[];
@@ -25,7 +27,8 @@ export type PredictorStateProblem =
   | "invalid";
 
 /** A saved predictor state is missing, corrupt, of another version, or invalid. */
-export class PredictorStateError extends Error {
+export class PredictorStateError extends AugServeError {
+  static override readonly code = "PREDICT_STATE";
   override readonly name = "PredictorStateError";
   readonly problem: PredictorStateProblem;
   /** The file, when the state came from one. */

@@ -3,8 +3,8 @@
  * (`SchedulerOptions = z.input<typeof SchedulerOptionsSchema>`); validation happens in `createScheduler`.
  */
 import { z } from "zod";
+import { parseWith } from "../util/index.js";
 import { SchedulerOptionsError } from "./errors.js";
-import { parseWith } from "./validate.js";
 
 const positive = () => z.number().finite().positive();
 const nonNegative = () => z.number().finite().nonnegative();

@@ -2,9 +2,11 @@
  * Named errors of the simulator. Each says what was expected and what came, and carries typed fields.
  */
 import type { ZodError } from "zod";
+import { AugServeError } from "../util/errors.js";
 
 /** Options of the engine or the server failed validation; `cause` is the `ZodError`. */
-export class SimOptionsError extends Error {
+export class SimOptionsError extends AugServeError {
+  static override readonly code = "SIM_OPTIONS";
   override readonly name = "SimOptionsError";
   readonly issues: readonly string[];
   constructor(where: string, error: ZodError) {
@@ -15,7 +17,8 @@ export class SimOptionsError extends Error {
 }
 
 /** A scheduling policy name that the engine does not know. */
-export class UnknownSchedulingPolicyError extends Error {
+export class UnknownSchedulingPolicyError extends AugServeError {
+  static override readonly code = "SIM_UNKNOWN_SCHEDULING_POLICY";
   override readonly name = "UnknownSchedulingPolicyError";
   constructor(readonly policy: string) {
     super(`Expected a scheduling policy "fcfs" or "priority", got \`${policy}\``);
@@ -23,7 +26,8 @@ export class UnknownSchedulingPolicyError extends Error {
 }
 
 /** A profile name that is not in `SIM_PROFILES`. */
-export class UnknownProfileError extends Error {
+export class UnknownProfileError extends AugServeError {
+  static override readonly code = "SIM_UNKNOWN_PROFILE";
   override readonly name = "UnknownProfileError";
   constructor(
     readonly profile: string,
@@ -34,7 +38,8 @@ export class UnknownProfileError extends Error {
 }
 
 /** A request the engine cannot take (duplicate id, or one that can never fit the model length / KV cache). */
-export class SimRequestError extends Error {
+export class SimRequestError extends AugServeError {
+  static override readonly code = "SIM_REQUEST";
   override readonly name = "SimRequestError";
   constructor(
     readonly requestId: string,
@@ -45,6 +50,7 @@ export class SimRequestError extends Error {
 }
 
 /** An engine invariant broke: a bug in the simulator, never the caller's fault. */
-export class SimInvariantError extends Error {
+export class SimInvariantError extends AugServeError {
+  static override readonly code = "SIM_INVARIANT";
   override readonly name = "SimInvariantError";
 }

@@ -3,6 +3,7 @@
  * of the scalar options and their defaults.
  */
 import { z } from "zod";
+import { AugServeError } from "../../util/errors.js";
 import { BENCH_POLICIES } from "../virtual/options.js";
 
 /** Policies live mode runs: the oracle needs the hidden script in the scheduler, which no agent has. */
@@ -87,7 +88,8 @@ export type LiveScalarOptions = z.input<typeof LiveScalarOptionsSchema>;
 export type ResolvedLiveScalarOptions = z.output<typeof LiveScalarOptionsSchema> & { timeScale: number };
 
 /** Invalid live-bench options; wraps the `ZodError`. */
-export class LiveOptionsError extends Error {
+export class LiveOptionsError extends AugServeError {
+  static override readonly code = "AB_LIVE_OPTIONS";
   override readonly name = "LiveOptionsError";
   constructor(message: string, cause?: unknown) {
     super(message, { cause });

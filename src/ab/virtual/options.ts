@@ -8,6 +8,7 @@ import type { Predictor } from "../../predict/types.js";
 import type { SchedulerOptions } from "../../scheduler/options.js";
 import type { PolicyName } from "../../scheduler/types.js";
 import { getProfile, SIM_PROFILES } from "../../sim/engine/profiles.js";
+import { AugServeError } from "../../util/errors.js";
 import type { GeneratedWorkload } from "../../workload/types.js";
 import { defaultEngineFactory, defaultSchedulerFactory } from "./defaults.js";
 import type { EngineFactory, SchedulerFactory } from "./engine-port.js";
@@ -82,7 +83,8 @@ export interface VirtualRunOptions extends z.input<typeof VirtualScalarOptionsSc
 }
 
 /** Thrown when `runVirtual`'s options are invalid; wraps the `ZodError`. */
-export class VirtualOptionsError extends Error {
+export class VirtualOptionsError extends AugServeError {
+  static override readonly code = "AB_VIRTUAL_OPTIONS";
   override readonly name = "VirtualOptionsError";
   constructor(message: string, cause?: unknown) {
     super(message, { cause });
