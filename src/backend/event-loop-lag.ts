@@ -10,7 +10,7 @@
  * discounts it. It lives in backend/ (not scheduler/, which does no I/O): the scheduler gets a number.
  */
 import { type IntervalHistogram, monitorEventLoopDelay } from "node:perf_hooks";
-import { AugServeError } from "../util/errors.js";
+import { AugServeError } from "../util/index.js";
 
 /** Options of {@link EventLoopLagMonitor}. */
 export interface EventLoopLagOptions {

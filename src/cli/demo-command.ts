@@ -23,7 +23,7 @@ import { createProgress, type Progress } from "../ab/progress.js";
 import { type BenchResultRow, sustainableRates } from "../ab/results.js";
 import { runSweep } from "../ab/virtual/sweep.js";
 import { writeHtmlReport } from "../report/index.js";
-import { AugServeError } from "../util/errors.js";
+import { AugServeError } from "../util/index.js";
 import { loadWorkload } from "../workload/load.js";
 import type { GeneratedWorkload } from "../workload/types.js";
 

@@ -2,17 +2,16 @@
  * Named errors of the real engine. Each says what was expected and what came, and carries typed fields.
  */
 import type { ZodError } from "zod";
-import { AugServeError } from "../util/errors.js";
+import { AugServeError, issueLines, type OptionIssue, OptionsError, zodIssueLines } from "../util/index.js";
 
 /** Options of the engine, its server or the model generator failed validation; `cause` is the `ZodError`. */
-export class EngineOptionsError extends AugServeError {
+export class EngineOptionsError extends OptionsError {
   static override readonly code = "ENGINE_OPTIONS";
   override readonly name = "EngineOptionsError";
-  readonly issues: readonly string[];
-  constructor(where: string, error: ZodError) {
-    const issues = error.issues.map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`);
-    super(`Invalid ${where} options: ${issues.join("; ")}`, { cause: error });
-    this.issues = issues;
+  /** `issues` as `parseWith` describes them (with "did you mean"); without them, zod's own from `error`. */
+  constructor(where: string, error: ZodError, issues?: readonly OptionIssue[]) {
+    const lines = issues === undefined ? zodIssueLines(error) : issueLines(issues, "(root)");
+    super(`Invalid ${where} options: ${lines.join("; ")}`, lines, { cause: error });
   }
 }
 

@@ -1,19 +1,17 @@
 /** Errors of the fleet (a budget shared through Redis): named classes with typed fields, for `instanceof`. */
-import { AugServeError } from "../util/errors.js";
+import { AugServeError, OptionsError } from "../util/index.js";
 
 /** The `shared` options failed validation. */
-export class FleetOptionsError extends AugServeError {
+export class FleetOptionsError extends OptionsError {
   static override readonly code = "FLEET_OPTIONS";
   override readonly name = "FleetOptionsError";
   /** Dotted path of the first bad field (e.g. `shared.leaseTtlMs`). */
   readonly field: string;
-  /** Each problem as `path: message`. */
-  readonly issues: readonly string[];
 
+  /** @param issues each problem as `path: message`. */
   constructor(field: string, issues: readonly string[], cause: unknown) {
-    super(`Invalid shared (fleet) options: ${issues.join("; ")}`, { cause });
+    super(`Invalid shared (fleet) options: ${issues.join("; ")}`, issues, { cause });
     this.field = field;
-    this.issues = issues;
   }
 }
 

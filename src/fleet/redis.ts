@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Redis } from "ioredis";
-import { AugServeError } from "../util/errors.js";
+import { AugServeError } from "../util/index.js";
 import { keyErrorFromReply } from "./errors.js";
 import { loadRedis } from "./load-ioredis.js";
 import { type FleetKeys, LEAVE_LUA, SET_BUDGET_LUA, SYNC_LUA, TAKE_LUA } from "./scripts.js";

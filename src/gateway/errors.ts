@@ -3,7 +3,7 @@
  */
 import type { ZodError } from "zod";
 import { redactCredentials } from "../backend/redact.js";
-import { AugServeError } from "../util/errors.js";
+import { AugServeError } from "../util/index.js";
 import { WireRequestError } from "../wire/errors.js";
 
 /** The options given to `startGateway` (or the `augserve gateway` flags) are invalid. */

@@ -10,7 +10,7 @@ import { once } from "node:events";
 import type { ServerResponse } from "node:http";
 import type { Dispatcher } from "undici";
 import type { CallContext } from "../scheduler/types.js";
-import { AugServeError } from "../util/errors.js";
+import { AugServeError } from "../util/index.js";
 import { SseEventTooLargeError, SseSplitter, sseEvent } from "../wire/sse.js";
 import type { Replica } from "./replica.js";
 import { ReplyObserver } from "./reply.js";

@@ -11,18 +11,16 @@ import {
   QueueFullError,
   SchedulerOptionsError,
 } from "../scheduler/errors.js";
-import { AugServeError } from "../util/errors.js";
+import { AugServeError, OptionsError } from "../util/index.js";
 
 /** Options given to `augserve()`, `createAugServe()` or `withAugServe()` failed validation. */
-export class AugServeOptionsError extends AugServeError {
+export class AugServeOptionsError extends OptionsError {
   static override readonly code = "LANGCHAIN_OPTIONS";
   override readonly name = "AugServeOptionsError";
-  /** Each problem as `path: message`. */
-  readonly issues: readonly string[];
 
+  /** @param issues each problem as `path: message`. */
   constructor(issues: readonly string[], cause: unknown) {
-    super(`Invalid AugServe options: ${issues.join("; ")}`, { cause });
-    this.issues = issues;
+    super(`Invalid AugServe options: ${issues.join("; ")}`, issues, { cause });
   }
 }
 

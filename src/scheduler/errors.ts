@@ -2,24 +2,23 @@
  * Errors of the scheduler. Each is a named, exported class with typed fields, for `instanceof` checks.
  */
 import type { ZodError } from "zod";
-import { AugServeError } from "../util/errors.js";
-import type { OptionIssue } from "../util/index.js";
+import { AugServeError, issueLines, type OptionIssue, OptionsError, zodIssueLines } from "../util/index.js";
 
 /** The options given to `createScheduler` (or a budget controller) are invalid. */
-export class SchedulerOptionsError extends AugServeError {
+export class SchedulerOptionsError extends OptionsError {
   static override readonly code = "SCHEDULER_OPTIONS";
   override readonly name = "SchedulerOptionsError";
   /** Dotted path of the first invalid field, e.g. `budget.minTokens`. Empty for the options object itself. */
   readonly field: string;
-  /** Every issue zod found, as `path: message`. */
-  readonly issues: readonly string[];
 
+  /** `issues` as `parseWith` describes them; without them, zod's own from `cause`. */
   constructor(field: string, detail: string, cause: ZodError, issues?: readonly OptionIssue[]) {
-    super(`Invalid scheduler option \`${field || "(options)"}\`: ${detail}`, { cause });
+    super(
+      `Invalid scheduler option \`${field || "(options)"}\`: ${detail}`,
+      issues === undefined ? zodIssueLines(cause, "(options)") : issueLines(issues),
+      { cause },
+    );
     this.field = field;
-    this.issues = issues
-      ? issues.map((issue) => `${issue.path || "(options)"}: ${issue.message}`)
-      : cause.issues.map((issue) => `${issue.path.join(".") || "(options)"}: ${issue.message}`);
   }
 }
 

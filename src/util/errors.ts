@@ -39,3 +39,18 @@ export class AugServeError extends Error {
     this.code = (new.target as typeof AugServeError).code;
   }
 }
+
+/**
+ * Base of the errors for input that failed validation at a boundary (options, flags): `issues` lists every
+ * problem as `path: message`, `cause` is the `ZodError`. Catch it to handle any part's bad options alike.
+ */
+export class OptionsError extends AugServeError {
+  static override readonly code: string = "OPTIONS";
+  /** Every problem found, as `path: message`. */
+  readonly issues: readonly string[];
+
+  constructor(message: string, issues: readonly string[], options?: ErrorOptions) {
+    super(message, options);
+    this.issues = issues;
+  }
+}

@@ -2,7 +2,7 @@
  * The leaf every part may import: the error base, option validation and the seeded PRNG. It imports nothing
  * of the project.
  */
-export { AugServeError } from "./errors.js";
+export { AugServeError, OptionsError } from "./errors.js";
 export { mulberry32 } from "./prng.js";
 export {
   describeIssues,

@@ -1,7 +1,7 @@
 /**
  * Errors of the OpenAI wire layer and the JSON error body every server of the project answers with.
  */
-import { AugServeError } from "../util/errors.js";
+import { AugServeError } from "../util/index.js";
 
 /**
  * OpenAI's error `type` values that the project's servers use (`rate_limit_error` and `server_error` are
@@ -58,9 +58,11 @@ export class WireRequestError extends AugServeError {
       code: string;
       type?: WireErrorType;
       headers?: Readonly<Record<string, string>>;
+      /** What led to the refusal (the `ZodError` of an invalid body). */
+      cause?: unknown;
     },
   ) {
-    super(message);
+    super(message, fields.cause === undefined ? undefined : { cause: fields.cause });
     this.status = status;
     this.param = fields.param ?? null;
     this.code = fields.code;

@@ -3,7 +3,7 @@
  * Writing is two helpers; reading is {@link SseSplitter}, which cuts a byte stream into whole events without
  * parsing them, so that a proxy forwards each event as it arrives (and a fault injector can stop between two).
  */
-import { AugServeError } from "../util/errors.js";
+import { AugServeError } from "../util/index.js";
 
 /** The terminator event of an OpenAI stream. */
 export const SSE_DONE = "data: [DONE]\n\n";

@@ -1,6 +1,6 @@
 /** Named errors of workload loading, exported for `instanceof`. */
 import type { z } from "zod";
-import { AugServeError } from "../util/errors.js";
+import { AugServeError } from "../util/index.js";
 
 /** One problem of a workload file: where (a JSON path such as `$.classes[0].tools[1]`) and what. */
 export interface WorkloadIssue {

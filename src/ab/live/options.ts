@@ -3,7 +3,7 @@
  * of the scalar options and their defaults.
  */
 import { z } from "zod";
-import { AugServeError } from "../../util/errors.js";
+import { AugServeError, issueLines, parseWith } from "../../util/index.js";
 import { BENCH_POLICIES } from "../virtual/options.js";
 
 /** Policies live mode runs: the oracle needs the hidden script in the scheduler, which no agent has. */
@@ -98,25 +98,14 @@ export class LiveOptionsError extends AugServeError {
 
 /** Validates the scalar options. @throws LiveOptionsError naming every bad field and what came. */
 export function parseLiveOptions(raw: LiveScalarOptions): ResolvedLiveScalarOptions {
-  const parsed = LiveScalarOptionsSchema.safeParse(raw);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map(
-      (i) =>
-        `  ${i.path.join(".") || "(options)"}: ${i.message}, got ${JSON.stringify(valueAt(raw, i.path))}`,
-    );
-    throw new LiveOptionsError(`Invalid live bench options:\n${lines.join("\n")}`, parsed.error);
-  }
-  const o = parsed.data;
+  const o = parseWith(LiveScalarOptionsSchema, raw, (issues, cause) => {
+    const lines = issueLines(issues).map((line) => `  ${line}`);
+    return new LiveOptionsError(`Invalid live bench options:\n${lines.join("\n")}`, cause);
+  });
   if (o.backend === "engine" && o.timeScale !== undefined && o.timeScale !== 1)
     throw new LiveOptionsError(
       `Invalid live bench options:\n  timeScale: the real engine runs in wall time (use timeFactor to scale the workload), got ${o.timeScale}`,
     );
   const simulated = o.backend === "sim" || o.backend === "gateway";
   return { ...o, timeScale: o.timeScale ?? (simulated ? DEFAULT_TIME_SCALE : 1) };
-}
-
-function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
-  let at = raw;
-  for (const key of path) at = (at as Record<PropertyKey, unknown> | undefined)?.[key];
-  return at;
 }
