@@ -3,7 +3,7 @@
  * of the scalar options and their defaults.
  */
 import { z } from "zod";
-import { AugServeError, issueLines, parseWith } from "../../util/index.js";
+import { AugServeError, parseWith } from "../../util/index.js";
 import { BENCH_POLICIES } from "../virtual/options.js";
 
 /** Policies live mode runs: the oracle needs the hidden script in the scheduler, which no agent has. */
@@ -98,8 +98,12 @@ export class LiveOptionsError extends AugServeError {
 
 /** Validates the scalar options. @throws LiveOptionsError naming every bad field and what came. */
 export function parseLiveOptions(raw: LiveScalarOptions): ResolvedLiveScalarOptions {
-  const o = parseWith(LiveScalarOptionsSchema, raw, (issues, cause) => {
-    const lines = issueLines(issues).map((line) => `  ${line}`);
+  // The test pins this wording (`got -1`): zod's message and the value as JSON.
+  const o = parseWith(LiveScalarOptionsSchema, raw, (_, cause) => {
+    const lines = cause.issues.map(
+      (i) =>
+        `  ${i.path.join(".") || "(options)"}: ${i.message}, got ${JSON.stringify(valueAt(raw, i.path))}`,
+    );
     return new LiveOptionsError(`Invalid live bench options:\n${lines.join("\n")}`, cause);
   });
   if (o.backend === "engine" && o.timeScale !== undefined && o.timeScale !== 1)
@@ -108,4 +112,10 @@ export function parseLiveOptions(raw: LiveScalarOptions): ResolvedLiveScalarOpti
     );
   const simulated = o.backend === "sim" || o.backend === "gateway";
   return { ...o, timeScale: o.timeScale ?? (simulated ? DEFAULT_TIME_SCALE : 1) };
+}
+
+function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+  let at = raw;
+  for (const key of path) at = (at as Record<PropertyKey, unknown> | undefined)?.[key];
+  return at;
 }
