@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { AugServeOptionsError, createAugServe } from "../src/langchain/index.js";
 import { createScheduler, SchedulerOptionsError, suggestKey } from "../src/scheduler/index.js";
-import { MAX_TIMER_MS } from "../src/scheduler/validate.js";
+import { MAX_TIMER_MS } from "../src/util/index.js";
 
 const clock = { now: () => 0 };
 

@@ -10,6 +10,7 @@
  * discounts it. It lives in backend/ (not scheduler/, which does no I/O): the scheduler gets a number.
  */
 import { type IntervalHistogram, monitorEventLoopDelay } from "node:perf_hooks";
+import { AugServeError } from "../util/index.js";
 
 /** Options of {@link EventLoopLagMonitor}. */
 export interface EventLoopLagOptions {
@@ -25,7 +26,8 @@ export interface EventLoopLagOptions {
 }
 
 /** Thrown for invalid {@link EventLoopLagOptions}, naming the option. */
-export class EventLoopLagOptionsError extends Error {
+export class EventLoopLagOptionsError extends AugServeError {
+  static override readonly code = "BACKEND_EVENT_LOOP_LAG_OPTIONS";
   override readonly name = "EventLoopLagOptionsError";
   constructor(
     readonly field: string,

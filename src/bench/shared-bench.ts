@@ -24,8 +24,8 @@ import { Redis } from "ioredis";
 import { z } from "zod";
 import { fleetKeys } from "../fleet/scripts.js";
 import { percentile, type RunRecord, summarize } from "../metrics/index.js";
-import { parseWith } from "../scheduler/validate.js";
 import { scriptsFromRuns, startSimServer } from "../sim/index.js";
+import { AugServeError, parseWith } from "../util/index.js";
 import { loadWorkload } from "../workload/load.js";
 import type { ChildOptions } from "./shared-bench/child.js";
 import { type FaultRow, faultRows, runFaults } from "./shared-bench/faults.js";
@@ -58,7 +58,8 @@ const OptionsSchema = z.strictObject({
 });
 type Options = z.output<typeof OptionsSchema>;
 
-class SharedBenchOptionsError extends Error {
+class SharedBenchOptionsError extends AugServeError {
+  static override readonly code = "BENCH_SHARED_OPTIONS";
   override readonly name = "SharedBenchOptionsError";
 }
 

@@ -24,7 +24,7 @@ import { createAgent } from "langchain";
 import { z } from "zod";
 import { createProgress } from "../ab/progress.js";
 import { createAugServe } from "../langchain/index.js";
-import { parseWith } from "../scheduler/validate.js";
+import { OptionsError, parseWith } from "../util/index.js";
 import { type PhaseResult, runPhase, type SoakArm, type UserGroup } from "./soak/phase.js";
 import { soakScripts } from "./soak/scripts.js";
 import { formatSoak, summarizeSoak } from "./soak/summary.js";
@@ -42,12 +42,11 @@ const SoakOptionsSchema = z.strictObject({
 export type SoakOptions = z.input<typeof SoakOptionsSchema>;
 
 /** Bad `bench:soak` flags; `issues` as `path: message`. */
-export class SoakOptionsError extends Error {
+export class SoakOptionsError extends OptionsError {
+  static override readonly code = "BENCH_SOAK_OPTIONS";
   override readonly name = "SoakOptionsError";
-  readonly issues: readonly string[];
   constructor(issues: readonly string[], cause?: unknown) {
-    super(`Invalid bench:soak options: ${issues.join("; ")}`, { cause });
-    this.issues = issues;
+    super(`Invalid bench:soak options: ${issues.join("; ")}`, issues, { cause });
   }
 }
 
@@ -61,9 +60,13 @@ export function parseSoakArgs(argv: readonly string[]): SoakOptions {
     if (key === "json" || key === "quiet") out[key] = true;
     else out[key] = Number(argv[++i]);
   }
+  return parseSoakOptions(out);
+}
+
+function parseSoakOptions(options: SoakOptions) {
   return parseWith(
     SoakOptionsSchema,
-    out,
+    options,
     (issues, cause) =>
       new SoakOptionsError(
         issues.map((i) => `${i.path}: ${i.message}`),
@@ -91,7 +94,7 @@ async function startSimChild(conversations: number, timeScale: number) {
 }
 
 export async function runSoak(options: SoakOptions) {
-  const o = SoakOptionsSchema.parse(options);
+  const o = parseSoakOptions(options);
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc === undefined) throw new Error("bench:soak measures the heap after GC: run node with --expose-gc");
   const sim = await startSimChild(o.conversations, o.timeScale);

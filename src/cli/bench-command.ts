@@ -14,6 +14,7 @@ import { ReplicaFlagsShape, runReplicaBench } from "../ab/replicas/cli.js";
 import { renderReport } from "../ab/table.js";
 import { BENCH_POLICIES } from "../ab/virtual/options.js";
 import { runSweep } from "../ab/virtual/sweep.js";
+import { AugServeError, parseWith } from "../util/index.js";
 
 const list = (what: string) =>
   z
@@ -108,7 +109,8 @@ export const BenchFlagsSchema = z.object({
 export type BenchFlags = z.output<typeof BenchFlagsSchema>;
 
 /** Bad flags of `augserve bench`; wraps the `ZodError`. */
-export class BenchFlagsError extends Error {
+export class BenchFlagsError extends AugServeError {
+  static override readonly code = "CLI_BENCH_FLAGS";
   override readonly name = "BenchFlagsError";
   constructor(message: string, cause?: unknown) {
     super(message, { cause });
@@ -117,14 +119,13 @@ export class BenchFlagsError extends Error {
 
 /** Validates raw commander options. @throws BenchFlagsError naming every bad flag. */
 export function parseBenchFlags(raw: Record<string, unknown>): BenchFlags {
-  const parsed = BenchFlagsSchema.safeParse(raw);
-  if (!parsed.success) {
+  // Flags are strings turned into numbers and lists: zod's own messages say what came, so they are kept as is.
+  return parseWith(BenchFlagsSchema, raw, (_, cause) => {
     const flag = (key: PropertyKey | undefined) =>
       String(key ?? "?").replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-    const lines = parsed.error.issues.map((i) => `  --${flag(i.path[0])}: ${i.message}`);
-    throw new BenchFlagsError(`Invalid bench options:\n${lines.join("\n")}`, parsed.error);
-  }
-  return parsed.data;
+    const lines = cause.issues.map((i) => `  --${flag(i.path[0])}: ${i.message}`);
+    return new BenchFlagsError(`Invalid bench options:\n${lines.join("\n")}`, cause);
+  });
 }
 
 /** Runs the benchmark for validated flags; returns the text that goes to standard output. */

@@ -23,6 +23,7 @@ import { createProgress, type Progress } from "../ab/progress.js";
 import { type BenchResultRow, sustainableRates } from "../ab/results.js";
 import { runSweep } from "../ab/virtual/sweep.js";
 import { writeHtmlReport } from "../report/index.js";
+import { AugServeError } from "../util/index.js";
 import { loadWorkload } from "../workload/load.js";
 import type { GeneratedWorkload } from "../workload/types.js";
 
@@ -57,7 +58,8 @@ export const DemoFlagsSchema = z.strictObject({
 export type DemoFlags = z.output<typeof DemoFlagsSchema>;
 
 /** The machine cannot carry the demo's point: nothing was played, no figure printed. */
-export class DemoRefusedError extends Error {
+export class DemoRefusedError extends AugServeError {
+  static override readonly code = "CLI_DEMO_REFUSED";
   override readonly name = "DemoRefusedError";
   readonly plan: LiveRatePlan;
   constructor(plan: LiveRatePlan) {

@@ -2,20 +2,22 @@
  * Named errors of the real engine. Each says what was expected and what came, and carries typed fields.
  */
 import type { ZodError } from "zod";
+import { AugServeError, issueLines, type OptionIssue, OptionsError, zodIssueLines } from "../util/index.js";
 
 /** Options of the engine, its server or the model generator failed validation; `cause` is the `ZodError`. */
-export class EngineOptionsError extends Error {
+export class EngineOptionsError extends OptionsError {
+  static override readonly code = "ENGINE_OPTIONS";
   override readonly name = "EngineOptionsError";
-  readonly issues: readonly string[];
-  constructor(where: string, error: ZodError) {
-    const issues = error.issues.map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`);
-    super(`Invalid ${where} options: ${issues.join("; ")}`, { cause: error });
-    this.issues = issues;
+  /** `issues` as `parseWith` describes them (with "did you mean"); without them, zod's own from `error`. */
+  constructor(where: string, error: ZodError, issues?: readonly OptionIssue[]) {
+    const lines = issues === undefined ? zodIssueLines(error) : issueLines(issues, "(root)");
+    super(`Invalid ${where} options: ${lines.join("; ")}`, lines, { cause: error });
   }
 }
 
 /** The optional peer dependency `node-llama-cpp` is not installed (or failed to load). */
-export class NodeLlamaCppMissingError extends Error {
+export class NodeLlamaCppMissingError extends AugServeError {
+  static override readonly code = "ENGINE_NODE_LLAMA_CPP_MISSING";
   override readonly name = "NodeLlamaCppMissingError";
   /** The exact version the engine is built and tested against. */
   readonly requiredVersion = "3.21.1";
@@ -33,7 +35,8 @@ export class NodeLlamaCppMissingError extends Error {
  * set, the prompt was refused before tokenizing: `promptTokens` is then the least number of tokens its bytes
  * can make (see `PromptTokenizer`).
  */
-export class EngineRequestError extends Error {
+export class EngineRequestError extends AugServeError {
+  static override readonly code = "ENGINE_REQUEST";
   override readonly name = "EngineRequestError";
   constructor(
     readonly promptTokens: number,

@@ -11,7 +11,7 @@
  */
 import { writeFile } from "node:fs/promises";
 import { z } from "zod";
-import { mulberry32 } from "../util/prng.js";
+import { mulberry32, parseWith } from "../util/index.js";
 import { EngineOptionsError } from "./errors.js";
 import { encodeTensor } from "./gguf/encode.js";
 import { GGML_TYPE, type GgmlType, type GgufTensor, type GgufValue, writeGguf } from "./gguf/writer.js";
@@ -50,9 +50,11 @@ const FILE_TYPE: Record<GgmlType, number> = { [GGML_TYPE.F32]: 0, [GGML_TYPE.F16
 
 /** The GGUF bytes of a random-weight llama model. */
 export function makeModel(options: MakeModelOptions = {}): Uint8Array {
-  const parsed = MakeModelOptionsSchema.safeParse(options);
-  if (!parsed.success) throw new EngineOptionsError("make-model", parsed.error);
-  const { size, seed, contextLength } = parsed.data;
+  const { size, seed, contextLength } = parseWith(
+    MakeModelOptionsSchema,
+    options,
+    (issues, cause) => new EngineOptionsError("make-model", cause, issues),
+  );
   const shape = MODEL_SIZES[size];
   const vocab = buildVocabulary();
   const nVocab = vocab.tokens.length;

@@ -8,6 +8,7 @@ import { basename } from "node:path";
 import { z } from "zod";
 import { ScriptedModel } from "../script/scripted-model.js";
 import type { ConversationScript } from "../script/types.js";
+import { parseWith } from "../util/index.js";
 import { WireLimitsShape } from "../wire/body.js";
 import { chatCompletionRoute, listen, openAIRequestListener } from "../wire/http.js";
 import { chatCompletionBodySchema } from "../wire/schema.js";
@@ -73,9 +74,11 @@ export interface EngineServer {
 }
 
 export async function startEngineServer(options: EngineServerOptions): Promise<EngineServer> {
-  const parsed = EngineServerOptionsSchema.safeParse(options);
-  if (!parsed.success) throw new EngineOptionsError("engine server", parsed.error);
-  const o = parsed.data;
+  const o = parseWith(
+    EngineServerOptionsSchema,
+    options,
+    (issues, cause) => new EngineOptionsError("engine server", cause, issues),
+  );
   const loaded = await loadModel(o);
   const engine = new LlamaEngine(loaded, o.contextSize);
   const model = new ScriptedModel({ seed: o.seed, defaultAnswerTokens: o.defaultAnswerTokens });

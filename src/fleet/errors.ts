@@ -1,17 +1,17 @@
 /** Errors of the fleet (a budget shared through Redis): named classes with typed fields, for `instanceof`. */
+import { AugServeError, OptionsError } from "../util/index.js";
 
 /** The `shared` options failed validation. */
-export class FleetOptionsError extends Error {
+export class FleetOptionsError extends OptionsError {
+  static override readonly code = "FLEET_OPTIONS";
   override readonly name = "FleetOptionsError";
   /** Dotted path of the first bad field (e.g. `shared.leaseTtlMs`). */
   readonly field: string;
-  /** Each problem as `path: message`. */
-  readonly issues: readonly string[];
 
+  /** @param issues each problem as `path: message`. */
   constructor(field: string, issues: readonly string[], cause: unknown) {
-    super(`Invalid shared (fleet) options: ${issues.join("; ")}`, { cause });
+    super(`Invalid shared (fleet) options: ${issues.join("; ")}`, issues, { cause });
     this.field = field;
-    this.issues = issues;
   }
 }
 
@@ -20,7 +20,8 @@ export class FleetOptionsError extends Error {
  * name (`foreign`), or a fleet value that does not parse (`malformed`). Never a crash: the process keeps
  * scheduling on its local fallback share and reports this error (`fleet.lastError`, `fleet.ready()`, the log).
  */
-export class FleetKeyError extends Error {
+export class FleetKeyError extends AugServeError {
+  static override readonly code = "FLEET_KEY";
   override readonly name = "FleetKeyError";
   /** The Redis key (with the field, when the problem is one field of a hash). */
   readonly key: string;

@@ -5,7 +5,7 @@
 import type { Redis } from "ioredis";
 import type { Registry } from "prom-client";
 import { z } from "zod";
-import { MAX_TIMER_MS, parseWith } from "../scheduler/validate.js";
+import { MAX_TIMER_MS, parseWith } from "../util/index.js";
 import { FleetOptionsError } from "./errors.js";
 
 const isObjectWith =

@@ -6,6 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Redis } from "ioredis";
+import { AugServeError } from "../util/index.js";
 import { keyErrorFromReply } from "./errors.js";
 import { loadRedis } from "./load-ioredis.js";
 import { type FleetKeys, LEAVE_LUA, SET_BUDGET_LUA, SYNC_LUA, TAKE_LUA } from "./scripts.js";
@@ -88,7 +89,8 @@ export interface TakeReply {
 }
 
 /** A script reply that is not what the script returns: another program answered, or the data is corrupt. */
-export class FleetReplyError extends Error {
+export class FleetReplyError extends AugServeError {
+  static override readonly code = "FLEET_REPLY";
   override readonly name = "FleetReplyError";
 }
 

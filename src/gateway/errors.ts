@@ -3,10 +3,12 @@
  */
 import type { ZodError } from "zod";
 import { redactCredentials } from "../backend/redact.js";
+import { AugServeError } from "../util/index.js";
 import { WireRequestError } from "../wire/errors.js";
 
 /** The options given to `startGateway` (or the `augserve gateway` flags) are invalid. */
-export class GatewayOptionsError extends Error {
+export class GatewayOptionsError extends AugServeError {
+  static override readonly code = "GATEWAY_OPTIONS";
   override readonly name = "GatewayOptionsError";
   /** Dotted path of the first bad field, e.g. `upstreams.1`. */
   readonly field: string;

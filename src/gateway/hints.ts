@@ -7,7 +7,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import type { PriorityClass } from "../scheduler/types.js";
-import { MAX_TIMER_MS } from "../scheduler/validate.js";
+import { MAX_TIMER_MS } from "../util/index.js";
 import { WireRequestError } from "../wire/errors.js";
 import { unauthorizedError } from "./errors.js";
 

@@ -9,7 +9,7 @@ import type { BudgetController } from "../scheduler/budget.js";
 import { LIVE_POLICY_NAMES } from "../scheduler/index.js";
 import type { SchedulerOptions } from "../scheduler/options.js";
 import { SloSchema } from "../scheduler/options.js";
-import { MAX_TIMER_MS, parseWith } from "../scheduler/validate.js";
+import { MAX_TIMER_MS, parseWith } from "../util/index.js";
 import { WireLimitsShape } from "../wire/body.js";
 import { DEFAULT_MAX_SSE_EVENT_BYTES } from "../wire/sse.js";
 import { GatewayOptionsError } from "./errors.js";

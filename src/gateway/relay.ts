@@ -10,6 +10,7 @@ import { once } from "node:events";
 import type { ServerResponse } from "node:http";
 import type { Dispatcher } from "undici";
 import type { CallContext } from "../scheduler/types.js";
+import { AugServeError } from "../util/index.js";
 import { SseEventTooLargeError, SseSplitter, sseEvent } from "../wire/sse.js";
 import type { Replica } from "./replica.js";
 import { ReplyObserver } from "./reply.js";
@@ -18,7 +19,8 @@ import { ReplyObserver } from "./reply.js";
 const MAX_REPLY_BYTES = 64 * 1024 * 1024;
 
 /** The replica failed. `retryable`: nothing reached the client yet. */
-export class UpstreamError extends Error {
+export class UpstreamError extends AugServeError {
+  static override readonly code = "GATEWAY_UPSTREAM";
   override readonly name = "UpstreamError";
   readonly retryable: boolean;
   /** A connection-level failure (refused, reset, closed), as opposed to an HTTP error status. */
@@ -52,7 +54,8 @@ export class UpstreamError extends Error {
  * The upstream refused the call with a 4xx, relayed to the client as it came. The scheduler counts a 429
  * as pressure (the call failed); other 4xx are the client's.
  */
-export class UpstreamRefusedError extends Error {
+export class UpstreamRefusedError extends AugServeError {
+  static override readonly code = "GATEWAY_UPSTREAM_REFUSED";
   override readonly name = "UpstreamRefusedError";
   readonly status: number;
   constructor(status: number) {

@@ -23,7 +23,7 @@ import type { ChatResult } from "@langchain/core/outputs";
 import { Runnable } from "@langchain/core/runnables";
 import type { SerializableSchema } from "@langchain/core/utils/standard_schema";
 import type { InteropZodType } from "@langchain/core/utils/types";
-import { describeValue } from "../scheduler/validate.js";
+import { describeValue } from "../util/index.js";
 import type { AugServe } from "./augserve.js";
 import type { ActiveCall, InvokableModel } from "./call-model.js";
 import { AugServeInvalidModelError } from "./errors.js";

@@ -11,21 +11,22 @@ import {
   QueueFullError,
   SchedulerOptionsError,
 } from "../scheduler/errors.js";
+import { AugServeError, OptionsError } from "../util/index.js";
 
 /** Options given to `augserve()`, `createAugServe()` or `withAugServe()` failed validation. */
-export class AugServeOptionsError extends Error {
+export class AugServeOptionsError extends OptionsError {
+  static override readonly code = "LANGCHAIN_OPTIONS";
   override readonly name = "AugServeOptionsError";
-  /** Each problem as `path: message`. */
-  readonly issues: readonly string[];
 
+  /** @param issues each problem as `path: message`. */
   constructor(issues: readonly string[], cause: unknown) {
-    super(`Invalid AugServe options: ${issues.join("; ")}`, { cause });
-    this.issues = issues;
+    super(`Invalid AugServe options: ${issues.join("; ")}`, issues, { cause });
   }
 }
 
 /** A model call did not finish within `callTimeoutMs` (queue wait and model time together). */
-export class AugServeTimeoutError extends Error {
+export class AugServeTimeoutError extends AugServeError {
+  static override readonly code = "LANGCHAIN_TIMEOUT";
   override readonly name = "AugServeTimeoutError";
   readonly timeoutMs: number;
   /** Whether the call timed out while still queued (`true`) or while the model ran (`false`). */
@@ -45,7 +46,8 @@ export class AugServeTimeoutError extends Error {
  * (a stream cut before its last chunk and `[DONE]`). LangChain returns such a partial message as if it were
  * whole; AugServe fails the call instead, so that it counts as a failure and nothing is learned from it.
  */
-export class AugServeIncompleteResponseError extends Error {
+export class AugServeIncompleteResponseError extends AugServeError {
+  static override readonly code = "LANGCHAIN_INCOMPLETE_RESPONSE";
   override readonly name = "AugServeIncompleteResponseError";
   /** The model the call went to. */
   readonly model: string;
@@ -64,7 +66,8 @@ export class AugServeIncompleteResponseError extends Error {
 }
 
 /** `withAugServe()` (or `AugServe.wrap()`) was given something that is not a chat model. */
-export class AugServeInvalidModelError extends Error {
+export class AugServeInvalidModelError extends AugServeError {
+  static override readonly code = "LANGCHAIN_INVALID_MODEL";
   override readonly name = "AugServeInvalidModelError";
   /** What was given, described. */
   readonly got: string;
@@ -79,7 +82,8 @@ export class AugServeInvalidModelError extends Error {
 }
 
 /** A new run was begun after `AugServe.drain()`: the instance is shutting down and takes no new runs. */
-export class AugServeDrainingError extends Error {
+export class AugServeDrainingError extends AugServeError {
+  static override readonly code = "LANGCHAIN_DRAINING";
   override readonly name = "AugServeDrainingError";
 
   constructor() {
@@ -102,8 +106,14 @@ export const AUGSERVE_ERROR_CLASSES = [
   SchedulerOptionsError,
 ] as const;
 
-/** One of AugServe's own errors. */
-export type AugServeError = InstanceType<(typeof AUGSERVE_ERROR_CLASSES)[number]>;
+/**
+ * The AugServe errors that can reach an agent's caller (what {@link findAugServeError} finds). Every error of
+ * AugServe extends {@link AugServeError}; these are the ones a middleware call can end in.
+ */
+export type AugServeCallerError = InstanceType<(typeof AUGSERVE_ERROR_CLASSES)[number]>;
+
+// Re-exported under its old home: `AugServeError` was the union above, and is now the base class of them all.
+export { AugServeError };
 
 /** At most this many links of a `cause` chain are followed (a cycle cannot loop forever). */
 const MAX_CAUSE_DEPTH = 32;
@@ -149,8 +159,8 @@ export function findError<T>(error: unknown, type: abstract new (...args: never[
  * if (cause instanceof AugServeTimeoutError) console.warn(`timed out after ${cause.timeoutMs} ms`);
  * ```
  */
-export function findAugServeError(error: unknown): AugServeError | undefined {
-  return searchCauses(error, (candidate): candidate is AugServeError =>
+export function findAugServeError(error: unknown): AugServeCallerError | undefined {
+  return searchCauses(error, (candidate): candidate is AugServeCallerError =>
     AUGSERVE_ERROR_CLASSES.some((type) => candidate instanceof type),
   );
 }

@@ -8,7 +8,7 @@ import type { SharedOptions } from "../fleet/options.js";
 import { SloSchema } from "../metrics/index.js";
 import type { Predictor } from "../predict/types.js";
 import type { SchedulerApi } from "../scheduler/types.js";
-import { MAX_TIMER_MS, parseWith } from "../scheduler/validate.js";
+import { MAX_TIMER_MS, parseWith } from "../util/index.js";
 import { AugServeOptionsError } from "./errors.js";
 
 const isObjectWith =

@@ -1,15 +1,15 @@
 /** Named errors of Stage I prediction, exported for `instanceof`. */
 import type { ZodError } from "zod";
+import { AugServeError, OptionsError } from "../util/index.js";
 
 /** `createPredictor()` was given options that do not validate. */
-export class PredictorOptionsError extends Error {
+export class PredictorOptionsError extends OptionsError {
+  static override readonly code = "PREDICT_OPTIONS";
   override readonly name = "PredictorOptionsError";
-  /** One line per problem: `path: message`. */
-  readonly issues: string[];
 
-  constructor(issues: string[], cause: ZodError) {
-    super(`Invalid predictor options: expected valid options, got ${issues.join("; ")}`, { cause });
-    this.issues = issues;
+  /** @param issues one line per problem: `path: message`. */
+  constructor(issues: readonly string[], cause: ZodError) {
+    super(`Invalid predictor options: expected valid options, got ${issues.join("; ")}`, issues, { cause });
   }
 }
 
@@ -25,7 +25,8 @@ export type PredictorStateProblem =
   | "invalid";
 
 /** A saved predictor state is missing, corrupt, of another version, or invalid. */
-export class PredictorStateError extends Error {
+export class PredictorStateError extends AugServeError {
+  static override readonly code = "PREDICT_STATE";
   override readonly name = "PredictorStateError";
   readonly problem: PredictorStateProblem;
   /** The file, when the state came from one. */
@@ -44,11 +45,4 @@ export class PredictorStateError extends Error {
     this.path = options.path;
     this.issues = options.issues ?? [];
   }
-}
-
-/** Formats zod issues as `path: message` lines. */
-export function formatIssues(error: ZodError): string[] {
-  return error.issues.map(
-    (issue) => `${issue.path.length === 0 ? "(root)" : issue.path.join(".")}: ${issue.message}`,
-  );
 }

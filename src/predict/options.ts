@@ -1,6 +1,7 @@
 /** Options of {@link createPredictor}: the zod schema is their one source; the type is derived from it. */
 import { z } from "zod";
-import { formatIssues, PredictorOptionsError } from "./errors.js";
+import { issueLines, parseWith } from "../util/index.js";
+import { PredictorOptionsError } from "./errors.js";
 
 export const PriorSchema = z
   .object({
@@ -61,7 +62,9 @@ export type ResolvedPredictorOptions = z.output<typeof PredictorOptionsSchema>;
 
 /** Validates options, throwing {@link PredictorOptionsError} (ZodError as `cause`) on bad input. */
 export function resolveOptions(options: PredictorOptions | undefined): ResolvedPredictorOptions {
-  const parsed = PredictorOptionsSchema.safeParse(options ?? {});
-  if (!parsed.success) throw new PredictorOptionsError(formatIssues(parsed.error), parsed.error);
-  return parsed.data;
+  return parseWith(
+    PredictorOptionsSchema,
+    options ?? {},
+    (issues, cause) => new PredictorOptionsError(issueLines(issues, "(root)"), cause),
+  );
 }

@@ -4,7 +4,8 @@
  * a future version adds its migration here).
  */
 import { z } from "zod";
-import { formatIssues, PredictorStateError } from "./errors.js";
+import { issueLines, parseWith } from "../util/index.js";
+import { PredictorStateError } from "./errors.js";
 import { PredictorOptionsSchema } from "./options.js";
 
 export const PREDICTOR_STATE_FORMAT = "augserve-predictor";
@@ -92,18 +93,16 @@ export function parseState(json: unknown, path?: string): PredictorState {
       path === undefined ? {} : { path },
     );
   }
-  const parsed = PredictorStateSchema.safeParse(json);
-  if (!parsed.success) {
-    const issues = formatIssues(parsed.error);
-    throw new PredictorStateError(
+  return parseWith(PredictorStateSchema, json, (described, cause) => {
+    const issues = issueLines(described, "(root)");
+    return new PredictorStateError(
       "invalid",
       `${issues.length} problem(s): ${issues.slice(0, 5).join("; ")}`,
       {
         ...(path === undefined ? {} : { path }),
         issues,
-        cause: parsed.error,
+        cause,
       },
     );
-  }
-  return parsed.data;
+  });
 }

@@ -1,6 +1,7 @@
 /** Reading and validating a benchmark results file, with errors that name every bad JSON path. */
 import { readFile } from "node:fs/promises";
 import type { ZodError } from "zod";
+import { AugServeError, parseWith } from "../util/index.js";
 import { type BenchResults, BenchResultsSchema } from "./schema.js";
 
 /** One problem in a results file: where (`results[2].ttftMs.p50`, `(root)` for the whole file) and what. */
@@ -13,7 +14,8 @@ export interface BenchResultsProblem {
  * A results file that is not valid JSON or does not match `BenchResultsSchema`. `problems` lists every bad path;
  * `cause` is the `ZodError` (or the `SyntaxError` of `JSON.parse`).
  */
-export class BenchResultsError extends Error {
+export class BenchResultsError extends AugServeError {
+  static override readonly code = "REPORT_INVALID_RESULTS";
   override readonly name = "BenchResultsError";
   /** The file read, or `undefined` for an in-memory object. */
   readonly source: string | undefined;
@@ -53,9 +55,11 @@ function problemsOf(error: ZodError): BenchResultsProblem[] {
  * @example parseBenchResults(JSON.parse(text), "results.json")
  */
 export function parseBenchResults(value: unknown, source?: string): BenchResults {
-  const parsed = BenchResultsSchema.safeParse(value);
-  if (!parsed.success) throw new BenchResultsError(source, problemsOf(parsed.error), { cause: parsed.error });
-  return parsed.data;
+  return parseWith(
+    BenchResultsSchema,
+    value,
+    (_, cause) => new BenchResultsError(source, problemsOf(cause), { cause }),
+  );
 }
 
 /**

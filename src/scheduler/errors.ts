@@ -2,27 +2,29 @@
  * Errors of the scheduler. Each is a named, exported class with typed fields, for `instanceof` checks.
  */
 import type { ZodError } from "zod";
-import type { OptionIssue } from "./validate.js";
+import { AugServeError, issueLines, type OptionIssue, OptionsError, zodIssueLines } from "../util/index.js";
 
 /** The options given to `createScheduler` (or a budget controller) are invalid. */
-export class SchedulerOptionsError extends Error {
+export class SchedulerOptionsError extends OptionsError {
+  static override readonly code = "SCHEDULER_OPTIONS";
   override readonly name = "SchedulerOptionsError";
   /** Dotted path of the first invalid field, e.g. `budget.minTokens`. Empty for the options object itself. */
   readonly field: string;
-  /** Every issue zod found, as `path: message`. */
-  readonly issues: readonly string[];
 
+  /** `issues` as `parseWith` describes them; without them, zod's own from `cause`. */
   constructor(field: string, detail: string, cause: ZodError, issues?: readonly OptionIssue[]) {
-    super(`Invalid scheduler option \`${field || "(options)"}\`: ${detail}`, { cause });
+    super(
+      `Invalid scheduler option \`${field || "(options)"}\`: ${detail}`,
+      issues === undefined ? zodIssueLines(cause, "(options)") : issueLines(issues),
+      { cause },
+    );
     this.field = field;
-    this.issues = issues
-      ? issues.map((issue) => `${issue.path || "(options)"}: ${issue.message}`)
-      : cause.issues.map((issue) => `${issue.path.join(".") || "(options)"}: ${issue.message}`);
   }
 }
 
 /** `call()`/`submit()` found the queue at its `maxQueueLength`; the call was rejected at once. */
-export class QueueFullError extends Error {
+export class QueueFullError extends AugServeError {
+  static override readonly code = "SCHEDULER_QUEUE_FULL";
   override readonly name = "QueueFullError";
   /** The configured `maxQueueLength`. */
   readonly limit: number;
@@ -42,7 +44,8 @@ export class QueueFullError extends Error {
  * queued ahead of it, so it was refused at once instead of queued. A web app turns it into "busy, try
  * again"; the gateway into HTTP 429 with `Retry-After`. Refused runs count as SLO misses.
  */
-export class AugServeOverloadedError extends Error {
+export class AugServeOverloadedError extends AugServeError {
+  static override readonly code = "SCHEDULER_OVERLOADED";
   override readonly name = "AugServeOverloadedError";
   readonly runId: string;
   /** Predicted wait before the run's first call would be admitted, ms. */
@@ -72,7 +75,8 @@ export type CancelReason = "cancelled" | "run-ended";
  * A queued call was removed before admission: `QueuedCall.cancel()` was called, or its run ended.
  * (A call aborted through its `AbortSignal` rejects with the signal's own reason instead.)
  */
-export class CallCancelledError extends Error {
+export class CallCancelledError extends AugServeError {
+  static override readonly code = "SCHEDULER_CALL_CANCELLED";
   override readonly name = "CallCancelledError";
   readonly reason: CancelReason;
   readonly runId: string;
@@ -91,7 +95,8 @@ export class CallCancelledError extends Error {
 }
 
 /** `createPolicy` was given a name that is not a policy. */
-export class UnknownPolicyError extends Error {
+export class UnknownPolicyError extends AugServeError {
+  static override readonly code = "SCHEDULER_UNKNOWN_POLICY";
   override readonly name = "UnknownPolicyError";
   readonly policy: string;
   readonly known: readonly string[];
@@ -104,7 +109,8 @@ export class UnknownPolicyError extends Error {
 }
 
 /** An internal invariant of the scheduler broke (a bug, never a user error). */
-export class SchedulerInvariantError extends Error {
+export class SchedulerInvariantError extends AugServeError {
+  static override readonly code = "SCHEDULER_INVARIANT";
   override readonly name = "SchedulerInvariantError";
 }
 

@@ -4,6 +4,14 @@
  */
 
 export {
+  describeIssues,
+  describeValue,
+  MAX_TIMER_MS,
+  type OptionIssue,
+  parseWith,
+  suggestKey,
+} from "../util/index.js";
+export {
   AdaptiveBudget,
   type AdaptiveState,
   adaptiveBudgetStep,
@@ -50,11 +58,3 @@ export { createPolicy, type Policy } from "./policies.js";
 export { LIVE_POLICY_NAMES, POLICY_NAMES } from "./policy-names.js";
 export { Scheduler, type SchedulerDeps } from "./scheduler.js";
 export * from "./types.js";
-export {
-  describeIssues,
-  describeValue,
-  MAX_TIMER_MS,
-  type OptionIssue,
-  parseWith,
-  suggestKey,
-} from "./validate.js";

@@ -3,9 +3,9 @@
  * (`SchedulerOptions = z.input<typeof SchedulerOptionsSchema>`); validation happens in `createScheduler`.
  */
 import { z } from "zod";
+import { parseWith } from "../util/index.js";
 import { SchedulerOptionsError } from "./errors.js";
 import { POLICY_NAMES } from "./policy-names.js";
-import { parseWith } from "./validate.js";
 
 const positive = () => z.number().finite().positive();
 const nonNegative = () => z.number().finite().nonnegative();

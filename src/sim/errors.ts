@@ -2,20 +2,22 @@
  * Named errors of the simulator. Each says what was expected and what came, and carries typed fields.
  */
 import type { ZodError } from "zod";
+import { AugServeError, issueLines, type OptionIssue, OptionsError, zodIssueLines } from "../util/index.js";
 
 /** Options of the engine or the server failed validation; `cause` is the `ZodError`. */
-export class SimOptionsError extends Error {
+export class SimOptionsError extends OptionsError {
+  static override readonly code = "SIM_OPTIONS";
   override readonly name = "SimOptionsError";
-  readonly issues: readonly string[];
-  constructor(where: string, error: ZodError) {
-    const issues = error.issues.map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`);
-    super(`Invalid ${where} options: ${issues.join("; ")}`, { cause: error });
-    this.issues = issues;
+  /** `issues` as `parseWith` describes them (with "did you mean"); without them, zod's own from `error`. */
+  constructor(where: string, error: ZodError, issues?: readonly OptionIssue[]) {
+    const lines = issues === undefined ? zodIssueLines(error) : issueLines(issues, "(root)");
+    super(`Invalid ${where} options: ${lines.join("; ")}`, lines, { cause: error });
   }
 }
 
 /** A scheduling policy name that the engine does not know. */
-export class UnknownSchedulingPolicyError extends Error {
+export class UnknownSchedulingPolicyError extends AugServeError {
+  static override readonly code = "SIM_UNKNOWN_SCHEDULING_POLICY";
   override readonly name = "UnknownSchedulingPolicyError";
   constructor(readonly policy: string) {
     super(`Expected a scheduling policy "fcfs" or "priority", got \`${policy}\``);
@@ -23,7 +25,8 @@ export class UnknownSchedulingPolicyError extends Error {
 }
 
 /** A profile name that is not in `SIM_PROFILES`. */
-export class UnknownProfileError extends Error {
+export class UnknownProfileError extends AugServeError {
+  static override readonly code = "SIM_UNKNOWN_PROFILE";
   override readonly name = "UnknownProfileError";
   constructor(
     readonly profile: string,
@@ -34,7 +37,8 @@ export class UnknownProfileError extends Error {
 }
 
 /** A request the engine cannot take (duplicate id, or one that can never fit the model length / KV cache). */
-export class SimRequestError extends Error {
+export class SimRequestError extends AugServeError {
+  static override readonly code = "SIM_REQUEST";
   override readonly name = "SimRequestError";
   constructor(
     readonly requestId: string,
@@ -45,6 +49,7 @@ export class SimRequestError extends Error {
 }
 
 /** An engine invariant broke: a bug in the simulator, never the caller's fault. */
-export class SimInvariantError extends Error {
+export class SimInvariantError extends AugServeError {
+  static override readonly code = "SIM_INVARIANT";
   override readonly name = "SimInvariantError";
 }

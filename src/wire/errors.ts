@@ -1,6 +1,7 @@
 /**
  * Errors of the OpenAI wire layer and the JSON error body every server of the project answers with.
  */
+import { AugServeError } from "../util/index.js";
 
 /**
  * OpenAI's error `type` values that the project's servers use (`rate_limit_error` and `server_error` are
@@ -32,14 +33,19 @@ export function errorBody(
  * A request the server refuses, with the HTTP status and the OpenAI error fields it is answered with. Routes
  * throw it (or a domain error the route maps to it); the request listener turns it into the JSON response.
  */
-export class WireRequestError extends Error {
+export class WireRequestError extends AugServeError {
+  static override readonly code = "WIRE_REQUEST";
   override readonly name = "WireRequestError";
   /** HTTP status: 4xx, or 503 when a proxy has nowhere to send the request. */
   readonly status: number;
   /** The request field at fault (`messages`, `tools.0.function.parameters`), or null. */
   readonly param: string | null;
-  /** Machine-readable reason: `body_too_large`, `json_too_deep`, `invalid_json`, `invalid_value`, ... */
-  readonly code: string;
+  /**
+   * The OpenAI error code of the answer: `body_too_large`, `json_too_deep`, `invalid_json`, `invalid_value`,
+   * ... (the one error whose instance code is not its class's {@link WireRequestError.code}: clients read it
+   * in the response body).
+   */
+  override readonly code: string;
   readonly type: WireErrorType;
   /** Extra response headers (e.g. `retry-after` of a 429). */
   readonly headers: Readonly<Record<string, string>>;
@@ -52,9 +58,11 @@ export class WireRequestError extends Error {
       code: string;
       type?: WireErrorType;
       headers?: Readonly<Record<string, string>>;
+      /** What led to the refusal (the `ZodError` of an invalid body). */
+      cause?: unknown;
     },
   ) {
-    super(message);
+    super(message, fields.cause === undefined ? undefined : { cause: fields.cause });
     this.status = status;
     this.param = fields.param ?? null;
     this.code = fields.code;

@@ -10,6 +10,7 @@
  */
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { parseWith } from "../util/index.js";
 import { type BodyLimits, parseJsonBody, readBody } from "./body.js";
 import { errorBody, WireRequestError } from "./errors.js";
 import type { ChatCompletionBody, chatCompletionBodySchema } from "./schema.js";
@@ -74,16 +75,17 @@ export async function readChatCompletionBody(
 ): Promise<{ body: ChatCompletionBody; raw: Buffer }> {
   const raw = await readBody(req, limits.maxBodyBytes);
   const json = parseJsonBody(raw, limits.maxJsonDepth);
-  const parsed = limits.schema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
+  // The answer keeps zod's own message (no value quoted back to the client).
+  const body = parseWith(limits.schema, json, (_, cause) => {
+    const issue = cause.issues[0];
     const param = issue?.path.join(".") || null;
-    throw new WireRequestError(400, `Invalid request: ${param ?? "body"}: ${issue?.message}`, {
+    return new WireRequestError(400, `Invalid request: ${param ?? "body"}: ${issue?.message}`, {
       param,
       code: "invalid_value",
+      cause,
     });
-  }
-  return { body: parsed.data, raw };
+  });
+  return { body, raw };
 }
 
 /** What {@link chatCompletionRoute} is made of. */

@@ -3,6 +3,7 @@
  * Writing is two helpers; reading is {@link SseSplitter}, which cuts a byte stream into whole events without
  * parsing them, so that a proxy forwards each event as it arrives (and a fault injector can stop between two).
  */
+import { AugServeError } from "../util/index.js";
 
 /** The terminator event of an OpenAI stream. */
 export const SSE_DONE = "data: [DONE]\n\n";
@@ -19,7 +20,8 @@ const CR = 0x0d;
 export const DEFAULT_MAX_SSE_EVENT_BYTES = 1024 * 1024;
 
 /** An SSE event grew past the splitter's cap before it ended; the stream should be failed. */
-export class SseEventTooLargeError extends Error {
+export class SseEventTooLargeError extends AugServeError {
+  static override readonly code = "WIRE_SSE_EVENT_TOO_LARGE";
   override readonly name = "SseEventTooLargeError";
   readonly limit: number;
   constructor(limit: number) {

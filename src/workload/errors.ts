@@ -1,5 +1,6 @@
 /** Named errors of workload loading, exported for `instanceof`. */
 import type { z } from "zod";
+import { AugServeError } from "../util/index.js";
 
 /** One problem of a workload file: where (a JSON path such as `$.classes[0].tools[1]`) and what. */
 export interface WorkloadIssue {
@@ -19,7 +20,8 @@ export function jsonPath(path: readonly PropertyKey[]): string {
 }
 
 /** The workload file does not match its schema. `issues` lists every problem with its JSON path. */
-export class WorkloadValidationError extends Error {
+export class WorkloadValidationError extends AugServeError {
+  static override readonly code = "WORKLOAD_INVALID";
   override readonly name = "WorkloadValidationError";
   readonly source: string;
   readonly issues: WorkloadIssue[];
@@ -37,7 +39,8 @@ export class WorkloadValidationError extends Error {
 }
 
 /** The workload file cannot be read or is not JSON. */
-export class WorkloadFileError extends Error {
+export class WorkloadFileError extends AugServeError {
+  static override readonly code = "WORKLOAD_FILE";
   override readonly name = "WorkloadFileError";
   readonly path: string;
 
@@ -52,7 +55,8 @@ export class WorkloadFileError extends Error {
  * before anything is allocated when the expected size is over the bound, and during generation when the
  * drawn size passes it.
  */
-export class WorkloadTooLargeError extends Error {
+export class WorkloadTooLargeError extends AugServeError {
+  static override readonly code = "WORKLOAD_TOO_LARGE";
   override readonly name = "WorkloadTooLargeError";
   readonly source: string;
   /** What is too large: `"runs"`, `"run context tokens"`, `"workload tokens"` or `"workload tool calls"`. */

@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import type { ToolSchema } from "../predict/types.js";
+import { parseWith } from "../util/index.js";
 import { generateArguments } from "./arguments.js";
 import { arrivalTimes, withRate } from "./arrivals.js";
 import { WORKLOAD_LIMITS } from "./bounds.js";
@@ -33,9 +34,11 @@ export type GenerateOptions = z.input<typeof GenerateOptionsSchema>;
 
 /** Validated options (a bad rate or seed throws `WorkloadValidationError` naming the option). */
 export function parseGenerateOptions(options: GenerateOptions): GenerateOptions {
-  const parsed = GenerateOptionsSchema.safeParse(options);
-  if (!parsed.success) throw new WorkloadValidationError("generate options", parsed.error);
-  return parsed.data;
+  return parseWith(
+    GenerateOptionsSchema,
+    options,
+    (_, cause) => new WorkloadValidationError("generate options", cause),
+  );
 }
 
 /** `r00042`: ids sort in arrival order. */

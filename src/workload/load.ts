@@ -2,6 +2,8 @@
  * `loadWorkload`: one entry point for both kinds of workload file (synthetic populations and recorded traces).
  */
 import { readFileSync } from "node:fs";
+import type { z } from "zod";
+import { parseWith } from "../util/index.js";
 import { WorkloadFileError, WorkloadValidationError } from "./errors.js";
 import { type GenerateOptions, generateWorkload } from "./generate.js";
 import { TraceFileSchema, WorkloadFileSchema } from "./schema.js";
@@ -39,12 +41,10 @@ function isTrace(value: unknown): boolean {
 export function loadWorkload(source: string | object, options: GenerateOptions = {}): GeneratedWorkload {
   const label = typeof source === "string" ? source : "object";
   const json = typeof source === "string" ? readJson(source) : source;
+  // A workload file's issues keep zod's wording and JSON paths (`$.classes[0].tools[1]`).
+  const invalid = (_: unknown, cause: z.ZodError) => new WorkloadValidationError(label, cause);
   if (isTrace(json)) {
-    const parsed = TraceFileSchema.safeParse(json);
-    if (!parsed.success) throw new WorkloadValidationError(label, parsed.error);
-    return convertTrace(parsed.data, options);
+    return convertTrace(parseWith(TraceFileSchema, json, invalid), options);
   }
-  const parsed = WorkloadFileSchema.safeParse(json);
-  if (!parsed.success) throw new WorkloadValidationError(label, parsed.error);
-  return generateWorkload(parsed.data, options);
+  return generateWorkload(parseWith(WorkloadFileSchema, json, invalid), options);
 }

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { LIVE_POLICY_NAMES } from "../../scheduler/index.js";
+import { AugServeError, parseWith } from "../../util/index.js";
 import { BENCH_ONLY_POLICIES } from "../virtual/options.js";
 
 /** Policies live mode runs: the oracle needs the hidden script in the scheduler, which no agent has. */
@@ -88,7 +89,8 @@ export type LiveScalarOptions = z.input<typeof LiveScalarOptionsSchema>;
 export type ResolvedLiveScalarOptions = z.output<typeof LiveScalarOptionsSchema> & { timeScale: number };
 
 /** Invalid live-bench options; wraps the `ZodError`. */
-export class LiveOptionsError extends Error {
+export class LiveOptionsError extends AugServeError {
+  static override readonly code = "AB_LIVE_OPTIONS";
   override readonly name = "LiveOptionsError";
   constructor(message: string, cause?: unknown) {
     super(message, { cause });
@@ -97,15 +99,14 @@ export class LiveOptionsError extends Error {
 
 /** Validates the scalar options. @throws LiveOptionsError naming every bad field and what came. */
 export function parseLiveOptions(raw: LiveScalarOptions): ResolvedLiveScalarOptions {
-  const parsed = LiveScalarOptionsSchema.safeParse(raw);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map(
+  // The test pins this wording (`got -1`): zod's message and the value as JSON.
+  const o = parseWith(LiveScalarOptionsSchema, raw, (_, cause) => {
+    const lines = cause.issues.map(
       (i) =>
         `  ${i.path.join(".") || "(options)"}: ${i.message}, got ${JSON.stringify(valueAt(raw, i.path))}`,
     );
-    throw new LiveOptionsError(`Invalid live bench options:\n${lines.join("\n")}`, parsed.error);
-  }
-  const o = parsed.data;
+    return new LiveOptionsError(`Invalid live bench options:\n${lines.join("\n")}`, cause);
+  });
   if (o.backend === "engine" && o.timeScale !== undefined && o.timeScale !== 1)
     throw new LiveOptionsError(
       `Invalid live bench options:\n  timeScale: the real engine runs in wall time (use timeFactor to scale the workload), got ${o.timeScale}`,

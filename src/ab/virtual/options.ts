@@ -8,6 +8,7 @@ import type { Predictor } from "../../predict/types.js";
 import { POLICY_NAMES, type PolicyName } from "../../scheduler/index.js";
 import type { SchedulerOptions } from "../../scheduler/options.js";
 import { getProfile, SIM_PROFILES } from "../../sim/engine/profiles.js";
+import { AugServeError, parseWith } from "../../util/index.js";
 import type { GeneratedWorkload } from "../../workload/types.js";
 import { defaultEngineFactory, defaultSchedulerFactory } from "./defaults.js";
 import type { EngineFactory, SchedulerFactory } from "./engine-port.js";
@@ -80,7 +81,8 @@ export interface VirtualRunOptions extends z.input<typeof VirtualScalarOptionsSc
 }
 
 /** Thrown when `runVirtual`'s options are invalid; wraps the `ZodError`. */
-export class VirtualOptionsError extends Error {
+export class VirtualOptionsError extends AugServeError {
+  static override readonly code = "AB_VIRTUAL_OPTIONS";
   override readonly name = "VirtualOptionsError";
   constructor(message: string, cause?: unknown) {
     super(message, { cause });
@@ -90,27 +92,28 @@ export class VirtualOptionsError extends Error {
 export function resolveRunOptions(options: VirtualRunOptions) {
   const { workload, predictor, createEngine, createScheduler, onRunEnded, schedulerOptions, ...scalars } =
     options;
-  const parsed = VirtualScalarOptionsSchema.safeParse(scalars);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new VirtualOptionsError(
-      `Invalid runVirtual options: ${issue?.path.join(".") ?? ""}: ${issue?.message ?? "invalid"}`,
-      parsed.error,
-    );
-  }
+  const data = parseWith(
+    VirtualScalarOptionsSchema,
+    scalars,
+    ([issue], cause) =>
+      new VirtualOptionsError(
+        `Invalid runVirtual options: ${issue?.path ?? ""}: ${issue?.message ?? "invalid"}`,
+        cause,
+      ),
+  );
   const makePredictor =
     typeof predictor === "function"
       ? predictor
       : predictor !== undefined
         ? () => predictor
-        : parsed.data.predictorKind === "mean"
+        : data.predictorKind === "mean"
           ? () => new MeanBaselinePredictor()
           : () => createPredictor();
   const serverOverheadMs =
-    parsed.data.serverOverheadMs ??
-    (Object.hasOwn(SIM_PROFILES, parsed.data.profile) ? getProfile(parsed.data.profile).serverOverheadMs : 0);
+    data.serverOverheadMs ??
+    (Object.hasOwn(SIM_PROFILES, data.profile) ? getProfile(data.profile).serverOverheadMs : 0);
   return {
-    ...parsed.data,
+    ...data,
     serverOverheadMs,
     workload,
     predictor: makePredictor,

@@ -8,6 +8,7 @@
  * The weights ship in a versioned JSON file beside this module and load without any network access.
  */
 import { z } from "zod";
+import { parseWith } from "../../util/index.js";
 import { PRIOR_FEATURES } from "./features.js";
 
 export const PRIOR_FORMAT = "augserve-prior";
@@ -68,13 +69,16 @@ export class PriorModel {
 
   /** @throws ZodError-derived Error when `weights` is not a prior of this version. */
   constructor(weights: unknown) {
-    const parsed = PriorWeightsSchema.safeParse(weights);
-    if (!parsed.success) throw new Error(`Invalid prior weights: ${parsed.error.issues[0]?.message ?? ""}`);
-    this.weights = parsed.data;
-    this.#mean = Float64Array.from(parsed.data.mean);
-    this.#inverseScale = Float64Array.from(parsed.data.scale, (s) => 1 / s);
-    this.#needsTool = Float64Array.from(parsed.data.needsTool);
-    this.#extraCalls = Float64Array.from(parsed.data.extraCalls);
+    const parsed = parseWith(
+      PriorWeightsSchema,
+      weights,
+      ([issue], cause) => new Error(`Invalid prior weights: ${issue?.message ?? ""}`, { cause }),
+    );
+    this.weights = parsed;
+    this.#mean = Float64Array.from(parsed.mean);
+    this.#inverseScale = Float64Array.from(parsed.scale, (s) => 1 / s);
+    this.#needsTool = Float64Array.from(parsed.needsTool);
+    this.#extraCalls = Float64Array.from(parsed.extraCalls);
   }
 
   /** Linear predictors of both parts for a raw feature vector. */

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { parseWith } from "../../util/index.js";
 import type { PredictionContext, ToolSchema } from "../types.js";
 
 /** Path of the tuning set, relative to the repository root. */
@@ -53,19 +54,17 @@ export interface BfclSet {
 
 /** Reads and validates the tuning set. @throws Error naming the file and the first problem. */
 export function loadBfcl(path = BFCL_TUNING_PATH): BfclSet {
-  const parsed = TuningFileSchema.safeParse(JSON.parse(readFileSync(path, "utf8")));
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(`${path}: ${issue?.path.join(".") ?? ""}: ${issue?.message ?? "invalid"}`);
-  }
-  const toolSets: ToolSchema[][] = parsed.data.toolSets.map((set) =>
+  const data = parseWith(TuningFileSchema, JSON.parse(readFileSync(path, "utf8")), ([issue], cause) => {
+    return new Error(`${path}: ${issue?.path ?? ""}: ${issue?.message ?? "invalid"}`, { cause });
+  });
+  const toolSets: ToolSchema[][] = data.toolSets.map((set) =>
     set.map((tool) => ({
       name: tool.function.name,
       ...(tool.function.description === undefined ? {} : { description: tool.function.description }),
       ...(tool.function.parameters === undefined ? {} : { parameters: tool.function.parameters }),
     })),
   );
-  const cases = parsed.data.cases.map((c) => {
+  const cases = data.cases.map((c) => {
     const tools = toolSets[c.tools];
     if (tools === undefined) throw new Error(`${path}: case ${c.id}: no tool set ${c.tools}`);
     return {
@@ -76,7 +75,7 @@ export function loadBfcl(path = BFCL_TUNING_PATH): BfclSet {
       rounds: c.parallelRounds,
     };
   });
-  const { repo, commit, licence } = parsed.data.source;
+  const { repo, commit, licence } = data.source;
   return { source: { repo, commit, licence }, cases };
 }
 

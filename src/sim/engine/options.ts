@@ -2,6 +2,7 @@
  * Engine options: the zod schema is their one source; `EngineOptions` is its input type.
  */
 import { z } from "zod";
+import { parseWith } from "../../util/index.js";
 import { SimOptionsError } from "../errors.js";
 import type { CostModel } from "./cost-model.js";
 import { DEFAULT_PROFILE, getProfile, type SimProfile } from "./profiles.js";
@@ -60,9 +61,11 @@ export interface ResolvedEngineOptions {
 
 /** Validates and fills defaults; throws `SimOptionsError` (or `UnknownProfileError`). */
 export function resolveEngineOptions(options: EngineOptions = {}): ResolvedEngineOptions {
-  const parsed = EngineOptionsSchema.safeParse(options);
-  if (!parsed.success) throw new SimOptionsError("engine", parsed.error);
-  const o = parsed.data;
+  const o = parseWith(
+    EngineOptionsSchema,
+    options,
+    (issues, cause) => new SimOptionsError("engine", cause, issues),
+  );
   const profile = getProfile(o.profile);
   const numBlocks = Math.floor((o.kvCapacityTokens ?? profile.kvCapacityTokens) / o.blockSize);
   if (numBlocks < 1) {

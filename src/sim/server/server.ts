@@ -7,6 +7,7 @@
 import { createServer } from "node:http";
 import { z } from "zod";
 import { ScriptedModel } from "../../script/scripted-model.js";
+import { parseWith } from "../../util/index.js";
 import { WireLimitsShape } from "../../wire/body.js";
 import { chatCompletionRoute, listen, openAIRequestListener, reportInternalError } from "../../wire/http.js";
 import { chatCompletionBodySchema } from "../../wire/schema.js";
@@ -70,9 +71,11 @@ export interface SimServer {
 }
 
 export async function startSimServer(options: SimServerOptions = {}): Promise<SimServer> {
-  const parsed = SimServerOptionsSchema.safeParse(options);
-  if (!parsed.success) throw new SimOptionsError("sim server", parsed.error);
-  const o = parsed.data;
+  const o = parseWith(
+    SimServerOptionsSchema,
+    options,
+    (issues, cause) => new SimOptionsError("sim server", cause, issues),
+  );
   const engine = new Engine({
     profile: o.profile,
     schedulingPolicy: o.schedulingPolicy,

@@ -5,8 +5,9 @@
  * typo such as `callTimeOutMs` would otherwise run with the default it meant to replace. When a known key is
  * one edit away (or differs only in case) the message says "did you mean".
  *
- * Every part's options go through here (the scheduler, the LangChain integration, the bench, the gateway):
- * the scheduler is the innermost part, so the others may import it.
+ * Every boundary goes through {@link parseWith}: options of every part, HTTP bodies, workload, results and
+ * state files. It lives in util/ (a leaf: it imports nothing of the project) so that every part may import it.
+ * Each part passes the error it throws; the `ZodError` is always its `cause`.
  */
 import type { z } from "zod";
 
@@ -163,9 +164,29 @@ export function describeIssues(schema: z.ZodType, error: z.ZodError, input: unkn
   return out;
 }
 
+/** Issues as `path: message` lines, `root` standing for an empty path (the object itself). */
+export function issueLines(issues: readonly OptionIssue[], root = "(options)"): string[] {
+  return issues.map((issue) => `${issue.path || root}: ${issue.message}`);
+}
+
 /**
- * Parses `input` with `schema`; on failure calls `fail` with the described issues (first one first) and
- * throws what it returns. Each part passes its own named error class.
+ * zod's own issues as `path: message` lines (no value quoted, no "did you mean"), for errors whose messages
+ * predate {@link describeIssues} or that are built from a hand-made `ZodError`.
+ */
+export function zodIssueLines(error: z.ZodError, root = "(root)"): string[] {
+  return error.issues.map((issue) => `${issue.path.join(".") || root}: ${issue.message}`);
+}
+
+/**
+ * Parses `input` with `schema`; on failure calls `fail` with the described issues (first one first, unknown
+ * keys with a "did you mean") and the `ZodError`, and throws what it returns. Each part passes its own named
+ * error class, which keeps the `ZodError` as its `cause`.
+ *
+ * @example
+ * ```ts
+ * const o = parseWith(PredictorOptionsSchema, options, (issues, cause) =>
+ *   new PredictorOptionsError(issueLines(issues, "(root)"), cause));
+ * ```
  */
 export function parseWith<S extends z.ZodType>(
   schema: S,

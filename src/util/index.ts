@@ -1,0 +1,16 @@
+/**
+ * The leaf every part may import: the error base, option validation and the seeded PRNG. It imports nothing
+ * of the project.
+ */
+export { AugServeError, OptionsError } from "./errors.js";
+export { mulberry32 } from "./prng.js";
+export {
+  describeIssues,
+  describeValue,
+  issueLines,
+  MAX_TIMER_MS,
+  type OptionIssue,
+  parseWith,
+  suggestKey,
+  zodIssueLines,
+} from "./validate.js";
