@@ -127,19 +127,58 @@ function importsOf(source: Source): ImportEdge[] {
     edges.push({ from: source, to, line, typeOnly });
   };
   const visit = (node: ts.Node): void => {
-    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier !== undefined) {
+    if (
+      (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) &&
+      node.moduleSpecifier !== undefined
+    ) {
       if (ts.isStringLiteral(node.moduleSpecifier)) add(node.moduleSpecifier.text, node, isTypeOnly(node));
     } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
       const [argument] = node.arguments;
       if (argument !== undefined && ts.isStringLiteral(argument)) add(argument.text, node, false);
     } else if (ts.isImportTypeNode(node)) {
       const argument = node.argument;
-      if (ts.isLiteralTypeNode(argument) && ts.isStringLiteral(argument.literal)) add(argument.literal.text, node, true);
+      if (ts.isLiteralTypeNode(argument) && ts.isStringLiteral(argument.literal))
+        add(argument.literal.text, node, true);
     }
     ts.forEachChild(node, visit);
   };
   visit(source.file);
   return edges;
+}
+
+/** The names a module exports, read from its text: declarations, `export { a as b }` and `export * from`. */
+function exportedNames(path: string, seen = new Set<string>()): Set<string> {
+  const names = new Set<string>();
+  if (seen.has(path)) return names;
+  seen.add(path);
+  const source = sources.find((candidate) => candidate.path === path);
+  if (source === undefined) return names;
+  for (const statement of source.file.statements) {
+    if (ts.isExportDeclaration(statement)) {
+      const clause = statement.exportClause;
+      const specifier = statement.moduleSpecifier;
+      if (clause !== undefined && ts.isNamedExports(clause))
+        for (const element of clause.elements) names.add(element.name.text);
+      else if (clause === undefined && specifier !== undefined && ts.isStringLiteral(specifier)) {
+        const target = resolve(dirname(path), specifier.text.replace(/\.js$/, ".ts"));
+        for (const name of exportedNames(target, seen)) names.add(name);
+      }
+      continue;
+    }
+    const modifiers = ts.canHaveModifiers(statement) ? ts.getModifiers(statement) : undefined;
+    if (!modifiers?.some((modifier) => modifier.kind === ts.SyntaxKind.ExportKeyword)) continue;
+    if (ts.isVariableStatement(statement)) {
+      for (const declaration of statement.declarationList.declarations)
+        if (ts.isIdentifier(declaration.name)) names.add(declaration.name.text);
+    } else if (
+      "name" in statement &&
+      statement.name !== undefined &&
+      ts.isIdentifier(statement.name as ts.Node)
+    ) {
+      names.add((statement.name as ts.Identifier).text);
+    }
+  }
+  return names;
 }
 
 const edges = sources.flatMap(importsOf);
@@ -158,9 +197,43 @@ describe("the house rules (docs/architecture.md)", () => {
       const from = edge.from.part;
       const to = partOf(edge.to);
       if (from === to || OUTER.has(from)) continue;
-      if (OUTER.has(to)) broken.push(`${where(edge.from, edge.line)}: ${from} imports ${to}, which nothing may import`);
+      if (OUTER.has(to))
+        broken.push(`${where(edge.from, edge.line)}: ${from} imports ${to}, which nothing may import`);
       else if (!(MAY_IMPORT[from] ?? []).includes(to))
         broken.push(`${where(edge.from, edge.line)}: ${from} may not import ${to}`);
+    }
+    expect(broken).toEqual([]);
+  });
+
+  it("a part imports of another only what that part publishes in its index.ts", () => {
+    const published = new Map<string, Set<string>>();
+    const publishedBy = (part: string): Set<string> => {
+      let names = published.get(part);
+      if (names === undefined) {
+        names = exportedNames(join(SRC, part, "index.ts"));
+        published.set(part, names);
+      }
+      return names;
+    };
+    const broken: string[] = [];
+    for (const source of sources) {
+      if (OUTER.has(source.part)) continue;
+      for (const statement of source.file.statements) {
+        if (!ts.isImportDeclaration(statement) || !ts.isStringLiteral(statement.moduleSpecifier)) continue;
+        const specifier = statement.moduleSpecifier.text;
+        if (!specifier.startsWith(".")) continue;
+        const target = partOf(resolve(dirname(source.path), specifier));
+        if (target === source.part) continue;
+        const bindings = statement.importClause?.namedBindings;
+        const names =
+          bindings !== undefined && ts.isNamedImports(bindings)
+            ? bindings.elements.map((element) => (element.propertyName ?? element.name).text)
+            : ["*"];
+        const line = source.file.getLineAndCharacterOfPosition(statement.getStart()).line + 1;
+        for (const name of names)
+          if (!publishedBy(target).has(name))
+            broken.push(`${where(source, line)}: ${name} is not in src/${target}/index.ts`);
+      }
     }
     expect(broken).toEqual([]);
   });
@@ -190,7 +263,8 @@ describe("the house rules (docs/architecture.md)", () => {
         if (!index.has(next)) {
           connect(next);
           low.set(node, Math.min(low.get(node) as number, low.get(next) as number));
-        } else if (onStack.has(next)) low.set(node, Math.min(low.get(node) as number, index.get(next) as number));
+        } else if (onStack.has(next))
+          low.set(node, Math.min(low.get(node) as number, index.get(next) as number));
       }
       if (low.get(node) !== index.get(node)) return;
       const component: string[] = [];
