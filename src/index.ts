@@ -31,11 +31,11 @@ export {
   AUGSERVE_ERROR_CLASSES,
   AUGSERVE_MIDDLEWARE_NAME,
   AugServe,
+  type AugServeCallerError,
   AugServeChatModel,
   type AugServeContext,
   AugServeContextSchema,
   AugServeDrainingError,
-  type AugServeError,
   AugServeIncompleteResponseError,
   AugServeInvalidModelError,
   AugServeMetrics,
@@ -98,3 +98,5 @@ export {
 } from "./scheduler/index.js";
 // The scheduler's public types (`SchedulerApi`, `RunHandle`, `Slo`, `PolicyName`, ...).
 export type * from "./scheduler/types.js";
+// The base of every error AugServe.js throws, with its stable `code`.
+export { AugServeError } from "./util/errors.js";

@@ -24,6 +24,7 @@ const ROOT_VALUES = [
   "AugServeChatModel",
   "AugServeContextSchema",
   "AugServeDrainingError",
+  "AugServeError",
   "AugServeIncompleteResponseError",
   "AugServeInvalidModelError",
   "AugServeMetrics",

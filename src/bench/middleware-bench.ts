@@ -80,6 +80,74 @@ interface ArmSample {
   cpu: number;
 }
 
+/**
+ * Runs every arm `iterations` times per repeat, interleaved in blocks of 50 so that a change in the machine's
+ * load falls on all arms alike; per repeat, each arm's sorted wall times and mean CPU time per invocation.
+ */
+async function sampleArms(
+  names: readonly string[],
+  run: (name: string, count: number, into?: number[]) => Promise<void>,
+  iterations: number,
+  repeats: number,
+): Promise<Record<string, ArmSample>[]> {
+  const perRepeat: Record<string, ArmSample>[] = [];
+  const block = 50;
+  for (let r = 0; r < repeats; r++) {
+    const samples: Record<string, { wall: number[]; cpuUs: number; n: number }> = {};
+    for (const name of names) samples[name] = { wall: [], cpuUs: 0, n: 0 };
+    for (let done = 0; done < iterations; done += block) {
+      const n = Math.min(block, iterations - done);
+      for (const name of names) {
+        const sample = samples[name]!;
+        const cpu = process.cpuUsage();
+        await run(name, n, sample.wall);
+        const used = process.cpuUsage(cpu);
+        sample.cpuUs += used.user + used.system;
+        sample.n += n;
+      }
+    }
+    const repeat: Record<string, ArmSample> = {};
+    for (const [name, s] of Object.entries(samples))
+      repeat[name] = { wall: s.wall.sort((a, b) => a - b), cpu: s.cpuUs / s.n };
+    perRepeat.push(repeat);
+  }
+
+  return perRepeat;
+}
+
+/** The bench's figures as text, with each repeat shown beside the median. */
+function printText(
+  result: Record<string, unknown>,
+  perRepeat: readonly Record<string, ArmSample>[],
+  p50: readonly number[],
+  ratio: readonly number[],
+  run: { repeats: number; iterations: number; calls: number; alternatives: boolean },
+): void {
+  const { repeats, iterations, calls, alternatives } = run;
+  console.log(
+    `middleware overhead: ${repeats} repeats x ${iterations} runs per arm, ${calls} model calls per run (instant fake model)`,
+  );
+  const baselines = perRepeat.map((rep) => round1(quantileSorted(rep.without!.wall, 0.5) / calls));
+  console.log(
+    `  without middleware: p50 ${result.withoutUsPerCallP50} us/call (repeats ${baselines.join(", ")}: how loaded the machine was)`,
+  );
+  console.log(
+    `  added by augserve(): p50 ${result.addedUsPerCallP50} us/call (repeats ${p50.map(round1).join(", ")}), ` +
+      `${round1(median(ratio) * 100)}% of the agent's own time per call (repeats ${ratio.map((v) => round1(v * 100)).join(", ")}%; target <= 15%), ` +
+      `p99 ${result.addedUsPerCallP99} us/call, CPU ${result.addedCpuUsPerCall} us/call`,
+  );
+  console.log(
+    `  of which a pass-through wrapModelCall hook alone (LangChain's cost of any such middleware): p50 ${result.passThroughHooksUsPerCallP50} us/call, CPU ${result.passThroughHooksCpuUsPerCall} us/call`,
+  );
+  if (alternatives) {
+    const alt = result.alternativesUsPerCallP50 as Record<string, number>;
+    console.log(
+      `  alternatives, pass-through, over no middleware: + afterAgent ${alt.plusAfterAgent}, ` +
+        `+ beforeAgent & afterAgent ${alt.plusBeforeAfterAgent}, + afterModel ${alt.plusAfterModel} us/call (p50)`,
+    );
+  }
+}
+
 async function main(): Promise<void> {
   const json = process.argv.includes("--json");
   const alternatives = process.argv.includes("--alternatives");
@@ -131,27 +199,7 @@ async function main(): Promise<void> {
   for (const name of Object.keys(agents)) await run(name, Math.min(200, iterations));
   aug.resetRecords();
 
-  const perRepeat: Record<string, ArmSample>[] = [];
-  const block = 50;
-  for (let r = 0; r < repeats; r++) {
-    const samples: Record<string, { wall: number[]; cpuUs: number; n: number }> = {};
-    for (const name of Object.keys(agents)) samples[name] = { wall: [], cpuUs: 0, n: 0 };
-    for (let done = 0; done < iterations; done += block) {
-      const n = Math.min(block, iterations - done);
-      for (const name of Object.keys(agents)) {
-        const sample = samples[name]!;
-        const cpu = process.cpuUsage();
-        await run(name, n, sample.wall);
-        const used = process.cpuUsage(cpu);
-        sample.cpuUs += used.user + used.system;
-        sample.n += n;
-      }
-    }
-    const repeat: Record<string, ArmSample> = {};
-    for (const [name, s] of Object.entries(samples))
-      repeat[name] = { wall: s.wall.sort((a, b) => a - b), cpu: s.cpuUs / s.n };
-    perRepeat.push(repeat);
-  }
+  const perRepeat = await sampleArms(Object.keys(agents), run, iterations, repeats);
 
   /** Per repeat: the arm's added time per model call over the arm without middleware. */
   const added = (name: string, q: number) =>
@@ -196,28 +244,7 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(result));
     return;
   }
-  console.log(
-    `middleware overhead: ${repeats} repeats x ${iterations} runs per arm, ${calls} model calls per run (instant fake model)`,
-  );
-  const baselines = perRepeat.map((rep) => round1(quantileSorted(rep.without!.wall, 0.5) / calls));
-  console.log(
-    `  without middleware: p50 ${result.withoutUsPerCallP50} us/call (repeats ${baselines.join(", ")}: how loaded the machine was)`,
-  );
-  console.log(
-    `  added by augserve(): p50 ${result.addedUsPerCallP50} us/call (repeats ${p50.map(round1).join(", ")}), ` +
-      `${round1(median(ratio) * 100)}% of the agent's own time per call (repeats ${ratio.map((v) => round1(v * 100)).join(", ")}%; target <= 15%), ` +
-      `p99 ${result.addedUsPerCallP99} us/call, CPU ${result.addedCpuUsPerCall} us/call`,
-  );
-  console.log(
-    `  of which a pass-through wrapModelCall hook alone (LangChain's cost of any such middleware): p50 ${result.passThroughHooksUsPerCallP50} us/call, CPU ${result.passThroughHooksCpuUsPerCall} us/call`,
-  );
-  if (alternatives) {
-    const alt = result.alternativesUsPerCallP50 as Record<string, number>;
-    console.log(
-      `  alternatives, pass-through, over no middleware: + afterAgent ${alt.plusAfterAgent}, ` +
-        `+ beforeAgent & afterAgent ${alt.plusBeforeAfterAgent}, + afterModel ${alt.plusAfterModel} us/call (p50)`,
-    );
-  }
+  printText(result, perRepeat, p50, ratio, { repeats, iterations, calls, alternatives });
 }
 
 await main();

@@ -10,7 +10,7 @@ export {
   type LlamaEngineStats,
 } from "./engine.js";
 export * from "./errors.js";
-export { type LoadedModel, loadModel } from "./llama.js";
+export { ENGINE_BATCH_TOKENS, type LoadedModel, loadModel } from "./llama.js";
 export {
   type MakeModelOptions,
   MakeModelOptionsSchema,

@@ -5,6 +5,7 @@
 export { GatewayOptionsError } from "./errors.js";
 export { type RunHints, readHints } from "./hints.js";
 export { type GatewayOptions, GatewayOptionsSchema, type ResolvedGatewayOptions } from "./options.js";
-export { PLACEMENT_POLICIES, type PlacementPolicy } from "./placement/placer.js";
+export { PLACEMENT_POLICIES, type PlacementPolicy, Placer, type ReplicaLoad } from "./placement/placer.js";
+export { PrefixIndex, TOKEN_BLOCK_TOKENS, tokenBlockHashes } from "./placement/prefix-index.js";
 export type { GatewayRun, GatewayRunOutcome, IdentitySource } from "./runs.js";
 export { type Gateway, type ReplicaStatus, startGateway } from "./server.js";

@@ -57,8 +57,8 @@ export { AugServeChatModel } from "./chat-model.js";
 export { defaultPredictor, defaultScheduler } from "./defaults.js";
 export {
   AUGSERVE_ERROR_CLASSES,
+  type AugServeCallerError,
   AugServeDrainingError,
-  type AugServeError,
   AugServeIncompleteResponseError,
   AugServeInvalidModelError,
   AugServeOptionsError,

@@ -2,7 +2,9 @@
  * Errors of the scheduler. Each is a named, exported class with typed fields, for `instanceof` checks.
  */
 import type { ZodError } from "zod";
-import { AugServeError, issueLines, type OptionIssue, OptionsError, zodIssueLines } from "../util/index.js";
+// util/'s files, not its index: the scheduler stays free of util/prometheus.ts (prom-client).
+import { AugServeError, OptionsError } from "../util/errors.js";
+import { issueLines, type OptionIssue, zodIssueLines } from "../util/validate.js";
 
 /** The options given to `createScheduler` (or a budget controller) are invalid. */
 export class SchedulerOptionsError extends OptionsError {

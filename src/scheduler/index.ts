@@ -10,7 +10,7 @@ export {
   type OptionIssue,
   parseWith,
   suggestKey,
-} from "../util/index.js";
+} from "../util/validate.js";
 export {
   AdaptiveBudget,
   type AdaptiveState,
@@ -26,8 +26,9 @@ export {
   type ResolvedAdaptiveOptions,
   resolveAdaptiveTargets,
 } from "./budget.js";
+export { tokenLatencyWeight, ttftOf } from "./budget-fold.js";
 export { createScheduler } from "./create-scheduler.js";
-export type { BudgetDemand } from "./demand.js";
+export { type BudgetDemand, emptyDemand } from "./demand.js";
 export {
   AugServeOverloadedError,
   CallCancelledError,

@@ -3,7 +3,7 @@
  * (`SchedulerOptions = z.input<typeof SchedulerOptionsSchema>`); validation happens in `createScheduler`.
  */
 import { z } from "zod";
-import { parseWith } from "../util/index.js";
+import { parseWith } from "../util/validate.js";
 import { SchedulerOptionsError } from "./errors.js";
 import { POLICY_NAMES } from "./policy-names.js";
 

@@ -7,19 +7,16 @@
  * types only.
  */
 import type { Slo } from "../metrics/slo.js";
+import type { LivePolicyName, PolicyName } from "./policy-names.js";
+
+/** Per-run latency targets (DESIGN.md section 5), defined with the one "met the SLO" predicate in metrics/. */
+export type { LivePolicyName, PolicyName, Slo };
 
 /** A source of time in milliseconds. Injected so that tests and the virtual-time benchmark drive the scheduler. */
 export interface Clock {
   /** Current time in milliseconds (any origin, monotonic). */
   now(): number;
 }
-
-import type { LivePolicyName, PolicyName } from "./policy-names.js";
-
-export type { LivePolicyName, PolicyName };
-
-/** Per-run latency targets (DESIGN.md section 5), defined with the one "met the SLO" predicate in metrics/. */
-export type { Slo };
 
 /**
  * Stage I inputs of a run: what a predictor expects of the rest of the run.

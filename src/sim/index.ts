@@ -9,7 +9,7 @@ export { type EngineOptions, EngineOptionsSchema } from "./engine/options.js";
 export * from "./engine/profiles.js";
 export { createRequestQueue, SCHEDULING_POLICIES, type SchedulingPolicy } from "./engine/request-queue.js";
 export * from "./errors.js";
-export { type FidelityRow, fidelityTable } from "./fidelity.js";
+export { decodeStepMs, type FidelityRow, fidelityTable, singleRequestTtftMs } from "./fidelity.js";
 export { type RunLike, scriptsFromRuns } from "./run-scripts.js";
 export {
   type SimServer,

@@ -4,6 +4,7 @@
  */
 export { AugServeError, OptionsError } from "./errors.js";
 export { mulberry32 } from "./prng.js";
+export { MetricDeclarer } from "./prometheus.js";
 export {
   describeIssues,
   describeValue,

@@ -14,7 +14,8 @@ export {
 export { type GenerateOptions, GenerateOptionsSchema, generateWorkload, runId } from "./generate.js";
 export { type CountHint, CountHintSchema, hintTruth, statedCount } from "./hint.js";
 export { loadWorkload } from "./load.js";
-export { Rng } from "./rng.js";
+export { firstCallIds, toolResultText } from "./prompt.js";
+export { hashString, Rng } from "./rng.js";
 export * from "./schema.js";
 export { expectedArrivals, runContextTokens } from "./size.js";
 export { convertTrace } from "./trace.js";
