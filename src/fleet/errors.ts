@@ -10,7 +10,7 @@ export class FleetOptionsError extends OptionsError {
 
   /** @param issues each problem as `path: message`. */
   constructor(field: string, issues: readonly string[], cause: unknown) {
-    super(`Invalid shared (fleet) options: ${issues.join("; ")}`, issues, { cause });
+    super(OptionsError.describe("shared (fleet)", issues), issues, { cause });
     this.field = field;
   }
 }

@@ -20,7 +20,7 @@ export class AugServeOptionsError extends OptionsError {
 
   /** @param issues each problem as `path: message`. */
   constructor(issues: readonly string[], cause: unknown) {
-    super(`Invalid AugServe options: ${issues.join("; ")}`, issues, { cause });
+    super(OptionsError.describe("AugServe", issues), issues, { cause });
   }
 }
 

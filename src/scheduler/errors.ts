@@ -4,7 +4,7 @@
 import type { ZodError } from "zod";
 // util/'s files, not its index: the scheduler stays free of util/prometheus.ts (prom-client).
 import { AugServeError, OptionsError } from "../util/errors.js";
-import { issueLines, type OptionIssue, zodIssueLines } from "../util/validate.js";
+import { type OptionIssue, optionIssueLines } from "../util/validate.js";
 
 /** The options given to `createScheduler` (or a budget controller) are invalid. */
 export class SchedulerOptionsError extends OptionsError {
@@ -17,7 +17,7 @@ export class SchedulerOptionsError extends OptionsError {
   constructor(field: string, detail: string, cause: ZodError, issues?: readonly OptionIssue[]) {
     super(
       `Invalid scheduler option \`${field || "(options)"}\`: ${detail}`,
-      issues === undefined ? zodIssueLines(cause, "(options)") : issueLines(issues),
+      optionIssueLines(cause, issues, "(options)"),
       { cause },
     );
     this.field = field;

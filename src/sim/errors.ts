@@ -2,7 +2,7 @@
  * Named errors of the simulator. Each says what was expected and what came, and carries typed fields.
  */
 import type { ZodError } from "zod";
-import { AugServeError, issueLines, type OptionIssue, OptionsError, zodIssueLines } from "../util/index.js";
+import { AugServeError, type OptionIssue, OptionsError, optionIssueLines } from "../util/index.js";
 
 /** Options of the engine or the server failed validation; `cause` is the `ZodError`. */
 export class SimOptionsError extends OptionsError {
@@ -10,8 +10,8 @@ export class SimOptionsError extends OptionsError {
   override readonly name = "SimOptionsError";
   /** `issues` as `parseWith` describes them (with "did you mean"); without them, zod's own from `error`. */
   constructor(where: string, error: ZodError, issues?: readonly OptionIssue[]) {
-    const lines = issues === undefined ? zodIssueLines(error) : issueLines(issues, "(root)");
-    super(`Invalid ${where} options: ${lines.join("; ")}`, lines, { cause: error });
+    const lines = optionIssueLines(error, issues, "(root)");
+    super(OptionsError.describe(where, lines), lines, { cause: error });
   }
 }
 

@@ -49,8 +49,20 @@ export class OptionsError extends AugServeError {
   /** Every problem found, as `path: message`. */
   readonly issues: readonly string[];
 
+  /**
+   * @param message the whole message; {@link OptionsError.describe} writes the usual one.
+   * @param issues every problem, as `path: message`.
+   */
   constructor(message: string, issues: readonly string[], options?: ErrorOptions) {
     super(message, options);
     this.issues = issues;
+  }
+
+  /**
+   * The message most options errors carry, `Invalid <subject> options: <issue>; <issue>`, so that every part's
+   * bad options read alike.
+   */
+  static describe(subject: string, issues: readonly string[]): string {
+    return `Invalid ${subject} options: ${issues.join("; ")}`;
   }
 }

@@ -11,6 +11,7 @@ export {
   issueLines,
   MAX_TIMER_MS,
   type OptionIssue,
+  optionIssueLines,
   parseWith,
   suggestKey,
   zodIssueLines,

@@ -178,6 +178,19 @@ export function zodIssueLines(error: z.ZodError, root = "(root)"): string[] {
 }
 
 /**
+ * The `path: message` lines of an options error: `issues` as {@link parseWith} described them when given,
+ * else zod's own issues of `cause` (a hand-made `ZodError`, or a caller that predates `parseWith`).
+ * `root` stands for an empty path in both.
+ */
+export function optionIssueLines(
+  cause: z.ZodError,
+  issues: readonly OptionIssue[] | undefined,
+  root: string,
+): string[] {
+  return issues === undefined ? zodIssueLines(cause, root) : issueLines(issues, root);
+}
+
+/**
  * Parses `input` with `schema`; on failure calls `fail` with the described issues (first one first, unknown
  * keys with a "did you mean") and the `ZodError`, and throws what it returns. Each part passes its own named
  * error class, which keeps the `ZodError` as its `cause`.
