@@ -5,6 +5,7 @@
  * Metric definitions: DESIGN.md section 5.
  */
 import { z } from "zod";
+import { UniqueKeys } from "../util/index.js";
 
 const count = z.number().int().nonnegative();
 const nonNegative = z.number().nonnegative();
@@ -150,19 +151,15 @@ export const BenchResultsSchema = z
       .optional(),
   })
   .superRefine((file, ctx) => {
-    const seen = new Map<string, number>();
+    const seen = new UniqueKeys(ctx);
     file.results.forEach((r, i) => {
-      const key = `${r.policy}@${r.ratePerS}`;
-      const first = seen.get(key);
-      if (first !== undefined) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["results", i],
-          message: `expected one result per (policy, rate); ${r.policy} at ${r.ratePerS}/s repeats results[${first}]`,
-        });
-      } else {
-        seen.set(key, i);
-      }
+      seen.add(
+        `${r.policy}@${r.ratePerS}`,
+        i,
+        ["results", i],
+        (first) =>
+          `expected one result per (policy, rate); ${r.policy} at ${r.ratePerS}/s repeats results[${first}]`,
+      );
     });
   });
 

@@ -11,7 +11,9 @@ export {
   issueLines,
   MAX_TIMER_MS,
   type OptionIssue,
+  parseOptionsWith,
   parseWith,
   suggestKey,
   zodIssueLines,
 } from "./validate.js";
+export { UniqueKeys } from "./zod.js";
