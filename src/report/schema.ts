@@ -65,6 +65,13 @@ export const SPREAD_METRICS = [
 ] as const;
 export type SpreadMetric = (typeof SPREAD_METRICS)[number];
 
+/** The figure `metric` names in `result`: `"ttftMs.p50"` reads `result.ttftMs.p50`. */
+export function metricValue(result: PolicyResult, metric: SpreadMetric): number | null {
+  let value: unknown = result;
+  for (const key of metric.split(".")) value = (value as Record<string, unknown>)[key];
+  return value as number | null;
+}
+
 /**
  * The TTFT distribution of one point as (ms, cumulative fraction) pairs, both non-decreasing, at most 200 pairs
  * (the bench downsamples).
