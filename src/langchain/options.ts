@@ -8,7 +8,7 @@ import type { SharedOptions } from "../fleet/options.js";
 import { SloSchema } from "../metrics/index.js";
 import type { Predictor } from "../predict/types.js";
 import type { SchedulerApi } from "../scheduler/types.js";
-import { MAX_TIMER_MS, parseWith } from "../util/index.js";
+import { issueLines, MAX_TIMER_MS, parseOptionsWith, parseWith } from "../util/index.js";
 import { AugServeOptionsError } from "./errors.js";
 
 const isObjectWith =
@@ -135,15 +135,7 @@ export type AbTestOptions = z.input<typeof AbTestSchema>;
  * Unknown keys are errors (with a "did you mean" when a known key is one edit away), never dropped.
  */
 export function parseAugServeOptions(options: AugServeOptions | undefined): ResolvedAugServeOptions {
-  return parseWith(
-    AugServeOptionsSchema,
-    options ?? {},
-    (issues, cause) =>
-      new AugServeOptionsError(
-        issues.map((issue) => `${issue.path || "(root)"}: ${issue.message}`),
-        cause,
-      ),
-  );
+  return parseOptionsWith(AugServeOptionsSchema, options, AugServeOptionsError);
 }
 
 /**
@@ -189,7 +181,7 @@ export function readContextSettings(context: unknown): z.output<typeof AugServeC
     { augserve: settings },
     (issues, cause) =>
       new AugServeOptionsError(
-        issues.map((issue) => `context.${issue.path || "(root)"}: ${issue.message}`),
+        issueLines(issues, "(root)").map((line) => `context.${line}`),
         cause,
       ),
   ).augserve;

@@ -1,6 +1,6 @@
 /** Options of {@link createPredictor}: the zod schema is their one source; the type is derived from it. */
 import { z } from "zod";
-import { issueLines, parseWith } from "../util/index.js";
+import { parseOptionsWith } from "../util/index.js";
 import { PredictorOptionsError } from "./errors.js";
 
 export const PriorSchema = z
@@ -62,9 +62,5 @@ export type ResolvedPredictorOptions = z.output<typeof PredictorOptionsSchema>;
 
 /** Validates options, throwing {@link PredictorOptionsError} (ZodError as `cause`) on bad input. */
 export function resolveOptions(options: PredictorOptions | undefined): ResolvedPredictorOptions {
-  return parseWith(
-    PredictorOptionsSchema,
-    options ?? {},
-    (issues, cause) => new PredictorOptionsError(issueLines(issues, "(root)"), cause),
-  );
+  return parseOptionsWith(PredictorOptionsSchema, options, PredictorOptionsError);
 }

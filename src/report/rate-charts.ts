@@ -21,7 +21,7 @@ import {
   WIDTH,
 } from "./chart-style.js";
 import { type ReportModel, SUSTAINABLE_ATTAINMENT } from "./model.js";
-import type { PolicyResult, SpreadMetric } from "./schema.js";
+import { metricValue, type PolicyResult, type SpreadMetric } from "./schema.js";
 
 export type RateChartLayout = "lines" | "bars" | "overlay";
 
@@ -32,7 +32,9 @@ export function rateChartLayout(model: ReportModel): RateChartLayout {
 }
 
 interface Metric {
-  value: (r: PolicyResult) => number | null;
+  /** How the drawn value is read, when not as the figure `spread` names. @default metricValue(r, spread) */
+  value?: (r: PolicyResult) => number | null;
+  /** The figure drawn (unless `value` says otherwise) and the one whose min-max bars `--repeat` gives. */
   spread: SpreadMetric;
   title: string;
   /** d3 format of the axis and of the printed values. */
@@ -50,7 +52,6 @@ interface Metric {
 /** Goodput (runs/s meeting the SLO) per policy and rate. */
 export function goodputChart(model: ReportModel): TopLevelSpec {
   return rateChart(model, {
-    value: (r) => r.goodput,
     spread: "goodput",
     title: "Goodput (runs/s within SLO)",
     axisFormat: NUMBER_FORMAT,
@@ -62,7 +63,6 @@ export function goodputChart(model: ReportModel): TopLevelSpec {
 /** SLO attainment per policy and rate, with the 90% line that defines the sustainable rate. */
 export function sloChart(model: ReportModel): TopLevelSpec {
   return rateChart(model, {
-    value: (r) => r.sloAttainment,
     spread: "sloAttainment",
     title: "SLO attainment",
     axisFormat: PERCENT_FORMAT,
@@ -97,7 +97,7 @@ interface Datum {
 
 function data(results: PolicyResult[], metric: Metric): Datum[] {
   return results.flatMap((r) => {
-    const value = metric.value(r);
+    const value = metric.value === undefined ? metricValue(r, metric.spread) : metric.value(r);
     if (value === null) return [];
     const spread = r.spread?.[metric.spread];
     return [

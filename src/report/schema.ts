@@ -5,6 +5,7 @@
  * Metric definitions: DESIGN.md section 5.
  */
 import { z } from "zod";
+import { UniqueKeys } from "../util/index.js";
 
 const count = z.number().int().nonnegative();
 const nonNegative = z.number().nonnegative();
@@ -63,6 +64,13 @@ export const SPREAD_METRICS = [
   "queueWaitMs.p99",
 ] as const;
 export type SpreadMetric = (typeof SPREAD_METRICS)[number];
+
+/** The figure `metric` names in `result`: `"ttftMs.p50"` reads `result.ttftMs.p50`. */
+export function metricValue(result: PolicyResult, metric: SpreadMetric): number | null {
+  let value: unknown = result;
+  for (const key of metric.split(".")) value = (value as Record<string, unknown>)[key];
+  return value as number | null;
+}
 
 /**
  * The TTFT distribution of one point as (ms, cumulative fraction) pairs, both non-decreasing, at most 200 pairs
@@ -150,19 +158,15 @@ export const BenchResultsSchema = z
       .optional(),
   })
   .superRefine((file, ctx) => {
-    const seen = new Map<string, number>();
+    const seen = new UniqueKeys(ctx);
     file.results.forEach((r, i) => {
-      const key = `${r.policy}@${r.ratePerS}`;
-      const first = seen.get(key);
-      if (first !== undefined) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["results", i],
-          message: `expected one result per (policy, rate); ${r.policy} at ${r.ratePerS}/s repeats results[${first}]`,
-        });
-      } else {
-        seen.set(key, i);
-      }
+      seen.add(
+        `${r.policy}@${r.ratePerS}`,
+        i,
+        ["results", i],
+        (first) =>
+          `expected one result per (policy, rate); ${r.policy} at ${r.ratePerS}/s repeats results[${first}]`,
+      );
     });
   });
 

@@ -1,7 +1,7 @@
 /** The results table: a row group per rate, a row per policy, ratios to `plain`, spreads where `--repeat` gave them. */
 import { escapeHtml, formatNumber, formatPercent, formatRate, formatRatio, MISSING } from "./format.js";
 import { BASELINE_POLICY, type ReportModel, ratio, resultsAtRate } from "./model.js";
-import type { PolicyResult, SpreadMetric } from "./schema.js";
+import { metricValue, type PolicyResult, type SpreadMetric } from "./schema.js";
 
 interface Column {
   group: string;
@@ -16,144 +16,87 @@ interface Column {
   best?: { of: (r: PolicyResult) => number | null; is: "max" | "min" };
 }
 
-const ms = formatNumber;
+/** The columns of one group, `group` stated once. */
+function group(name: string, columns: Array<Omit<Column, "group">>): Column[] {
+  return columns.map((c) => ({ group: name, ...c }));
+}
+
+/**
+ * A column of a figure `--repeat` may give a spread of: the cell reads `metric` from the result, and the cell
+ * and its `± std` are both written with `format`.
+ */
+function measured(
+  header: string,
+  help: string,
+  metric: SpreadMetric,
+  { format = formatNumber, best }: { format?: (v: number | null) => string; best?: "max" | "min" } = {},
+): Omit<Column, "group"> {
+  const of = (r: PolicyResult) => metricValue(r, metric);
+  return {
+    header,
+    help,
+    cell: (r) => format(of(r)),
+    spread: metric,
+    spreadFormat: format,
+    ...(best === undefined ? {} : { best: { of, is: best } }),
+  };
+}
+
+/** The "× plain" column: the figure `of` reads, relative to the baseline's. */
+function relativeToPlain(help: string, of: (r: PolicyResult) => number | null): Omit<Column, "group"> {
+  return {
+    header: "× plain",
+    help,
+    cell: (r, b) => formatRatio(ratio(of(r), b === undefined ? undefined : of(b))),
+  };
+}
+
 /** E2E times are seconds-scale; in ms they would make the table too wide to read. */
 const seconds = (v: number | null) => formatNumber(v === null ? null : v / 1000);
 const COLUMNS: Column[] = [
   { group: "", header: "Runs", help: "Runs that arrived in the window", cell: (r) => formatNumber(r.runs) },
-  {
-    group: "Throughput",
-    header: "Goodput",
-    help: "Runs meeting the SLO per second of arrival window (runs/s)",
-    cell: (r) => formatNumber(r.goodput),
-    spread: "goodput",
-    best: { of: (r) => r.goodput, is: "max" },
-  },
-  {
-    group: "Throughput",
-    header: "× plain",
-    help: "Goodput relative to the plain policy",
-    cell: (r, b) => formatRatio(ratio(r.goodput, b?.goodput)),
-  },
-  {
-    group: "Throughput",
-    header: "Done/s",
-    help: "Completed runs per second",
-    cell: (r) => formatNumber(r.completedPerS),
-    spread: "completedPerS",
-  },
-  {
-    group: "Throughput",
-    header: "SLO",
-    help: "Share of runs meeting the SLO",
-    cell: (r) => formatPercent(r.sloAttainment),
-    spread: "sloAttainment",
-    spreadFormat: formatPercent,
-    best: { of: (r) => r.sloAttainment, is: "max" },
-  },
-  {
-    group: "TTFT (ms)",
-    header: "mean",
-    help: "Mean time to first token of a run",
-    cell: (r) => ms(r.ttftMs.mean),
-    spread: "ttftMs.mean",
-    best: { of: (r) => r.ttftMs.mean, is: "min" },
-  },
-  {
-    group: "TTFT (ms)",
-    header: "× plain",
-    help: "Mean TTFT relative to the plain policy (lower is better)",
-    cell: (r, b) => formatRatio(ratio(r.ttftMs.mean, b?.ttftMs.mean)),
-  },
-  {
-    group: "TTFT (ms)",
-    header: "p50",
-    help: "Median TTFT",
-    cell: (r) => ms(r.ttftMs.p50),
-    spread: "ttftMs.p50",
-  },
-  {
-    group: "TTFT (ms)",
-    header: "p90",
-    help: "90th percentile TTFT",
-    cell: (r) => ms(r.ttftMs.p90),
-    spread: "ttftMs.p90",
-  },
-  {
-    group: "TTFT (ms)",
-    header: "p99",
-    help: "99th percentile TTFT",
-    cell: (r) => ms(r.ttftMs.p99),
-    spread: "ttftMs.p99",
-  },
-  {
-    group: "E2E (s)",
-    header: "p50",
-    help: "Median end-to-end time of a run",
-    cell: (r) => seconds(r.e2eMs.p50),
-    spread: "e2eMs.p50",
-    spreadFormat: seconds,
-  },
-  {
-    group: "E2E (s)",
-    header: "p99",
-    help: "99th percentile end-to-end time",
-    cell: (r) => seconds(r.e2eMs.p99),
-    spread: "e2eMs.p99",
-    spreadFormat: seconds,
-  },
-  { group: "E2E (s)", header: "max", help: "Longest end-to-end time", cell: (r) => seconds(r.e2eMs.max) },
-  {
-    group: "E2E (s)",
-    header: "unfin.",
-    help: "Runs not finished when the driver stopped",
-    cell: (r) => formatNumber(r.unfinished),
-  },
-  {
-    group: "Norm. lat. (ms/tok)",
-    header: "p50",
-    help: "(E2E - tool time) / output tokens, median",
-    cell: (r) => ms(r.normLatencyMs.p50),
-    spread: "normLatencyMs.p50",
-  },
-  {
-    group: "Norm. lat. (ms/tok)",
-    header: "p99",
-    help: "(E2E - tool time) / output tokens, 99th percentile",
-    cell: (r) => ms(r.normLatencyMs.p99),
-    spread: "normLatencyMs.p99",
-  },
-  {
-    group: "Queue",
-    header: "wait p99",
-    help: "99th percentile of a call's wait in the client-side queue (ms)",
-    cell: (r) => ms(r.queueWaitMs.p99),
-    spread: "queueWaitMs.p99",
-  },
-  {
-    group: "Server",
-    header: "busy",
-    help: "Share of time the server had work",
-    cell: (r) => formatPercent(r.server.busyFraction),
-  },
-  {
-    group: "Server",
-    header: "batch",
-    help: "Mean running batch size",
-    cell: (r) => formatNumber(r.server.meanBatchSize),
-  },
-  {
-    group: "Server",
-    header: "KV",
-    help: "Mean KV-cache use",
-    cell: (r) => formatPercent(r.server.kvUsageMean),
-  },
-  {
-    group: "Server",
-    header: "preempt.",
-    help: "Preemptions",
-    cell: (r) => formatNumber(r.server.preemptions),
-  },
+  ...group("Throughput", [
+    measured("Goodput", "Runs meeting the SLO per second of arrival window (runs/s)", "goodput", {
+      best: "max",
+    }),
+    relativeToPlain("Goodput relative to the plain policy", (r) => r.goodput),
+    measured("Done/s", "Completed runs per second", "completedPerS"),
+    measured("SLO", "Share of runs meeting the SLO", "sloAttainment", { format: formatPercent, best: "max" }),
+  ]),
+  ...group("TTFT (ms)", [
+    measured("mean", "Mean time to first token of a run", "ttftMs.mean", { best: "min" }),
+    relativeToPlain("Mean TTFT relative to the plain policy (lower is better)", (r) => r.ttftMs.mean),
+    measured("p50", "Median TTFT", "ttftMs.p50"),
+    measured("p90", "90th percentile TTFT", "ttftMs.p90"),
+    measured("p99", "99th percentile TTFT", "ttftMs.p99"),
+  ]),
+  ...group("E2E (s)", [
+    measured("p50", "Median end-to-end time of a run", "e2eMs.p50", { format: seconds }),
+    measured("p99", "99th percentile end-to-end time", "e2eMs.p99", { format: seconds }),
+    { header: "max", help: "Longest end-to-end time", cell: (r) => seconds(r.e2eMs.max) },
+    {
+      header: "unfin.",
+      help: "Runs not finished when the driver stopped",
+      cell: (r) => formatNumber(r.unfinished),
+    },
+  ]),
+  ...group("Norm. lat. (ms/tok)", [
+    measured("p50", "(E2E - tool time) / output tokens, median", "normLatencyMs.p50"),
+    measured("p99", "(E2E - tool time) / output tokens, 99th percentile", "normLatencyMs.p99"),
+  ]),
+  ...group("Queue", [
+    measured("wait p99", "99th percentile of a call's wait in the client-side queue (ms)", "queueWaitMs.p99"),
+  ]),
+  ...group("Server", [
+    {
+      header: "busy",
+      help: "Share of time the server had work",
+      cell: (r) => formatPercent(r.server.busyFraction),
+    },
+    { header: "batch", help: "Mean running batch size", cell: (r) => formatNumber(r.server.meanBatchSize) },
+    { header: "KV", help: "Mean KV-cache use", cell: (r) => formatPercent(r.server.kvUsageMean) },
+    { header: "preempt.", help: "Preemptions", cell: (r) => formatNumber(r.server.preemptions) },
+  ]),
 ];
 
 function headerRows(): string {

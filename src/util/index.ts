@@ -12,7 +12,9 @@ export {
   MAX_TIMER_MS,
   type OptionIssue,
   optionIssueLines,
+  parseOptionsWith,
   parseWith,
   suggestKey,
   zodIssueLines,
 } from "./validate.js";
+export { UniqueKeys } from "./zod.js";

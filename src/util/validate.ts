@@ -210,3 +210,25 @@ export function parseWith<S extends z.ZodType>(
   if (result.success) return result.data;
   throw fail(describeIssues(schema, result.error, input), result.error);
 }
+
+/**
+ * Parses the options object of a part's entry point (`undefined` stands for `{}`: every default) with
+ * {@link parseWith}, throwing `new OptionsErrorClass(lines, cause)` on failure: one `path: message` line per
+ * problem, `(root)` for the object itself, and the `ZodError` as `cause`.
+ *
+ * @example
+ * ```ts
+ * const o = parseOptionsWith(PredictorOptionsSchema, options, PredictorOptionsError);
+ * ```
+ */
+export function parseOptionsWith<S extends z.ZodType>(
+  schema: S,
+  options: unknown,
+  OptionsErrorClass: new (issues: readonly string[], cause: z.ZodError) => Error,
+): z.output<S> {
+  return parseWith(
+    schema,
+    options ?? {},
+    (issues, cause) => new OptionsErrorClass(issueLines(issues, "(root)"), cause),
+  );
+}

@@ -115,20 +115,3 @@ export function upperBound(d: Distribution): number {
       return d.max ?? Infinity;
   }
 }
-
-/** The smallest value `d` can draw, or `-Infinity`. */
-export function lowerBound(d: Distribution): number {
-  switch (d.dist) {
-    case "const":
-      return d.value;
-    case "uniform":
-      return d.min;
-    case "choice":
-      return Math.max(d.min ?? -Infinity, Math.min(...d.values));
-    case "lognormal":
-    case "gamma":
-      return Math.max(d.min ?? 0, 0);
-    default:
-      return d.min ?? -Infinity;
-  }
-}

@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { SloSchema } from "../metrics/index.js";
+import { UniqueKeys } from "../util/index.js";
 import {
   boundedDistribution,
   CallsPerRoundSchema,
@@ -113,31 +114,19 @@ export const WorkloadFileSchema = z
     classes: z.array(ClassSchema).min(1),
   })
   .superRefine((file, ctx) => {
-    const names = new Set<string>();
+    const names = new UniqueKeys(ctx);
     file.tools.forEach((tool, i) => {
-      if (names.has(tool.name))
-        ctx.addIssue({
-          code: "custom",
-          path: ["tools", i, "name"],
-          message: `duplicate tool "${tool.name}"`,
-        });
-      names.add(tool.name);
+      names.add(tool.name, i, ["tools", i, "name"], () => `duplicate tool "${tool.name}"`);
     });
-    const classNames = new Set<string>();
+    const classNames = new UniqueKeys(ctx);
     file.classes.forEach((cls, i) => {
-      if (classNames.has(cls.name))
-        ctx.addIssue({
-          code: "custom",
-          path: ["classes", i, "name"],
-          message: `duplicate class "${cls.name}"`,
-        });
-      classNames.add(cls.name);
+      classNames.add(cls.name, i, ["classes", i, "name"], () => `duplicate class "${cls.name}"`);
       cls.tools.forEach((tool, j) => {
         if (!names.has(tool))
           ctx.addIssue({
             code: "custom",
             path: ["classes", i, "tools", j],
-            message: `unknown tool "${tool}" (expected one of: ${[...names].join(", ") || "none defined"})`,
+            message: `unknown tool "${tool}" (expected one of: ${names.keys().join(", ") || "none defined"})`,
           });
       });
       if (cls.tools.length === 0 && upperBound(cls.toolRounds) > 0)
@@ -222,11 +211,9 @@ export const TraceFileSchema = z
         message: "expected durationS with a poisson or bursty arrival",
       });
     const defined = new Set(file.tools.map((t) => t.name));
-    const ids = new Set<string>();
+    const ids = new UniqueKeys(ctx);
     file.runs.forEach((run, i) => {
-      if (ids.has(run.id))
-        ctx.addIssue({ code: "custom", path: ["runs", i, "id"], message: `duplicate run id "${run.id}"` });
-      ids.add(run.id);
+      ids.add(run.id, i, ["runs", i, "id"], () => `duplicate run id "${run.id}"`);
       if (file.arrival === undefined && run.arrivalS === undefined)
         ctx.addIssue({
           code: "custom",
