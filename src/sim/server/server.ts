@@ -4,13 +4,12 @@
  * Routes: `POST /v1/chat/completions`, `GET /v1/models`, `GET /health`, `GET /metrics` (Prometheus, vLLM names).
  * Bad requests get OpenAI's JSON error with status 400 and never reach the engine.
  */
-import { createServer } from "node:http";
 import { z } from "zod";
 import { ScriptedModel } from "../../script/scripted-model.js";
 import { parseWith } from "../../util/index.js";
 import { WireLimitsShape } from "../../wire/body.js";
-import { chatCompletionRoute, listen, openAIRequestListener, reportInternalError } from "../../wire/http.js";
-import { chatCompletionBodySchema } from "../../wire/schema.js";
+import { reportInternalError } from "../../wire/http.js";
+import { ListenShape, type OpenAIServerAddress, serveOpenAI } from "../../wire/serve.js";
 import { Engine } from "../engine/engine.js";
 import { SCHEDULING_POLICIES } from "../engine/request-queue.js";
 import { SimOptionsError, SimRequestError } from "../errors.js";
@@ -21,10 +20,8 @@ import { SimMetrics } from "./metrics.js";
 
 export const SimServerOptionsSchema = z
   .object({
-    /** TCP port; 0 picks a free one. @default 0 */
-    port: z.number().int().min(0).max(65_535).default(0),
-    /** Interface to listen on. @default "127.0.0.1" */
-    host: z.string().min(1).default("127.0.0.1"),
+    /** `port` (@default 0: a free one) and `host` (@default "127.0.0.1"). */
+    ...ListenShape,
     /** Simulator profile (see `SIM_PROFILES`). @default "llama3-8b-h100" */
     profile: z.string().default("llama3-8b-h100"),
     /** @default "fcfs" */
@@ -55,14 +52,8 @@ export const SimServerOptionsSchema = z
  */
 export type SimServerOptions = z.input<typeof SimServerOptionsSchema>;
 
-export interface SimServer {
-  /** `http://host:port` */
-  url: string;
-  /** `http://host:port/v1`: what OpenAI clients take as base URL. */
-  baseURL: string;
-  /** `http://host:port/metrics` */
-  metricsUrl: string;
-  port: number;
+/** The simulator's server: where it listens (`url`, `baseURL`, `metricsUrl`, `port`) and its engine. */
+export interface SimServer extends OpenAIServerAddress {
   /** Adds conversation scripts (e.g. the runs of a workload). */
   registerScripts(scripts: Iterable<ConversationScript>): void;
   engine: Engine;
@@ -91,7 +82,6 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
     timeScale: o.timeScale,
     overheadMs: o.serverOverheadMs ?? profile.serverOverheadMs,
   });
-  const bodySchema = chatCompletionBodySchema(engine.options.maxModelLen);
   const ctx = {
     driver,
     model,
@@ -99,43 +89,26 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
     servedModel: profile.modelName,
     onStreamError: (error: unknown) => reportInternalError(error, "POST /v1/chat/completions (stream)"),
   };
-  const created = Math.floor(Date.now() / 1000);
 
-  const onCompletion = chatCompletionRoute({
-    limits: { maxBodyBytes: o.maxBodyBytes, maxJsonDepth: o.maxJsonDepth, schema: bodySchema },
+  const served = await serveOpenAI(o, {
+    maxModelLen: engine.options.maxModelLen,
     handle: (body, res) => handleChatCompletion(ctx, body, res),
     contextLengthError: SimRequestError,
+    registry: metrics.registry,
+    model: {
+      id: profile.modelName,
+      owned_by: "augserve-sim",
+      root: profile.modelName,
+      max_model_len: engine.options.maxModelLen,
+    },
   });
-
-  const server = createServer(
-    openAIRequestListener({
-      onCompletion,
-      registry: metrics.registry,
-      model: {
-        id: profile.modelName,
-        object: "model",
-        created,
-        owned_by: "augserve-sim",
-        root: profile.modelName,
-        max_model_len: engine.options.maxModelLen,
-      },
-    }),
-  );
-  server.keepAliveTimeout = 30_000;
-
-  const { port, url } = await listen(server, o.port, o.host);
   return {
-    url,
-    baseURL: `${url}/v1`,
-    metricsUrl: `${url}/metrics`,
-    port,
+    ...served.address,
     engine,
     registerScripts: (scripts) => model.register(scripts),
-    close: () =>
-      new Promise<void>((resolve) => {
-        driver.close();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => {
+      driver.close();
+      return served.close();
+    },
   };
 }
