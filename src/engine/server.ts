@@ -5,11 +5,10 @@
  */
 import { basename } from "node:path";
 import { z } from "zod";
-import { ScriptedModel } from "../script/scripted-model.js";
-import type { ConversationScript } from "../script/types.js";
+import { type ScriptedServer, ScriptedServerShape, scriptedModelOf } from "../script/server.js";
 import { parseWith } from "../util/index.js";
 import { WireLimitsShape } from "../wire/body.js";
-import { ListenShape, type OpenAIServerAddress, type ServedOpenAI, serveOpenAI } from "../wire/serve.js";
+import { ListenShape, type ServedOpenAI, serveOpenAI } from "../wire/serve.js";
 import { handleEngineCompletion } from "./completions.js";
 import { LlamaEngine } from "./engine.js";
 import { EngineOptionsError, EngineRequestError } from "./errors.js";
@@ -34,12 +33,8 @@ export const EngineServerOptionsSchema = z
     threads: z.number().int().min(1).max(256).default(1),
     /** `port` (@default 0: a free one) and `host` (@default "127.0.0.1"). */
     ...ListenShape,
-    /** Seed of the scripted text. @default 0 */
-    seed: z.number().int().default(0),
-    /** Conversation scripts the replies follow (more with `registerScripts`). @default [] */
-    scripts: z.array(z.custom<ConversationScript>((v) => typeof v === "object" && v !== null)).default([]),
-    /** Tokens decoded for an unknown conversation (max_tokens cuts it). @default 64 */
-    defaultAnswerTokens: z.number().int().min(1).default(64),
+    /** The scripted model: `seed` (@default 0), `scripts` (@default []), `defaultAnswerTokens` (@default 64). */
+    ...ScriptedServerShape,
     /** Body limits: `maxBodyBytes` (@default 4 MiB) and `maxJsonDepth` (@default 64); see docs/limits.md. */
     ...WireLimitsShape,
     /** Model id in `/v1/models`. @default the file's name without `.gguf` */
@@ -54,14 +49,11 @@ export const EngineServerOptionsSchema = z
  */
 export type EngineServerOptions = z.input<typeof EngineServerOptionsSchema>;
 
-/** The engine's server: where it listens (`url`, `baseURL`, `metricsUrl`, `port`) and its engine. */
-export interface EngineServer extends OpenAIServerAddress {
-  /** Adds conversation scripts (e.g. the runs of a workload). */
-  registerScripts(scripts: Iterable<ConversationScript>): void;
-  engine: LlamaEngine;
-  /** Stops listening, aborts open requests, frees the model. */
-  close(): Promise<void>;
-}
+/**
+ * The engine's server: where it listens (`url`, `baseURL`, `metricsUrl`, `port`) and its engine.
+ * Its `close()` stops listening, aborts open requests and frees the model.
+ */
+export type EngineServer = ScriptedServer<LlamaEngine>;
 
 export async function startEngineServer(options: EngineServerOptions): Promise<EngineServer> {
   const o = parseWith(
@@ -71,8 +63,7 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
   );
   const loaded = await loadModel(o);
   const engine = new LlamaEngine(loaded, o.contextSize);
-  const model = new ScriptedModel({ seed: o.seed, defaultAnswerTokens: o.defaultAnswerTokens });
-  model.register(o.scripts);
+  const model = scriptedModelOf(o);
   const registry = createEngineMetrics(engine);
   const servedModel = o.modelName ?? basename(o.modelPath).replace(/\.gguf$/i, "");
   const tokenizer = new PromptTokenizer(loaded.model, o.modelPath);

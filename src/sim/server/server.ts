@@ -5,15 +5,14 @@
  * Bad requests get OpenAI's JSON error with status 400 and never reach the engine.
  */
 import { z } from "zod";
-import { ScriptedModel } from "../../script/scripted-model.js";
+import { type ScriptedServer, ScriptedServerShape, scriptedModelOf } from "../../script/server.js";
 import { parseWith } from "../../util/index.js";
 import { WireLimitsShape } from "../../wire/body.js";
 import { reportInternalError } from "../../wire/http.js";
-import { ListenShape, type OpenAIServerAddress, serveOpenAI } from "../../wire/serve.js";
+import { ListenShape, serveOpenAI } from "../../wire/serve.js";
 import { Engine } from "../engine/engine.js";
 import { SCHEDULING_POLICIES } from "../engine/request-queue.js";
 import { SimOptionsError, SimRequestError } from "../errors.js";
-import type { ConversationScript } from "../types.js";
 import { handleChatCompletion } from "./completions.js";
 import { WallClockDriver } from "./driver.js";
 import { SimMetrics } from "./metrics.js";
@@ -28,12 +27,8 @@ export const SimServerOptionsSchema = z
     schedulingPolicy: z.enum(SCHEDULING_POLICIES).default("fcfs"),
     /** Real time runs this many times faster than the simulated GPU (10 = ten times faster). @default 1 */
     timeScale: z.number().positive().max(1e6).default(1),
-    /** Seed of the generated text. @default 0 */
-    seed: z.number().int().default(0),
-    /** Conversation scripts the simulated model follows (more with `registerScripts`). @default [] */
-    scripts: z.array(z.custom<ConversationScript>((v) => typeof v === "object" && v !== null)).default([]),
-    /** Tokens of the answer to an unknown conversation (max_tokens cuts it). @default 64 */
-    defaultAnswerTokens: z.number().int().min(1).default(64),
+    /** The scripted model: `seed` (@default 0), `scripts` (@default []), `defaultAnswerTokens` (@default 64). */
+    ...ScriptedServerShape,
     /** Body limits: `maxBodyBytes` (@default 4 MiB) and `maxJsonDepth` (@default 64); see docs/limits.md. */
     ...WireLimitsShape,
     /** API-server time per request before it reaches the engine, simulated ms. @default the profile's */
@@ -52,14 +47,11 @@ export const SimServerOptionsSchema = z
  */
 export type SimServerOptions = z.input<typeof SimServerOptionsSchema>;
 
-/** The simulator's server: where it listens (`url`, `baseURL`, `metricsUrl`, `port`) and its engine. */
-export interface SimServer extends OpenAIServerAddress {
-  /** Adds conversation scripts (e.g. the runs of a workload). */
-  registerScripts(scripts: Iterable<ConversationScript>): void;
-  engine: Engine;
-  /** Stops listening, drops open streams and requests. Resolves when the socket is closed. */
-  close(): Promise<void>;
-}
+/**
+ * The simulator's server: where it listens (`url`, `baseURL`, `metricsUrl`, `port`) and its engine.
+ * Its `close()` stops listening and drops open streams and requests; it resolves when the socket is closed.
+ */
+export type SimServer = ScriptedServer<Engine>;
 
 export async function startSimServer(options: SimServerOptions = {}): Promise<SimServer> {
   const o = parseWith(
@@ -75,8 +67,7 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
     maxNumBatchedTokens: o.maxNumBatchedTokens,
   });
   const profile = engine.options.profile;
-  const model = new ScriptedModel({ seed: o.seed, defaultAnswerTokens: o.defaultAnswerTokens });
-  model.register(o.scripts);
+  const model = scriptedModelOf(o);
   const metrics = new SimMetrics(engine, profile.modelName);
   const driver = new WallClockDriver(engine, {
     timeScale: o.timeScale,
