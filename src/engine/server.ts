@@ -13,6 +13,7 @@ import { handleEngineCompletion } from "./completions.js";
 import { LlamaEngine } from "./engine.js";
 import { EngineOptionsError, EngineRequestError } from "./errors.js";
 import { loadModel } from "./llama.js";
+import { ContextTokensSchema } from "./make-model.js";
 import { createEngineMetrics } from "./metrics.js";
 import { PromptTokenizer } from "./tokenize.js";
 
@@ -23,12 +24,7 @@ export const EngineServerOptionsSchema = z
     /** Sequences decoded together (llama.cpp's `--parallel`), 1..256. @default 4 */
     parallel: z.number().int().min(1).max(256).default(4),
     /** KV cells of one sequence (prompt + output of one request), 64..1M. @default 4096 */
-    contextSize: z
-      .number()
-      .int()
-      .min(64)
-      .max(1 << 20)
-      .default(4096),
+    contextSize: ContextTokensSchema.default(4096),
     /** CPU threads of llama.cpp; keep 1 on small shared machines (more oversubscribes). @default 1 */
     threads: z.number().int().min(1).max(256).default(1),
     /** `port` (@default 0: a free one) and `host` (@default "127.0.0.1"). */
