@@ -28,6 +28,16 @@ export const MODEL_SIZES = {
 } as const;
 export type ModelSize = keyof typeof MODEL_SIZES;
 
+/**
+ * A context length in tokens, 64..1M: what a made model may be trained for and what a sequence of the engine's
+ * server may hold. One bound for both, so any trained length is one a server can be started with.
+ */
+export const ContextTokensSchema = z
+  .number()
+  .int()
+  .min(64)
+  .max(1 << 20);
+
 export const MakeModelOptionsSchema = z
   .object({
     /** Which shape (see `MODEL_SIZES`). @default "tiny" */
@@ -35,12 +45,7 @@ export const MakeModelOptionsSchema = z
     /** Seed of the weights: the same seed gives a byte-identical file. @default 0 */
     seed: z.number().int().min(0).max(0xffff_ffff).default(0),
     /** Trained context length written in the metadata (the longest context a server may create). @default 65536 */
-    contextLength: z
-      .number()
-      .int()
-      .min(64)
-      .max(1 << 20)
-      .default(65_536),
+    contextLength: ContextTokensSchema.default(65_536),
   })
   .strict();
 /** @example makeModel({ size: "small", seed: 7 }) */

@@ -12,6 +12,7 @@ export {
   ScriptedModel,
   type ScriptedModelOptions,
 } from "./scripted-model.js";
+export { type ScriptedServer, ScriptedServerShape, scriptedModelOf } from "./server.js";
 export { assistantText, templateMessages } from "./template.js";
 export { textPieces, textSeed } from "./text.js";
 export {

@@ -9,4 +9,5 @@ export * from "./completion-writer.js";
 export * from "./errors.js";
 export * from "./http.js";
 export * from "./schema.js";
+export * from "./serve.js";
 export * from "./sse.js";

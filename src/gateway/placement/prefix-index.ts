@@ -53,28 +53,34 @@ export function hashText(text: string, seed = 0): number {
 }
 
 /**
- * Chained hashes of the whole blocks of `text` (a trailing partial block is left out: a server caches whole
- * blocks only). O(length).
+ * The chained hashes of the whole blocks of a prompt `length` units long, `mix(chain, from, to)` extending
+ * the chain with the units [from, to). A trailing partial block is left out: a server caches whole blocks only.
  */
-export function textBlockHashes(text: string, blockChars = TEXT_BLOCK_CHARS): number[] {
+function chainBlocks(
+  length: number,
+  block: number,
+  mix: (chain: number, from: number, to: number) => number,
+): number[] {
   const out: number[] = [];
   let chain = 0;
-  for (let at = 0; at + blockChars <= text.length; at += blockChars) {
-    chain = mixText(chain, text, at, at + blockChars);
+  for (let at = 0; at + block <= length; at += block) {
+    chain = mix(chain, at, at + block);
     out.push(chain);
   }
   return out;
 }
 
+/**
+ * Chained hashes of the whole blocks of `text` (a trailing partial block is left out: a server caches whole
+ * blocks only). O(length).
+ */
+export function textBlockHashes(text: string, blockChars = TEXT_BLOCK_CHARS): number[] {
+  return chainBlocks(text.length, blockChars, (chain, from, to) => mixText(chain, text, from, to));
+}
+
 /** Chained hashes of the whole blocks of a token-id prompt. O(length). */
 export function tokenBlockHashes(ids: ArrayLike<number>, blockTokens = TOKEN_BLOCK_TOKENS): number[] {
-  const out: number[] = [];
-  let chain = 0;
-  for (let at = 0; at + blockTokens <= ids.length; at += blockTokens) {
-    chain = mixInts(chain, ids, at, at + blockTokens);
-    out.push(chain);
-  }
-  return out;
+  return chainBlocks(ids.length, blockTokens, (chain, from, to) => mixInts(chain, ids, from, to));
 }
 
 /**
