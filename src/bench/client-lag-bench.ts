@@ -18,6 +18,7 @@ import { runLive } from "../ab/live/driver.js";
 import type { LivePolicy } from "../ab/live/options.js";
 import { withDuration } from "../ab/virtual/sweep.js";
 import type { SchedulerOptions } from "../scheduler/options.js";
+import { OptionsError, parseWith } from "../util/index.js";
 import { loadWorkload } from "../workload/load.js";
 
 const FlagsSchema = z.strictObject({
@@ -102,14 +103,17 @@ async function main(): Promise<void> {
     },
     strict: true,
   });
-  const parsed = FlagsSchema.safeParse(values);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `--${i.path.join(".")}: ${i.message}`).join("; ");
-    process.stderr.write(`bench:client-lag: ${problems}\n`);
+  let o: z.output<typeof FlagsSchema>;
+  try {
+    o = parseWith(FlagsSchema, values, (_, cause) => {
+      const problems = cause.issues.map((i) => `--${i.path.join(".")}: ${i.message}`);
+      return new OptionsError(problems.join("; "), problems, { cause });
+    });
+  } catch (error) {
+    process.stderr.write(`bench:client-lag: ${(error as Error).message}\n`);
     process.exitCode = 2;
     return;
   }
-  const o = parsed.data;
   const source = withDuration("workloads/infercept-mix.json", o.duration);
   const log = (line: string) => (o.quiet ? undefined : process.stderr.write(`${line}\n`));
   const rows: Row[] = [];

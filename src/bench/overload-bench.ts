@@ -21,6 +21,7 @@ import { sustainableRates } from "../ab/results.js";
 import { runVirtual } from "../ab/virtual/driver.js";
 import type { BenchPolicy } from "../ab/virtual/options.js";
 import { runSweep, withDuration } from "../ab/virtual/sweep.js";
+import { OptionsError, parseWith, zodIssueLines } from "../util/index.js";
 import { loadWorkload } from "../workload/load.js";
 
 const TABLES = ["sustained", "window", "shed", "light", "cost"] as const;
@@ -285,13 +286,20 @@ async function main(): Promise<void> {
       quiet: { type: "boolean" },
     },
   });
-  const parsed = FlagsSchema.safeParse(values);
-  if (!parsed.success) {
-    process.stderr.write(`bench:overload: ${parsed.error.issues.map((i) => i.message).join("; ")}\n`);
+  let flags: z.output<typeof FlagsSchema>;
+  try {
+    // The flags' own messages say what came: kept as zod wrote them.
+    flags = parseWith(
+      FlagsSchema,
+      values,
+      (_, cause) =>
+        new OptionsError(cause.issues.map((i) => i.message).join("; "), zodIssueLines(cause), { cause }),
+    );
+  } catch (error) {
+    process.stderr.write(`bench:overload: ${(error as Error).message}\n`);
     process.exitCode = 2;
     return;
   }
-  const flags = parsed.data;
   const quiet = flags.quiet ?? false;
   const sections: Section[] = [];
   for (const workload of flags.workload ?? WORKLOADS) {
