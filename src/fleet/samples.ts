@@ -4,10 +4,10 @@
  * process into one decision (controller.ts).
  */
 import type { BudgetSample } from "../scheduler/budget.js";
-import { tokenLatencyWeight, ttftOf } from "../scheduler/budget-fold.js";
+import { addTokenLatency, addTtft, type LatencySums } from "../scheduler/budget-fold.js";
 import type { ServerSignals } from "../scheduler/types.js";
 
-export class SampleSums {
+export class SampleSums implements LatencySums {
   ttftSum = 0;
   ttftCount = 0;
   tokenMsSum = 0;
@@ -18,22 +18,12 @@ export class SampleSums {
 
   add(sample: BudgetSample): void {
     switch (sample.kind) {
-      case "ttft": {
-        const ms = ttftOf(sample);
-        if (ms !== null) {
-          this.ttftSum += ms;
-          this.ttftCount += 1;
-        }
+      case "ttft":
+        addTtft(this, sample);
         break;
-      }
-      case "tokenLatency": {
-        const weight = tokenLatencyWeight(sample);
-        if (weight !== null) {
-          this.tokenMsSum += sample.msPerToken * weight;
-          this.tokens += weight;
-        }
+      case "tokenLatency":
+        addTokenLatency(this, sample);
         break;
-      }
       case "error":
         this.errors += 1;
         break;

@@ -6,89 +6,97 @@
  */
 import { type Counter, register as globalRegistry, type Histogram, type Registry } from "prom-client";
 import type { SchedulerApi } from "../scheduler/types.js";
-import { MetricDeclarer } from "../util/prometheus.js";
+import { type GaugeRow, MetricDeclarer, type MetricRow } from "../util/prometheus.js";
 import type { AgentRunRecord, ArmName } from "./report.js";
 
 const LATENCY_BUCKETS_S = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64, 128];
 const NORM_BUCKETS_MS = [1, 2, 5, 10, 20, 35, 50, 75, 100, 150, 250, 500, 1000];
 
 type RunLabels = "policy" | "arm";
+type Snapshot = ReturnType<SchedulerApi["snapshot"]>;
+
+/** The scheduler gauges, summed over the schedulers of a policy when scraped. */
+const GAUGES: readonly GaugeRow<Snapshot>[] = [
+  ["queue_length", "Calls waiting for admission.", (s) => s.queued],
+  ["inflight_tokens", "Tokens the admitted calls hold in the budget.", (s) => s.inFlightTokens],
+  ["budget_tokens", "The scheduler's current token budget.", (s) => s.budgetTokens],
+  ["inflight_calls", "Admitted calls not yet finished.", (s) => s.inFlightCalls],
+  ["parked_runs", "Runs in a tool phase.", (s) => s.parkedRuns],
+];
+
+const RUN_LABELS = ["policy", "arm"] as const;
+
+/** The counters and histograms the integration updates, by field, in /metrics order. */
+const METRICS = {
+  admissions: [
+    "admissions_total",
+    "Model calls admitted (plain-arm calls count as admitted at once).",
+    RUN_LABELS,
+  ],
+  calls: [
+    "calls_total",
+    "Model calls finished, by outcome (ok, error, aborted, timeout).",
+    [...RUN_LABELS, "outcome"],
+  ],
+  runs: [
+    "runs_total",
+    "Agent runs finished, by outcome (ok, error, aborted, abandoned).",
+    [...RUN_LABELS, "outcome"],
+  ],
+  slo: [
+    "slo_total",
+    "Finished runs that met or missed their SLO (result = met | missed).",
+    [...RUN_LABELS, "result"],
+  ],
+  sweptRuns: [
+    "runs_swept_total",
+    "Runs ended by the idle sweep (as abandoned): their invocation's end was not seen.",
+  ],
+  queueWait: ["queue_wait_seconds", "Time a call waited for admission.", RUN_LABELS, LATENCY_BUCKETS_S],
+  callTtft: [
+    "call_ttft_seconds",
+    "Per-call time to first token, from admission.",
+    RUN_LABELS,
+    LATENCY_BUCKETS_S,
+  ],
+  ttft: ["ttft_seconds", "Run time to first token (first token - arrival).", RUN_LABELS, LATENCY_BUCKETS_S],
+  e2e: ["e2e_seconds", "Run end-to-end latency.", RUN_LABELS, LATENCY_BUCKETS_S],
+  normLatency: [
+    "norm_latency_ms_per_token",
+    "(E2E - tool time) / output tokens of a run, ms per token.",
+    RUN_LABELS,
+    NORM_BUCKETS_MS,
+  ],
+} as const satisfies Readonly<Record<string, MetricRow>>;
 
 /** The metric objects of one (registry, prefix). */
 export class AugServeMetrics {
-  readonly admissions: Counter<RunLabels>;
-  readonly calls: Counter<RunLabels | "outcome">;
-  readonly runs: Counter<RunLabels | "outcome">;
-  readonly slo: Counter<RunLabels | "result">;
+  // Set from METRICS in the constructor.
+  readonly admissions!: Counter<RunLabels>;
+  readonly calls!: Counter<RunLabels | "outcome">;
+  readonly runs!: Counter<RunLabels | "outcome">;
+  readonly slo!: Counter<RunLabels | "result">;
   /** Runs the sweep ended: each is a run whose end no boundary reported (should stay 0). */
-  readonly sweptRuns: Counter;
-  readonly queueWait: Histogram<RunLabels>;
-  readonly callTtft: Histogram<RunLabels>;
-  readonly ttft: Histogram<RunLabels>;
-  readonly e2e: Histogram<RunLabels>;
-  readonly normLatency: Histogram<RunLabels>;
+  readonly sweptRuns!: Counter;
+  readonly queueWait!: Histogram<RunLabels>;
+  readonly callTtft!: Histogram<RunLabels>;
+  readonly ttft!: Histogram<RunLabels>;
+  readonly e2e!: Histogram<RunLabels>;
+  readonly normLatency!: Histogram<RunLabels>;
   readonly #schedulers = new Set<SchedulerApi>();
 
   constructor(registry: Registry, prefix: string) {
     const m = new MetricDeclarer(registry, prefix);
     const schedulers = this.#schedulers;
-    const gauge = (name: string, help: string, read: (s: ReturnType<SchedulerApi["snapshot"]>) => number) =>
-      m.gauge(name, help, ["policy"], (g) => {
-        g.reset();
-        for (const scheduler of schedulers) {
-          const snap = scheduler.snapshot();
-          g.inc({ policy: snap.policy }, read(snap));
-        }
-      });
-    gauge("queue_length", "Calls waiting for admission.", (s) => s.queued);
-    gauge("inflight_tokens", "Tokens the admitted calls hold in the budget.", (s) => s.inFlightTokens);
-    gauge("budget_tokens", "The scheduler's current token budget.", (s) => s.budgetTokens);
-    gauge("inflight_calls", "Admitted calls not yet finished.", (s) => s.inFlightCalls);
-    gauge("parked_runs", "Runs in a tool phase.", (s) => s.parkedRuns);
-    const labelNames = ["policy", "arm"] as const;
-    const withOutcome = [...labelNames, "outcome"] as const;
-    this.admissions = m.counter(
-      "admissions_total",
-      "Model calls admitted (plain-arm calls count as admitted at once).",
-      labelNames,
-    );
-    this.calls = m.counter(
-      "calls_total",
-      "Model calls finished, by outcome (ok, error, aborted, timeout).",
-      withOutcome,
-    );
-    this.runs = m.counter(
-      "runs_total",
-      "Agent runs finished, by outcome (ok, error, aborted, abandoned).",
-      withOutcome,
-    );
-    this.slo = m.counter("slo_total", "Finished runs that met or missed their SLO (result = met | missed).", [
-      ...labelNames,
-      "result",
-    ]);
-    this.sweptRuns = m.counter(
-      "runs_swept_total",
-      "Runs ended by the idle sweep (as abandoned): their invocation's end was not seen.",
-    );
-    const histogram = (name: string, help: string, buckets: number[]) =>
-      m.histogram(name, help, buckets, labelNames);
-    this.queueWait = histogram("queue_wait_seconds", "Time a call waited for admission.", LATENCY_BUCKETS_S);
-    this.callTtft = histogram(
-      "call_ttft_seconds",
-      "Per-call time to first token, from admission.",
-      LATENCY_BUCKETS_S,
-    );
-    this.ttft = histogram(
-      "ttft_seconds",
-      "Run time to first token (first token - arrival).",
-      LATENCY_BUCKETS_S,
-    );
-    this.e2e = histogram("e2e_seconds", "Run end-to-end latency.", LATENCY_BUCKETS_S);
-    this.normLatency = histogram(
-      "norm_latency_ms_per_token",
-      "(E2E - tool time) / output tokens of a run, ms per token.",
-      NORM_BUCKETS_MS,
-    );
+    m.gauges(GAUGES, ["policy"], (g, read) => {
+      g.reset();
+      for (const scheduler of schedulers) {
+        const snap = scheduler.snapshot();
+        g.inc({ policy: snap.policy }, read(snap));
+      }
+    });
+    const declared: Pick<AugServeMetrics, keyof typeof METRICS> = m.metrics(METRICS);
+    Object.assign(this, declared);
   }
 
   /** Adds a scheduler to the gauges; returns the function that removes it. */

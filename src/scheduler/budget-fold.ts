@@ -62,19 +62,47 @@ export function foldInterval(
 }
 
 /**
- * The sample's TTFT, ms, or null when it is not a finite number >= 0 (such a sample is ignored). The fleet's
- * sums (fleet/samples.ts) take the same samples as this fold.
+ * Latency sums of one interval: TTFTs, and per-token gaps weighted by their tokens. The budget keeps them per
+ * decision interval (`AdaptiveState.interval`); the fleet per sync (fleet/samples.ts), for its controller to
+ * fold those of every process. Both add the same samples the same way, through {@link addTtft} and
+ * {@link addTokenLatency}.
  */
-export function ttftOf(sample: Extract<BudgetSample, { kind: "ttft" }>): number | null {
-  return Number.isFinite(sample.ms) && sample.ms >= 0 ? sample.ms : null;
+export interface LatencySums {
+  ttftSum: number;
+  ttftCount: number;
+  tokenMsSum: number;
+  tokens: number;
 }
 
-/** The sample's weight (its tokens; 1 when absent), or null when the sample is ignored (not finite, < 0). */
-export function tokenLatencyWeight(sample: Extract<BudgetSample, { kind: "tokenLatency" }>): number | null {
+/**
+ * Adds the sample's TTFT, less `lagMs` (the client's own event-loop delay, in what it measured) and floored
+ * at 0, to `sums`. Returns the ms added, or null when the TTFT is not a finite number >= 0 (ignored).
+ */
+export function addTtft(
+  sums: LatencySums,
+  sample: Extract<BudgetSample, { kind: "ttft" }>,
+  lagMs = 0,
+): number | null {
+  if (!Number.isFinite(sample.ms) || sample.ms < 0) return null;
+  const ms = Math.max(0, sample.ms - lagMs);
+  sums.ttftSum += ms;
+  sums.ttftCount += 1;
+  return ms;
+}
+
+/**
+ * Adds the sample's per-token gap, weighted by its tokens (1 when absent), to `sums`. Returns the weight, or
+ * null when the gap is not a finite number >= 0 (ignored).
+ */
+export function addTokenLatency(
+  sums: LatencySums,
+  sample: Extract<BudgetSample, { kind: "tokenLatency" }>,
+): number | null {
   const weight = sample.tokens !== undefined && sample.tokens > 0 ? sample.tokens : 1;
-  return Number.isFinite(sample.msPerToken) && sample.msPerToken >= 0 && Number.isFinite(weight)
-    ? weight
-    : null;
+  if (!Number.isFinite(sample.msPerToken) || sample.msPerToken < 0 || !Number.isFinite(weight)) return null;
+  sums.tokenMsSum += sample.msPerToken * weight;
+  sums.tokens += weight;
+  return weight;
 }
 
 /** Folds one sample into `next` (in place). */
@@ -82,24 +110,16 @@ export function foldSample(next: AdaptiveState, sample: BudgetSample, lone: bool
   const i = next.interval;
   switch (sample.kind) {
     case "ttft": {
-      const measured = ttftOf(sample);
-      if (measured !== null) {
-        // The client's own event-loop delay is in what it measured (late dispatch, late first chunk).
-        const ms = Math.max(0, measured - next.clientLagMs);
-        i.ttftSum += ms;
-        i.ttftCount += 1;
-        if (lone) {
-          i.loneTtftSum += ms;
-          i.loneTtftCount += 1;
-        }
+      const ms = addTtft(i, sample, next.clientLagMs);
+      if (ms !== null && lone) {
+        i.loneTtftSum += ms;
+        i.loneTtftCount += 1;
       }
       break;
     }
     case "tokenLatency": {
-      const weight = tokenLatencyWeight(sample);
+      const weight = addTokenLatency(i, sample);
       if (weight !== null) {
-        i.tokenMsSum += sample.msPerToken * weight;
-        i.tokens += weight;
         i.gaps.add(sample.msPerToken, weight);
         if (lone) {
           i.loneTokenMsSum += sample.msPerToken * weight;

@@ -26,7 +26,7 @@ export {
   type ResolvedAdaptiveOptions,
   resolveAdaptiveTargets,
 } from "./budget.js";
-export { tokenLatencyWeight, ttftOf } from "./budget-fold.js";
+export { addTokenLatency, addTtft, type LatencySums } from "./budget-fold.js";
 export { createScheduler } from "./create-scheduler.js";
 export { type BudgetDemand, emptyDemand } from "./demand.js";
 export {

@@ -4,7 +4,13 @@
  */
 export { AugServeError, OptionsError } from "./errors.js";
 export { mulberry32 } from "./prng.js";
-export { MetricDeclarer } from "./prometheus.js";
+export {
+  type Declared,
+  type GaugeRow,
+  MetricDeclarer,
+  type MetricRow,
+  type ReadRow,
+} from "./prometheus.js";
 export {
   describeIssues,
   describeValue,

@@ -3,8 +3,9 @@
  * (several servers can live in one process). Durations are in simulated (unscaled GPU) seconds.
  */
 import { type Histogram, Registry } from "prom-client";
-import { MetricDeclarer } from "../../util/prometheus.js";
+import { MetricDeclarer, type MetricRow, type ReadRow } from "../../util/prometheus.js";
 import type { Engine } from "../engine/engine.js";
+import type { EngineStats } from "../types.js";
 
 // vLLM's bucket boundaries (vllm/v1/metrics/loggers.py).
 const TTFT_BUCKETS = [
@@ -18,80 +19,64 @@ const E2E_BUCKETS = [
   0.3, 0.5, 0.8, 1, 1.5, 2, 2.5, 5, 10, 15, 20, 30, 40, 50, 60, 120, 240, 480, 960, 1920, 7680,
 ];
 
+/** The gauges and the counters read from the engine when scraped (the engine keeps the totals). */
+const READ: Readonly<Record<string, ReadRow<EngineStats>>> = {
+  num_requests_running: ["Number of requests in model execution batches.", (s) => s.running],
+  num_requests_waiting: ["Number of requests waiting to be processed.", (s) => s.waiting],
+  kv_cache_usage_perc: ["KV-cache usage. 1 means 100 percent usage.", (s) => s.kvCacheUsage],
+  num_preemptions_total: ["Cumulative number of preemptions.", (s) => s.preemptionsTotal],
+  prefix_cache_queries_total: [
+    "Prefix cache queries, in terms of number of queried tokens.",
+    (s) => s.prefixCacheQueriesTotal,
+  ],
+  prefix_cache_hits_total: [
+    "Prefix cache hits, in terms of number of cached tokens.",
+    (s) => s.prefixCacheHitsTotal,
+  ],
+  prompt_tokens_total: ["Number of prefill tokens processed.", (s) => s.promptTokensTotal],
+  generation_tokens_total: ["Number of generation tokens processed.", (s) => s.generatedTokensTotal],
+};
+
+const LABEL_NAMES = ["model_name"] as const;
+
+/** The latency histograms the server observes, by field. */
+const HISTOGRAMS = {
+  ttft: [
+    "time_to_first_token_seconds",
+    "Histogram of time to first token in seconds.",
+    LABEL_NAMES,
+    TTFT_BUCKETS,
+  ],
+  itl: [
+    "inter_token_latency_seconds",
+    "Histogram of inter-token latency in seconds.",
+    LABEL_NAMES,
+    ITL_BUCKETS,
+  ],
+  e2e: [
+    "e2e_request_latency_seconds",
+    "Histogram of e2e request latency in seconds.",
+    LABEL_NAMES,
+    E2E_BUCKETS,
+  ],
+} as const satisfies Readonly<Record<string, MetricRow>>;
+
+/** The server's metrics; every name takes vLLM's `vllm:` prefix. */
 export class SimMetrics {
   readonly registry = new Registry();
-  readonly ttft: Histogram<"model_name">;
-  readonly itl: Histogram<"model_name">;
-  readonly e2e: Histogram<"model_name">;
+  // Set from HISTOGRAMS in the constructor.
+  readonly ttft!: Histogram<"model_name">;
+  readonly itl!: Histogram<"model_name">;
+  readonly e2e!: Histogram<"model_name">;
   readonly #labels: { model_name: string };
 
   constructor(engine: Engine, modelName: string) {
     const labels = { model_name: modelName };
     this.#labels = labels;
-    const m = new MetricDeclarer(this.registry);
-    const gauge = (name: string, help: string, read: () => number) => m.readGauge(name, help, read, labels);
-    // The engine keeps the totals; the counters mirror them.
-    const counter = (name: string, help: string, read: () => number) =>
-      m.totalCounter(name, help, read, labels);
-    gauge(
-      "vllm:num_requests_running",
-      "Number of requests in model execution batches.",
-      () => engine.stats().running,
-    );
-    gauge(
-      "vllm:num_requests_waiting",
-      "Number of requests waiting to be processed.",
-      () => engine.stats().waiting,
-    );
-    gauge(
-      "vllm:kv_cache_usage_perc",
-      "KV-cache usage. 1 means 100 percent usage.",
-      () => engine.stats().kvCacheUsage,
-    );
-    counter(
-      "vllm:num_preemptions_total",
-      "Cumulative number of preemptions.",
-      () => engine.stats().preemptionsTotal,
-    );
-    counter(
-      "vllm:prefix_cache_queries_total",
-      "Prefix cache queries, in terms of number of queried tokens.",
-      () => engine.stats().prefixCacheQueriesTotal,
-    );
-    counter(
-      "vllm:prefix_cache_hits_total",
-      "Prefix cache hits, in terms of number of cached tokens.",
-      () => engine.stats().prefixCacheHitsTotal,
-    );
-    counter(
-      "vllm:prompt_tokens_total",
-      "Number of prefill tokens processed.",
-      () => engine.stats().promptTokensTotal,
-    );
-    counter(
-      "vllm:generation_tokens_total",
-      "Number of generation tokens processed.",
-      () => engine.stats().generatedTokensTotal,
-    );
-    const labelNames = ["model_name"] as const;
-    this.ttft = m.histogram(
-      "vllm:time_to_first_token_seconds",
-      "Histogram of time to first token in seconds.",
-      TTFT_BUCKETS,
-      labelNames,
-    );
-    this.itl = m.histogram(
-      "vllm:inter_token_latency_seconds",
-      "Histogram of inter-token latency in seconds.",
-      ITL_BUCKETS,
-      labelNames,
-    );
-    this.e2e = m.histogram(
-      "vllm:e2e_request_latency_seconds",
-      "Histogram of e2e request latency in seconds.",
-      E2E_BUCKETS,
-      labelNames,
-    );
+    const m = new MetricDeclarer(this.registry, "vllm:");
+    m.readTable(READ, () => engine.stats(), labels);
+    const declared: Pick<SimMetrics, keyof typeof HISTOGRAMS> = m.metrics(HISTOGRAMS);
+    Object.assign(this, declared);
   }
 
   observeTtft(ms: number): void {
