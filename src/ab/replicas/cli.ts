@@ -6,33 +6,17 @@ import { z } from "zod";
 import { PLACEMENT_POLICIES, type PlacementPolicy } from "../../gateway/placement/placer.js";
 import type { SchedulerOptions } from "../../scheduler/options.js";
 import type { PolicyName } from "../../scheduler/types.js";
+import { commaSeparated, numberFlag } from "../flags.js";
 import { writeBenchOutputs } from "../output.js";
 import { createProgress } from "../progress.js";
 import { renderReplicaTable, runReplicaSweep } from "./sweep.js";
 
-const int = (what: string) =>
-  z.string().transform((s, ctx) => {
-    const n = Number(s);
-    if (s.trim() === "" || !Number.isInteger(n)) {
-      ctx.addIssue({ code: "custom", message: `expected ${what}, got "${s}"` });
-      return z.NEVER;
-    }
-    return n;
-  });
-
 /** The multi-replica flags of `augserve bench`. */
 export const ReplicaFlagsShape = {
-  replicas: int("an integer replica count")
+  replicas: numberFlag("an integer replica count", Number.isInteger)
     .pipe(z.number().min(1).max(64, "expected --replicas <= 64"))
     .optional(),
-  placement: z
-    .string()
-    .transform((s) =>
-      s
-        .split(",")
-        .map((x) => x.trim())
-        .filter((x) => x.length > 0),
-    )
+  placement: commaSeparated
     .pipe(
       z
         .array(
