@@ -11,7 +11,7 @@ import { commaSeparated, numberFlag } from "../ab/flags.js";
 import { runLiveBench } from "../ab/live/cli.js";
 import { LiveBackendSchema } from "../ab/live/options.js";
 import { writeBenchOutputs } from "../ab/output.js";
-import { createProgress } from "../ab/progress.js";
+import { sweepProgress } from "../ab/progress.js";
 import { ReplicaFlagsShape, runReplicaBench } from "../ab/replicas/cli.js";
 import { renderReport } from "../ab/table.js";
 import { BENCH_POLICIES } from "../ab/virtual/options.js";
@@ -123,7 +123,7 @@ export async function runBench(flags: BenchFlags): Promise<string> {
       ...(schedulerOptions === undefined ? {} : { schedulerOptions }),
     });
   }
-  let progress = createProgress(0, { quiet: true });
+  const progress = sweepProgress({ quiet: flags.quiet });
   const report = runSweep({
     workload: flags.workload,
     policies: flags.policies,
@@ -134,10 +134,7 @@ export async function runBench(flags: BenchFlags): Promise<string> {
     window: flags.window,
     predictorKind: flags.predictor,
     ...(schedulerOptions === undefined ? {} : { schedulerOptions }),
-    onTotal: (total) => {
-      progress = createProgress(total, { quiet: flags.quiet });
-    },
-    onProgress: (delta, label) => progress.tick(delta, label),
+    ...progress.hooks,
   });
   progress.stop();
   const text = `workload ${report.workload}, mode virtual, profile ${report.profile}\n\n${renderReport(report.results)}\n`;

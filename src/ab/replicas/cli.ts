@@ -8,7 +8,7 @@ import type { SchedulerOptions } from "../../scheduler/options.js";
 import type { PolicyName } from "../../scheduler/types.js";
 import { commaSeparated, numberFlag } from "../flags.js";
 import { writeBenchOutputs } from "../output.js";
-import { createProgress } from "../progress.js";
+import { sweepProgress } from "../progress.js";
 import { renderReplicaTable, runReplicaSweep } from "./sweep.js";
 
 /** The multi-replica flags of `augserve bench`. */
@@ -46,7 +46,7 @@ export interface ReplicaBenchFlags {
 export async function runReplicaBench(flags: ReplicaBenchFlags): Promise<string> {
   // Each replica's scheduler runs one policy: the bench's --policies names it (the default list's augserve).
   const policy = (flags.policies.length === 1 ? flags.policies[0] : "augserve") as PolicyName;
-  let progress = createProgress(0, { quiet: true });
+  const progress = sweepProgress({ quiet: flags.quiet });
   const report = runReplicaSweep({
     workload: flags.workload,
     replicas: flags.replicas,
@@ -59,10 +59,7 @@ export async function runReplicaBench(flags: ReplicaBenchFlags): Promise<string>
     ...(flags.schedulerOptions === undefined
       ? {}
       : { schedulerOptions: flags.schedulerOptions as SchedulerOptions }),
-    onTotal: (total) => {
-      progress = createProgress(total, { quiet: flags.quiet });
-    },
-    onProgress: (delta, label) => progress.tick(delta, label),
+    ...progress.hooks,
   });
   progress.stop();
   const text =
