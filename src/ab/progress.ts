@@ -26,3 +26,26 @@ export function createProgress(
     stop: () => bar.stop(),
   };
 }
+
+/** A sweep's progress hooks: it learns its total once its workloads are generated, then ticks as runs end. */
+export interface SweepProgressHooks {
+  onTotal(total: number): void;
+  onProgress(delta: number, label: string): void;
+}
+
+/**
+ * The progress of a sweep whose total is not known before it starts: `hooks` go into the sweep's options (the
+ * bar appears at `onTotal`), `stop` ends the bar once the sweep is done or failed.
+ */
+export function sweepProgress(options: { quiet: boolean }): { hooks: SweepProgressHooks; stop(): void } {
+  let progress = createProgress(0, { quiet: true });
+  return {
+    hooks: {
+      onTotal: (total) => {
+        progress = createProgress(total, { quiet: options.quiet });
+      },
+      onProgress: (delta, label) => progress.tick(delta, label),
+    },
+    stop: () => progress.stop(),
+  };
+}

@@ -7,9 +7,11 @@
  */
 import type { Command } from "commander";
 import { z } from "zod";
+import { commaSeparated, numberFlag } from "../ab/flags.js";
 import { runLiveBench } from "../ab/live/cli.js";
+import { LiveBackendSchema } from "../ab/live/options.js";
 import { writeBenchOutputs } from "../ab/output.js";
-import { createProgress } from "../ab/progress.js";
+import { sweepProgress } from "../ab/progress.js";
 import { ReplicaFlagsShape, runReplicaBench } from "../ab/replicas/cli.js";
 import { renderReport } from "../ab/table.js";
 import { BENCH_POLICIES } from "../ab/virtual/options.js";
@@ -17,25 +19,7 @@ import { runSweep } from "../ab/virtual/sweep.js";
 import { AugServeError, parseWith } from "../util/index.js";
 
 const list = (what: string) =>
-  z
-    .string()
-    .transform((s) =>
-      s
-        .split(",")
-        .map((x) => x.trim())
-        .filter((x) => x.length > 0),
-    )
-    .pipe(z.array(z.string()).min(1, `expected at least one ${what}`));
-
-const number = (what: string) =>
-  z.string().transform((s, ctx) => {
-    const n = Number(s);
-    if (s.trim() === "" || !Number.isFinite(n)) {
-      ctx.addIssue({ code: "custom", message: `expected ${what}, got "${s}"` });
-      return z.NEVER;
-    }
-    return n;
-  });
+  commaSeparated.pipe(z.array(z.string()).min(1, `expected at least one ${what}`));
 
 /** The flags of `augserve bench`, validated; the one source of their types and defaults. */
 export const BenchFlagsSchema = z.object({
@@ -45,15 +29,15 @@ export const BenchFlagsSchema = z.object({
     .pipe(z.array(z.enum(BENCH_POLICIES, { error: `expected policies among ${BENCH_POLICIES.join(", ")}` })))
     .default([...BENCH_POLICIES]),
   rates: list("rate")
-    .pipe(z.array(number("a rate in runs/s").pipe(z.number().positive("expected a rate > 0"))))
+    .pipe(z.array(numberFlag("a rate in runs/s").pipe(z.number().positive("expected a rate > 0"))))
     .optional(),
   profile: z.string().min(1).default("llama3-8b-h100"),
-  window: number("an integer window")
+  window: numberFlag("an integer window")
     .pipe(z.number().int("expected an integer window").min(1, "expected --window >= 1"))
     .default(16),
-  seed: number("an integer seed").pipe(z.number().int("expected an integer seed")).optional(),
+  seed: numberFlag("an integer seed").pipe(z.number().int("expected an integer seed")).optional(),
   /** Overrides the file's arrival window, s (virtual mode): how long a sustained overload lasts. */
-  duration: number("a duration in s")
+  duration: numberFlag("a duration in s")
     .pipe(z.number().positive("expected --duration > 0").max(86_400, "expected --duration <= 86400"))
     .optional(),
   /** The scheduler's overload control for every scheduler policy (`overload` of the scheduler options). */
@@ -78,29 +62,22 @@ export const BenchFlagsSchema = z.object({
   html: z.string().min(1).optional(),
   quiet: z.boolean().default(false),
   // Live mode (docs/live.md): the server, its metrics, the time scale, the served model, repeats per point.
-  backend: z
-    .union([
-      z.literal("sim"),
-      z.literal("engine"),
-      z.literal("gateway"),
-      z.url({ error: 'expected "sim", "engine", "gateway" or a URL like http://host:port/v1' }),
-    ])
-    .default("sim"),
+  backend: LiveBackendSchema.default("sim"),
   /** `--backend engine`: the GGUF to serve (default: a random-weight small llama, written once). */
   engineModel: z.string().min(1).optional(),
-  engineParallel: number("an integer sequence count")
+  engineParallel: numberFlag("an integer sequence count")
     .pipe(z.number().int("expected an integer").min(1, "expected --engine-parallel >= 1").max(64))
     .default(4),
   /** `--backend engine`: arrivals and tool latencies x this (the workload scaled to the engine's speed). */
-  timeFactor: number("a time factor")
+  timeFactor: numberFlag("a time factor")
     .pipe(z.number().positive("expected --time-factor > 0").max(1, "expected --time-factor <= 1"))
     .optional(),
   serverMetrics: z.url({ error: "expected a URL like http://host:port/metrics" }).optional(),
-  timeScale: number("a time scale").pipe(z.number().positive("expected --time-scale > 0")).optional(),
+  timeScale: numberFlag("a time scale").pipe(z.number().positive("expected --time-scale > 0")).optional(),
   model: z.string().min(1).default("sim"),
   /** live, `--backend sim`: the simulator in a worker thread, off the agents' event loop (as the demo). */
   simThread: z.boolean().default(false),
-  repeat: number("an integer repeat count")
+  repeat: numberFlag("an integer repeat count")
     .pipe(z.number().int("expected an integer repeat count").min(1, "expected --repeat >= 1"))
     .default(1),
   // Multi-replica mode (docs/gateway.md): --replicas N, --placement list (with --duration, --overload).
@@ -146,7 +123,7 @@ export async function runBench(flags: BenchFlags): Promise<string> {
       ...(schedulerOptions === undefined ? {} : { schedulerOptions }),
     });
   }
-  let progress = createProgress(0, { quiet: true });
+  const progress = sweepProgress({ quiet: flags.quiet });
   const report = runSweep({
     workload: flags.workload,
     policies: flags.policies,
@@ -157,10 +134,7 @@ export async function runBench(flags: BenchFlags): Promise<string> {
     window: flags.window,
     predictorKind: flags.predictor,
     ...(schedulerOptions === undefined ? {} : { schedulerOptions }),
-    onTotal: (total) => {
-      progress = createProgress(total, { quiet: flags.quiet });
-    },
-    onProgress: (delta, label) => progress.tick(delta, label),
+    ...progress.hooks,
   });
   progress.stop();
   const text = `workload ${report.workload}, mode virtual, profile ${report.profile}\n\n${renderReport(report.results)}\n`;

@@ -4,10 +4,17 @@
  */
 import type { Command } from "commander";
 import { startEngineServer } from "../engine/server.js";
-import { scriptsFromRuns } from "../sim/run-scripts.js";
-import { loadWorkload } from "../workload/index.js";
+import {
+  hostOption,
+  portOption,
+  scriptsOfFlags,
+  serveInForeground,
+  type WorkloadFlags,
+  workloadOption,
+  workloadSeedOption,
+} from "./serve.js";
 
-interface EngineCliOptions {
+interface EngineCliOptions extends WorkloadFlags {
   model: string;
   parallel: string;
   ctxSize: string;
@@ -15,8 +22,6 @@ interface EngineCliOptions {
   port: string;
   host: string;
   seed: string;
-  workload?: string;
-  workloadSeed?: string;
 }
 
 export function registerEngineCommand(program: Command): void {
@@ -29,19 +34,14 @@ export function registerEngineCommand(program: Command): void {
     .option("--parallel <n>", "sequences decoded together; more requests queue (FIFO)", "4")
     .option("--ctx-size <n>", "KV cells per sequence (prompt + output of one request)", "4096")
     .option("--threads <n>", "llama.cpp CPU threads (1 on a small shared machine)", "1")
-    .option("-p, --port <port>", "TCP port (0 = any free port)", "8080")
-    .option("--host <host>", "interface to listen on", "127.0.0.1")
+    .addOption(portOption("8080"))
+    .addOption(hostOption())
     .option("--seed <n>", "seed of the scripted text", "0")
-    .option(
-      "--workload <file>",
-      "follow the hidden scripts of a workload file's runs (as `augserve sim` does)",
-    )
-    .option("--workload-seed <n>", "seed of the workload's generator (default: the file's own)")
-    .action(async (options: EngineCliOptions) => {
-      try {
-        const seed = options.workloadSeed === undefined ? {} : { seed: Number(options.workloadSeed) };
-        const scripts =
-          options.workload === undefined ? [] : scriptsFromRuns(loadWorkload(options.workload, seed).runs);
+    .addOption(workloadOption("follow the hidden scripts of a workload file's runs (as `augserve sim` does)"))
+    .addOption(workloadSeedOption())
+    .action((options: EngineCliOptions) =>
+      serveInForeground("engine", async () => {
+        const scripts = await scriptsOfFlags(options);
         const engine = await startEngineServer({
           modelPath: options.model,
           parallel: Number(options.parallel),
@@ -52,20 +52,12 @@ export function registerEngineCommand(program: Command): void {
           seed: Number(options.seed),
           scripts,
         });
-        process.stdout.write(
-          `augserve engine: ${options.model}, ${options.parallel} parallel sequences of ${options.ctxSize} tokens, ` +
+        return {
+          server: engine,
+          banner:
+            `augserve engine: ${options.model}, ${options.parallel} parallel sequences of ${options.ctxSize} tokens, ` +
             `${options.threads} thread(s), ${scripts.length} scripts\nOpenAI base URL: ${engine.baseURL}\nmetrics: ${engine.metricsUrl}\n`,
-        );
-        const stop = () => {
-          void engine.close().then(() => process.exit(0));
         };
-        process.once("SIGINT", stop);
-        process.once("SIGTERM", stop);
-      } catch (error) {
-        // A missing dependency or model file, bad options, a busy port: said without a stack trace.
-        if (!(error instanceof Error)) throw error;
-        process.stderr.write(`augserve engine: ${error.message}\n`);
-        process.exitCode = 1;
-      }
-    });
+      }),
+    );
 }

@@ -13,6 +13,7 @@ import { GatewayOptionsError } from "../gateway/errors.js";
 import type { GatewayOptions } from "../gateway/options.js";
 import { startGateway } from "../gateway/server.js";
 import { LIVE_POLICY_NAMES } from "../scheduler/index.js";
+import { hostOption, portOption, serveInForeground } from "./serve.js";
 
 interface GatewayCliOptions {
   upstream?: string[];
@@ -77,8 +78,8 @@ export function registerGatewayCommand(program: Command): void {
       "a replica's base URL, e.g. http://127.0.0.1:8000/v1 (repeat for more)",
       collect,
     )
-    .option("-p, --port <port>", "TCP port (0 = any free port)", "8080")
-    .option("--host <host>", "interface to listen on", "127.0.0.1")
+    .addOption(portOption("8080"))
+    .addOption(hostOption())
     .option("--policy <name>", `scheduling policy: ${LIVE_POLICY_NAMES.join(", ")}`, "augserve")
     .option("--placement <name>", "augserve, least-loaded, round-robin, or none (llm-d decides)", "augserve")
     .option("--api-key <key>", "a bearer key clients must send (repeat; or AUGSERVE_API_KEYS)", collect)
@@ -86,24 +87,17 @@ export function registerGatewayCommand(program: Command): void {
     .option("--run-idle-timeout-ms <ms>", "end a run with no call for this long as abandoned", undefined)
     .option("--redis <url>", "share each replica's budget with other gateways and apps through this Redis")
     .option("--redis-key <key>", "the fleet's key prefix in Redis (default: augserve)")
-    .action(async (flags: GatewayCliOptions) => {
-      try {
+    .action((flags: GatewayCliOptions) =>
+      serveInForeground("gateway", async () => {
         const gateway = await startGateway(gatewayOptionsFromFlags(flags, process.env));
         const o = gateway.options;
-        process.stdout.write(
-          `augserve gateway: ${o.upstreams.length} upstream(s), placement ${o.placement}, policy ${o.policy}, ` +
+        return {
+          server: gateway,
+          banner:
+            `augserve gateway: ${o.upstreams.length} upstream(s), placement ${o.placement}, policy ${o.policy}, ` +
             `${o.apiKeys.length > 0 ? `${o.apiKeys.length} client key(s)` : "no client keys"}\n` +
             `OpenAI base URL: ${gateway.baseURL}\nmetrics: ${gateway.metricsUrl}\n`,
-        );
-        const stop = () => {
-          void gateway.close().then(() => process.exit(0));
         };
-        process.once("SIGINT", stop);
-        process.once("SIGTERM", stop);
-      } catch (error) {
-        if (!(error instanceof Error)) throw error;
-        process.stderr.write(`augserve gateway: ${error.message}\n`);
-        process.exitCode = 1;
-      }
-    });
+      }),
+    );
 }

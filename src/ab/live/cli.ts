@@ -4,7 +4,7 @@
  */
 import type { SchedulerOptions } from "../../scheduler/options.js";
 import { writeBenchOutputs } from "../output.js";
-import { createProgress } from "../progress.js";
+import { sweepProgress } from "../progress.js";
 import { renderReport } from "../table.js";
 import { virtualOnEngineProfile } from "./engine-compare.js";
 import type { LoadReport } from "./lag.js";
@@ -80,7 +80,7 @@ export async function runLiveBench(flags: LiveBenchFlags): Promise<string> {
     throw new LiveOptionsError(
       `--mode live runs ${LIVE_POLICIES.join(", ")}; got ${unsupported.join(", ")} (the oracle needs the hidden script, which no agent has)`,
     );
-  let progress = createProgress(0, { quiet: true });
+  const progress = sweepProgress({ quiet: flags.quiet });
   const warnings: string[] = [];
   const simulated = flags.backend === "sim" || flags.backend === "gateway";
   const timeScale = flags.timeScale ?? (simulated ? DEFAULT_TIME_SCALE : 1);
@@ -106,10 +106,7 @@ export async function runLiveBench(flags: LiveBenchFlags): Promise<string> {
     ...(flags.schedulerOptions === undefined
       ? {}
       : { schedulerOptions: flags.schedulerOptions as SchedulerOptions }),
-    onTotal: (total) => {
-      progress = createProgress(total, { quiet: flags.quiet });
-    },
-    onProgress: (delta, label) => progress.tick(delta, label),
+    ...progress.hooks,
     onPoint: (point) => {
       if (point.load.cpuBound) warnings.push(lagWarning(point, timeScale));
     },

@@ -7,10 +7,10 @@
  * demo ends in a known time and the two modes are read on the same runs.
  */
 
-import { type RunRecord, runTtftMs, summarize } from "../../metrics/index.js";
+import { type RunRecord, summarize } from "../../metrics/index.js";
 import type { SchedulerOptions } from "../../scheduler/options.js";
 import type { GeneratedWorkload } from "../../workload/types.js";
-import { type BenchResultRow, resultRow } from "../results.js";
+import { type BenchResultRow, resultRow, sortedTtftMs } from "../results.js";
 import { runVirtual } from "../virtual/driver.js";
 import { runLiveInThread } from "./arm-thread.js";
 import type { LiveResult } from "./driver.js";
@@ -59,10 +59,7 @@ function armRow(
 ): BenchResultRow {
   const cut = cutAtHorizon(records, horizonMs);
   const summary = summarize(cut, { windowMs: workload.durationMs, slo: workload.slo, server });
-  const ttfts = cut
-    .map(runTtftMs)
-    .filter((t): t is number => t !== null)
-    .sort((a, b) => a - b);
+  const ttfts = sortedTtftMs(cut);
   return resultRow(arm.label, rate, summary, ttfts);
 }
 

@@ -6,10 +6,9 @@
  */
 
 import type { ModelSize } from "../../engine/make-model.js";
-import { runTtftMs } from "../../metrics/index.js";
 import { Engine } from "../../sim/index.js";
 import { loadWorkload } from "../../workload/load.js";
-import { type BenchResultRow, resultRow } from "../results.js";
+import { type BenchResultRow, resultRow, sortedTtftMs } from "../results.js";
 import { runVirtual } from "../virtual/driver.js";
 import type { BenchPolicy } from "../virtual/options.js";
 import { compressWorkloadTime } from "./engine-backend.js";
@@ -55,10 +54,7 @@ export function virtualOnEngineProfile(o: EngineVirtualOptions): BenchResultRow[
             maxModelLen: o.contextSize,
           }),
       });
-      const ttfts = result.records
-        .map(runTtftMs)
-        .filter((t): t is number => t !== null)
-        .sort((a, b) => a - b);
+      const ttfts = sortedTtftMs(result.records);
       rows.push(resultRow(policy, rate, result.summary, ttfts));
     }
   }

@@ -18,6 +18,17 @@ export type LivePolicy = (typeof LIVE_POLICIES)[number];
  */
 export const DEFAULT_TIME_SCALE = 4;
 
+/**
+ * Where the live benchmark's calls go: `"sim"`, `"engine"` or `"gateway"` started in this process, or the base
+ * URL of an OpenAI-compatible server. The one definition `--backend` and `runLive`'s `backend` both validate with.
+ */
+export const LiveBackendSchema = z.union([
+  z.literal("sim"),
+  z.literal("engine"),
+  z.literal("gateway"),
+  z.url({ error: 'expected "sim", "engine", "gateway" or a URL like http://host:port/v1' }),
+]);
+
 export const LiveScalarOptionsSchema = z.strictObject({
   /** The policy under test. */
   policy: z.enum(LIVE_POLICIES, { error: `expected a policy among ${LIVE_POLICIES.join(", ")}` }),
@@ -25,14 +36,7 @@ export const LiveScalarOptionsSchema = z.strictObject({
    * `"sim"`: start the embedded simulator in this process on a free loopback port (a fresh one per point);
    * or the base URL of an OpenAI-compatible server, e.g. `http://127.0.0.1:8000/v1`. @default "sim"
    */
-  backend: z
-    .union([
-      z.literal("sim"),
-      z.literal("engine"),
-      z.literal("gateway"),
-      z.url({ error: 'expected "sim", "engine", "gateway" or a URL like http://host:port/v1' }),
-    ])
-    .default("sim"),
+  backend: LiveBackendSchema.default("sim"),
   /** `engine` backend: the GGUF to serve. @default a random-weight `small` llama written by `makeModel` */
   engineModel: z.string().min(1).optional(),
   /** `engine` backend: sequences decoded together (llama.cpp's `--parallel`), 1..64. @default 4 */

@@ -4,11 +4,11 @@
  * With `repeat` K > 1 each point runs K times with seeds `seed, seed + 1, ...` and is reported as the mean
  * with its spread.
  */
-import { runTtftMs } from "../../metrics/index.js";
 import type { Timeline } from "../../report/schema.js";
 import { loadWorkload } from "../../workload/load.js";
 import type { GeneratedWorkload } from "../../workload/types.js";
-import { type BenchReport, type BenchResultRow, resultRow, ttftCdf } from "../results.js";
+import { type BenchReport, type BenchResultRow, resultRow, sortedTtftMs, ttftCdf } from "../results.js";
+import { fileRate } from "../virtual/sweep.js";
 import { aggregateRows } from "./aggregate.js";
 import { type LiveRunOptions, runLive } from "./driver.js";
 import { compressWorkloadTime } from "./engine-backend.js";
@@ -112,7 +112,7 @@ export async function runLiveSweep(options: LiveSweepOptions): Promise<LiveBench
             });
       });
       const first = workloads[0] as GeneratedWorkload;
-      return { rate: rate ?? round2(first.runs.length / (first.durationMs / 1000)), workloads };
+      return { rate: rate ?? fileRate(first), workloads };
     },
   );
   onTotal?.(
@@ -143,10 +143,7 @@ export async function runLiveSweep(options: LiveSweepOptions): Promise<LiveBench
           },
         });
         onProgress?.(workload.runs.length - reported, label);
-        const sorted = result.records
-          .map(runTtftMs)
-          .filter((t): t is number => t !== null)
-          .sort((a, b) => a - b);
+        const sorted = sortedTtftMs(result.records);
         const row = resultRow(policy, rate, result.summary, sorted);
         row.server = { ...result.server };
         rows.set(policy, [...(rows.get(policy) ?? []), row]);

@@ -6,33 +6,17 @@ import { z } from "zod";
 import { PLACEMENT_POLICIES, type PlacementPolicy } from "../../gateway/placement/placer.js";
 import type { SchedulerOptions } from "../../scheduler/options.js";
 import type { PolicyName } from "../../scheduler/types.js";
+import { commaSeparated, numberFlag } from "../flags.js";
 import { writeBenchOutputs } from "../output.js";
-import { createProgress } from "../progress.js";
+import { sweepProgress } from "../progress.js";
 import { renderReplicaTable, runReplicaSweep } from "./sweep.js";
-
-const int = (what: string) =>
-  z.string().transform((s, ctx) => {
-    const n = Number(s);
-    if (s.trim() === "" || !Number.isInteger(n)) {
-      ctx.addIssue({ code: "custom", message: `expected ${what}, got "${s}"` });
-      return z.NEVER;
-    }
-    return n;
-  });
 
 /** The multi-replica flags of `augserve bench`. */
 export const ReplicaFlagsShape = {
-  replicas: int("an integer replica count")
+  replicas: numberFlag("an integer replica count", Number.isInteger)
     .pipe(z.number().min(1).max(64, "expected --replicas <= 64"))
     .optional(),
-  placement: z
-    .string()
-    .transform((s) =>
-      s
-        .split(",")
-        .map((x) => x.trim())
-        .filter((x) => x.length > 0),
-    )
+  placement: commaSeparated
     .pipe(
       z
         .array(
@@ -62,7 +46,7 @@ export interface ReplicaBenchFlags {
 export async function runReplicaBench(flags: ReplicaBenchFlags): Promise<string> {
   // Each replica's scheduler runs one policy: the bench's --policies names it (the default list's augserve).
   const policy = (flags.policies.length === 1 ? flags.policies[0] : "augserve") as PolicyName;
-  let progress = createProgress(0, { quiet: true });
+  const progress = sweepProgress({ quiet: flags.quiet });
   const report = runReplicaSweep({
     workload: flags.workload,
     replicas: flags.replicas,
@@ -75,10 +59,7 @@ export async function runReplicaBench(flags: ReplicaBenchFlags): Promise<string>
     ...(flags.schedulerOptions === undefined
       ? {}
       : { schedulerOptions: flags.schedulerOptions as SchedulerOptions }),
-    onTotal: (total) => {
-      progress = createProgress(total, { quiet: flags.quiet });
-    },
-    onProgress: (delta, label) => progress.tick(delta, label),
+    ...progress.hooks,
   });
   progress.stop();
   const text =

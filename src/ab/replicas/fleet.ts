@@ -18,7 +18,7 @@ import type {
   Slo,
 } from "../../scheduler/types.js";
 import type { GeneratedRun } from "../../workload/types.js";
-import { scriptedObservation, truthOf } from "../virtual/dispatch.js";
+import { runStartContext, scriptedObservation, truthOf } from "../virtual/dispatch.js";
 
 /** A replica's prefix index: ~its KV capacity in blocks (a gateway is told or learns nothing finer). */
 const PREFIX_CAPACITY_BLOCKS = 16_384;
@@ -76,13 +76,7 @@ export class Fleet {
   }
 
   begin(run: GeneratedRun): FleetRun {
-    const context: PredictionContext = {
-      systemPrompt: run.systemPrompt,
-      userPrompt: run.userPrompt,
-      tools: run.tools,
-      toolRoundsDone: 0,
-      promptTokens: run.promptTokens,
-    };
+    const context = runStartContext(run, run.promptTokens);
     return {
       run,
       handles: new Map(),

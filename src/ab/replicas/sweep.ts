@@ -5,12 +5,11 @@
  */
 import { readFileSync } from "node:fs";
 import type { PlacementPolicy } from "../../gateway/placement/placer.js";
-import { runTtftMs } from "../../metrics/index.js";
 import type { SchedulerOptions } from "../../scheduler/options.js";
 import type { PolicyName } from "../../scheduler/types.js";
-import { loadWorkload } from "../../workload/load.js";
-import { type BenchReport, type BenchResultRow, resultRow } from "../results.js";
+import { type BenchReport, type BenchResultRow, resultRow, sortedTtftMs } from "../results.js";
 import { renderTable } from "../table.js";
+import { loadPoint, sweepPoints, virtualReportHead } from "../virtual/sweep.js";
 import { runReplicas } from "./driver.js";
 
 export interface ReplicaSweepOptions {
@@ -54,16 +53,11 @@ function source(workload: string | object, durationS: number | undefined): strin
 
 export function runReplicaSweep(o: ReplicaSweepOptions): ReplicaBenchReport {
   const file = source(o.workload, o.durationS);
-  const load = (rate: number | undefined) =>
-    loadWorkload(file, {
-      ...(o.seed === undefined ? {} : { seed: o.seed }),
-      ...(rate === undefined ? {} : { ratePerS: rate }),
-    });
-  const points = (o.rates ?? [undefined]).map((rate) => {
-    const workload = load(rate);
-    const fleetRate = rate ?? Math.round((workload.runs.length / (workload.durationMs / 1000)) * 100) / 100;
-    return { rate: fleetRate, workload, single: load(fleetRate / o.replicas) };
-  });
+  // Each fleet-wide rate, and the single replica's reference at the same load per replica.
+  const points = sweepPoints(file, o.rates, o.seed).map((p) => ({
+    ...p,
+    single: loadPoint(file, o.seed, p.rate / o.replicas),
+  }));
   o.onTotal?.(
     points.reduce((a, p) => a + p.workload.runs.length * o.placements.length + p.single.runs.length, 0),
   );
@@ -91,10 +85,7 @@ export function runReplicaSweep(o: ReplicaSweepOptions): ReplicaBenchReport {
       },
     });
     o.onProgress?.(workload.runs.length - reported, `${label} @ ${rate}/s`);
-    const ttfts = result.records
-      .map(runTtftMs)
-      .filter((t): t is number => t !== null)
-      .sort((a, b) => a - b);
+    const ttfts = sortedTtftMs(result.records);
     rows.push({
       ...resultRow(label, rate, result.summary, ttfts),
       replicas,
@@ -107,17 +98,13 @@ export function runReplicaSweep(o: ReplicaSweepOptions): ReplicaBenchReport {
     for (const placement of o.placements) run(placement, p.rate, o.replicas, placement, p.workload);
     run(SINGLE, p.rate, 1, "augserve", p.single);
   }
-  const first = points[0]?.workload;
   return {
-    workload: first?.name ?? "workload",
-    mode: "virtual",
-    profile: o.profile ?? "llama3-8b-h100",
-    setup: {
+    ...virtualReportHead(points[0]?.workload, {
+      profile: o.profile,
       date: new Date().toISOString(),
       policies: [...o.placements, SINGLE],
       rates: points.map((p) => p.rate),
-      ...(first ? { seed: first.seed, slo: first.slo } : {}),
-    },
+    }),
     results: rows,
     replicaResults: rows,
   };

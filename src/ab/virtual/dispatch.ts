@@ -116,6 +116,20 @@ export function windowDispatcher(send: Send, window: number): Dispatcher {
   };
 }
 
+/**
+ * What Stage I is shown as a generated run begins, as the middleware shows it: the run's prompts and tools, no
+ * tool round done, and the prompt tokens as the client counts them (`promptTokens`).
+ */
+export function runStartContext(run: GeneratedRun, promptTokens: number): PredictionContext {
+  return {
+    systemPrompt: run.systemPrompt,
+    userPrompt: run.userPrompt,
+    tools: run.tools,
+    toolRoundsDone: 0,
+    promptTokens,
+  };
+}
+
 /** The truth of a run's script, for `augserve-oracle` only. */
 export function truthOf(run: GeneratedRun): RunEstimate {
   const rounds = run.script.rounds;
@@ -185,13 +199,7 @@ export function schedulerDispatcher(
       // The middleware's run-level estimate: the raw estimate of the first call's text.
       const promptTokens =
         run.transcript === undefined ? r.promptTokens : accounting.runPromptTokens(run.transcript.size);
-      run.context = {
-        systemPrompt: r.systemPrompt,
-        userPrompt: r.userPrompt,
-        tools: r.tools,
-        toolRoundsDone: 0,
-        promptTokens,
-      };
+      run.context = runStartContext(r, promptTokens);
       const prediction = toRunEstimate(predictor.predict(run.context));
       run.handle = scheduler.beginRun({
         runId: r.id,

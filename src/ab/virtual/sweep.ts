@@ -2,11 +2,10 @@
  * A sweep: every policy over the identical runs at each rate (a fresh engine, scheduler and predictor each).
  */
 import { readFileSync } from "node:fs";
-import { runTtftMs } from "../../metrics/index.js";
 import { WorkloadFileError } from "../../workload/errors.js";
 import { loadWorkload } from "../../workload/load.js";
 import type { GeneratedWorkload } from "../../workload/types.js";
-import { type BenchReport, type BenchResultRow, resultRow } from "../results.js";
+import { type BenchReport, type BenchResultRow, resultRow, sortedTtftMs } from "../results.js";
 import { runVirtual } from "./driver.js";
 import type { BenchPolicy, VirtualRunOptions } from "./options.js";
 
@@ -32,7 +31,7 @@ export function observedRate(workload: GeneratedWorkload): number {
 }
 
 /** The rate a file's runs arrive at without `--rates`: its process's rate, shown to 2 decimals. */
-function fileRate(workload: GeneratedWorkload): number {
+export function fileRate(workload: GeneratedWorkload): number {
   return Math.round(observedRate(workload) * 100) / 100;
 }
 
@@ -54,17 +53,56 @@ export function withDuration(source: string | object, durationS: number): object
   return { ...json, durationS };
 }
 
+/** The workload of one sweep point: the file's runs at `rate` (its own when absent), `seed` overriding its seed. */
+export function loadPoint(
+  source: string | object,
+  seed: number | undefined,
+  rate: number | undefined,
+): GeneratedWorkload {
+  return loadWorkload(source, {
+    ...(seed === undefined ? {} : { seed }),
+    ...(rate === undefined ? {} : { ratePerS: rate }),
+  });
+}
+
+/** The points of a sweep: each rate with its workload; without `rates`, the file's own rate (2 decimals). */
+export function sweepPoints(
+  source: string | object,
+  rates: readonly number[] | undefined,
+  seed: number | undefined,
+): Array<{ rate: number; workload: GeneratedWorkload }> {
+  return (rates ?? [undefined]).map((rate) => {
+    const workload = loadPoint(source, seed, rate);
+    return { rate: rate ?? fileRate(workload), workload };
+  });
+}
+
+/**
+ * The head of a virtual-time sweep's report: the first point's workload names it and gives the seed and SLO;
+ * the profile is the simulator's default when none was given.
+ */
+export function virtualReportHead(
+  first: GeneratedWorkload | undefined,
+  o: { profile: string | undefined; date: string; policies: readonly string[]; rates: number[] },
+): Omit<BenchReport, "results"> {
+  return {
+    workload: first?.name ?? "workload",
+    mode: "virtual",
+    profile: o.profile ?? "llama3-8b-h100",
+    setup: {
+      date: o.date,
+      policies: [...o.policies],
+      rates: o.rates,
+      ...(first ? { seed: first.seed, slo: first.slo } : {}),
+    },
+  };
+}
+
 /** Runs the sweep and returns the report. */
 export function runSweep(options: SweepOptions): BenchReport {
   const { workload: file, policies, rates, seed, durationS, onProgress, onTotal, ...rest } = options;
   const source = durationS === undefined ? file : withDuration(file, durationS);
-  const points: Array<{ rate: number; workload: GeneratedWorkload }> = (rates ?? [undefined]).map((rate) => {
-    const workload = loadWorkload(source, {
-      ...(seed === undefined ? {} : { seed }),
-      ...(rate === undefined ? {} : { ratePerS: rate }),
-    });
-    return { rate: rate ?? fileRate(workload), workload };
-  });
+  const points = sweepPoints(source, rates, seed);
   onTotal?.(points.reduce((sum, p) => sum + p.workload.runs.length * policies.length, 0));
   const results: BenchResultRow[] = [];
   const timelines: NonNullable<BenchReport["timelines"]> = [];
@@ -84,25 +122,18 @@ export function runSweep(options: SweepOptions): BenchReport {
         },
       });
       onProgress?.(workload.runs.length - reported, `${policy} @ ${rate}/s`);
-      const ttfts = result.records
-        .map(runTtftMs)
-        .filter((t): t is number => t !== null)
-        .sort((a, b) => a - b);
+      const ttfts = sortedTtftMs(result.records);
       results.push(resultRow(policy, rate, result.summary, ttfts, workload.durationMs));
       if (result.timeline.length > 0) timelines.push({ policy, ratePerS: rate, points: result.timeline });
     }
   }
-  const first = points[0]?.workload;
   return {
-    workload: first?.name ?? "workload",
-    mode: "virtual",
-    profile: rest.profile ?? "llama3-8b-h100",
-    setup: {
+    ...virtualReportHead(points[0]?.workload, {
+      profile: rest.profile,
       date,
-      policies: [...policies],
+      policies,
       rates: points.map((p) => p.rate),
-      ...(first ? { seed: first.seed, slo: first.slo } : {}),
-    },
+    }),
     results,
     ...(timelines.length > 0 ? { timelines } : {}),
   };

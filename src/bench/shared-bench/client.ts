@@ -9,7 +9,7 @@
 
 import { toolResultText } from "../../ab/live/tools.js";
 import { openCallRecord, openRunRecord } from "../../ab/run-records.js";
-import { runObservation } from "../../ab/virtual/dispatch.js";
+import { runObservation, runStartContext } from "../../ab/virtual/dispatch.js";
 import type { CallRecord, RunRecord } from "../../metrics/index.js";
 import { toRunEstimate } from "../../predict/estimate.js";
 import type { PredictionContext, Predictor } from "../../predict/types.js";
@@ -160,13 +160,7 @@ export async function runConversation(run: GeneratedRun, o: ConversationOptions)
 /** The run arrives: its record, its scheduler handle (Stage I from the prompt and tools), its first messages. */
 function beginConversation(run: GeneratedRun, o: ConversationOptions): Conversation {
   const record = openRunRecord(run);
-  const context: PredictionContext = {
-    systemPrompt: run.systemPrompt,
-    userPrompt: run.userPrompt,
-    tools: run.tools,
-    toolRoundsDone: 0,
-    promptTokens: run.promptTokens,
-  };
+  const context = runStartContext(run, run.promptTokens);
   const handle = o.scheduler.beginRun({
     runId: run.id,
     features: { ...toRunEstimate(o.predictor.predict(context)), promptTokens: run.promptTokens },
