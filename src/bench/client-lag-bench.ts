@@ -18,7 +18,7 @@ import { runLive } from "../ab/live/driver.js";
 import type { LivePolicy } from "../ab/live/options.js";
 import { withDuration } from "../ab/virtual/sweep.js";
 import type { SchedulerOptions } from "../scheduler/options.js";
-import { OptionsError, parseWith } from "../util/index.js";
+import { parseFlagsOrExit } from "../util/index.js";
 import { loadWorkload } from "../workload/load.js";
 
 const FlagsSchema = z.strictObject({
@@ -103,17 +103,13 @@ async function main(): Promise<void> {
     },
     strict: true,
   });
-  let o: z.output<typeof FlagsSchema>;
-  try {
-    o = parseWith(FlagsSchema, values, (_, cause) => {
-      const problems = cause.issues.map((i) => `--${i.path.join(".")}: ${i.message}`);
-      return new OptionsError(problems.join("; "), problems, { cause });
-    });
-  } catch (error) {
-    process.stderr.write(`bench:client-lag: ${(error as Error).message}\n`);
-    process.exitCode = 2;
-    return;
-  }
+  const o = parseFlagsOrExit(
+    "bench:client-lag",
+    FlagsSchema,
+    values,
+    (issue) => `--${issue.path.join(".")}: ${issue.message}`,
+  );
+  if (o === undefined) return;
   const source = withDuration("workloads/infercept-mix.json", o.duration);
   const log = (line: string) => (o.quiet ? undefined : process.stderr.write(`${line}\n`));
   const rows: Row[] = [];

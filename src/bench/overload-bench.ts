@@ -21,7 +21,7 @@ import { sustainableRates } from "../ab/results.js";
 import { runVirtual } from "../ab/virtual/driver.js";
 import type { BenchPolicy } from "../ab/virtual/options.js";
 import { runSweep, withDuration } from "../ab/virtual/sweep.js";
-import { OptionsError, parseWith, zodIssueLines } from "../util/index.js";
+import { parseFlagsOrExit } from "../util/index.js";
 import { loadWorkload } from "../workload/load.js";
 
 const TABLES = ["sustained", "window", "shed", "light", "cost"] as const;
@@ -286,20 +286,8 @@ async function main(): Promise<void> {
       quiet: { type: "boolean" },
     },
   });
-  let flags: z.output<typeof FlagsSchema>;
-  try {
-    // The flags' own messages say what came: kept as zod wrote them.
-    flags = parseWith(
-      FlagsSchema,
-      values,
-      (_, cause) =>
-        new OptionsError(cause.issues.map((i) => i.message).join("; "), zodIssueLines(cause), { cause }),
-    );
-  } catch (error) {
-    process.stderr.write(`bench:overload: ${(error as Error).message}\n`);
-    process.exitCode = 2;
-    return;
-  }
+  const flags = parseFlagsOrExit("bench:overload", FlagsSchema, values);
+  if (flags === undefined) return;
   const quiet = flags.quiet ?? false;
   const sections: Section[] = [];
   for (const workload of flags.workload ?? WORKLOADS) {

@@ -23,7 +23,7 @@ import { createProgress, type Progress } from "../ab/progress.js";
 import { type BenchResultRow, sustainableRates } from "../ab/results.js";
 import { runSweep } from "../ab/virtual/sweep.js";
 import { writeHtmlReport } from "../report/index.js";
-import { AugServeError, OptionsError, parseWith, zodIssueLines } from "../util/index.js";
+import { AugServeError, parseFlagsOrExit } from "../util/index.js";
 import { loadWorkload } from "../workload/load.js";
 import type { GeneratedWorkload } from "../workload/types.js";
 
@@ -254,20 +254,8 @@ export function registerDemoCommand(program: Command): void {
     .option("--out <dir>", "where the report goes", "augserve-report")
     .option("--quiet", "no progress bar")
     .action(async (raw: Record<string, unknown>) => {
-      let flags: z.output<typeof DemoFlagsSchema>;
-      try {
-        // The flags' own messages say what came: kept as zod wrote them.
-        flags = parseWith(
-          DemoFlagsSchema,
-          raw,
-          (_, cause) =>
-            new OptionsError(cause.issues.map((i) => i.message).join("; "), zodIssueLines(cause), { cause }),
-        );
-      } catch (error) {
-        process.stderr.write(`augserve demo: ${(error as Error).message}\n`);
-        process.exitCode = 2;
-        return;
-      }
+      const flags = parseFlagsOrExit("augserve demo", DemoFlagsSchema, raw);
+      if (flags === undefined) return;
       try {
         process.stdout.write(await runDemo(flags));
       } catch (error) {

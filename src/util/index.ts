@@ -3,6 +3,7 @@
  * of the project.
  */
 export { AugServeError, OptionsError } from "./errors.js";
+export { parseFlagsOrExit } from "./flags.js";
 export { mulberry32 } from "./prng.js";
 export {
   type Declared,
