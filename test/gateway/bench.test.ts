@@ -9,7 +9,7 @@ import { runLiveSweep } from "../../src/ab/live/index.js";
 import { runReplicas } from "../../src/ab/replicas/driver.js";
 import { renderReplicaTable, runReplicaSweep } from "../../src/ab/replicas/sweep.js";
 import { BenchResultsSchema } from "../../src/report/index.js";
-import { loadWorkload } from "../../src/workload/index.js";
+import { loadWorkload, WorkloadFileError } from "../../src/workload/index.js";
 
 function tinyWorkload(durationS: number): object {
   const file = JSON.parse(readFileSync("workloads/infercept-mix.json", "utf8"));
@@ -66,4 +66,14 @@ describe("runLiveSweep() - backend gateway", () => {
     expect(row?.unfinished).toBe(0);
     expect(row?.server.busyFraction).toBeGreaterThan(0);
   }, 120_000);
+});
+
+describe("runReplicaSweep() - an unreadable workload file", () => {
+  it("throws WorkloadFileError naming the file when --duration rewrites it, as the single-server sweep does", () => {
+    const missing = "does-not-exist/workload.json";
+    const run = () =>
+      runReplicaSweep({ workload: missing, replicas: 2, placements: ["round-robin"], durationS: 30 });
+    expect(run).toThrow(WorkloadFileError);
+    expect(run).toThrow(missing);
+  });
 });

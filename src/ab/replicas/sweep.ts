@@ -3,13 +3,12 @@
  * rate, every placement over the identical runs (fresh engines, schedulers and predictor each), and a
  * single-replica reference at rate / N (the same load per replica) for the prefix-cache hit rate.
  */
-import { readFileSync } from "node:fs";
 import type { PlacementPolicy } from "../../gateway/placement/placer.js";
 import type { SchedulerOptions } from "../../scheduler/options.js";
 import type { PolicyName } from "../../scheduler/types.js";
 import { type BenchReport, type BenchResultRow, resultRow, sortedTtftMs } from "../results.js";
 import { renderTable } from "../table.js";
-import { loadPoint, sweepPoints, virtualReportHead } from "../virtual/sweep.js";
+import { loadPoint, sweepPoints, virtualReportHead, withDuration } from "../virtual/sweep.js";
 import { runReplicas } from "./driver.js";
 
 export interface ReplicaSweepOptions {
@@ -44,15 +43,9 @@ export interface ReplicaBenchReport extends BenchReport {
 /** The label of the single-replica reference rows. */
 export const SINGLE = "single";
 
-function source(workload: string | object, durationS: number | undefined): string | object {
-  if (durationS === undefined) return workload;
-  const json =
-    typeof workload === "string" ? (JSON.parse(readFileSync(workload, "utf8")) as object) : workload;
-  return { ...json, durationS };
-}
-
 export function runReplicaSweep(o: ReplicaSweepOptions): ReplicaBenchReport {
-  const file = source(o.workload, o.durationS);
+  // The same reading as the single-server sweep: an unreadable file is a WorkloadFileError naming it.
+  const file = o.durationS === undefined ? o.workload : withDuration(o.workload, o.durationS);
   // Each fleet-wide rate, and the single replica's reference at the same load per replica.
   const points = sweepPoints(file, o.rates, o.seed).map((p) => ({
     ...p,
