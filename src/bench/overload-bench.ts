@@ -15,7 +15,7 @@
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { createProgress, type Progress } from "../ab/progress.js";
+import { createProgress, sweepProgress } from "../ab/progress.js";
 import type { BenchResultRow } from "../ab/results.js";
 import { sustainableRates } from "../ab/results.js";
 import { runVirtual } from "../ab/virtual/driver.js";
@@ -70,17 +70,15 @@ function sweep(
   quiet: boolean,
   extra: { schedulerOptions?: object } = {},
 ): BenchResultRow[] {
-  let progress: Progress = createProgress(0, { quiet: true });
+  const progress = sweepProgress({ quiet });
   const report = runSweep({
     workload,
     policies,
     rates,
     durationS,
     ...extra,
-    onTotal: (total) => {
-      progress = createProgress(total, { quiet });
-    },
-    onProgress: (delta, label) => progress.tick(delta, `${label}, ${durationS}-s window`),
+    onTotal: progress.hooks.onTotal,
+    onProgress: (delta, label) => progress.hooks.onProgress(delta, `${label}, ${durationS}-s window`),
   });
   progress.stop();
   return report.results;
