@@ -2,7 +2,7 @@
  * The benchmark's machine-readable report (`--json`): the fields of issue 4, plus the optional `setup`,
  * `ttftCdf` and `timelines` of the HTML report's schema (`src/report/schema.ts`); and the sustainable rate.
  */
-import { type RefusalSummary, type RunRecord, type RunSummary, runTtftMs } from "../metrics/index.js";
+import type { RefusalSummary, RunSummary } from "../metrics/index.js";
 import type { BenchResultsInput, PolicyResult } from "../report/schema.js";
 
 /**
@@ -28,14 +28,6 @@ export function ttftCdf(sortedTtftMs: readonly number[]): Array<[number, number]
     out.push([sortedTtftMs[i] as number, (i + 1) / n]);
   }
   return out;
-}
-
-/** The TTFTs of the runs that had a first token, ascending: what {@link resultRow} reads for the CDF. */
-export function sortedTtftMs(records: readonly RunRecord[]): number[] {
-  return records
-    .map(runTtftMs)
-    .filter((t): t is number => t !== null)
-    .sort((a, b) => a - b);
 }
 
 /** The report row of a summary; `windowMs` is the arrival window it was measured over. */

@@ -11,4 +11,10 @@ export {
   type Slo,
   SloSchema,
 } from "./slo.js";
-export { type RefusalSummary, type RunSummary, type SummarizeOptions, summarize } from "./summary.js";
+export {
+  type RefusalSummary,
+  type RunSummary,
+  type SummarizeOptions,
+  sortedTtftMs,
+  summarize,
+} from "./summary.js";

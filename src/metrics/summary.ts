@@ -53,6 +53,11 @@ function sorted(values: Array<number | null>): number[] {
   return values.filter((v): v is number => v !== null).sort((a, b) => a - b);
 }
 
+/** The TTFTs of the runs that had a first token, ascending (the summary's TTFT figures, a report's CDF). */
+export function sortedTtftMs(records: readonly RunRecord[]): number[] {
+  return sorted(records.map(runTtftMs));
+}
+
 /** Summarizes the records of one run of the benchmark. */
 export function summarize(records: readonly RunRecord[], options: SummarizeOptions): RunSummary {
   if (!(options.windowMs > 0)) throw new RangeError(`Expected windowMs > 0, got ${options.windowMs}`);
@@ -63,7 +68,7 @@ export function summarize(records: readonly RunRecord[], options: SummarizeOptio
   const good = records.filter((r) => meetsSlo(r, options.slo)).length;
   const refusalMs = sorted(refused.map(runE2eMs));
   const admitted = records.length - refused.length;
-  const ttft = sorted(records.map(runTtftMs));
+  const ttft = sortedTtftMs(records);
   const e2e = sorted(completedRuns.map(runE2eMs));
   const norm = sorted(completedRuns.map(runNormLatencyMs));
   const waits = sorted(

@@ -7,10 +7,10 @@
  * demo ends in a known time and the two modes are read on the same runs.
  */
 
-import { type RunRecord, summarize } from "../../metrics/index.js";
+import { type RunRecord, sortedTtftMs, summarize } from "../../metrics/index.js";
 import type { SchedulerOptions } from "../../scheduler/options.js";
 import type { GeneratedWorkload } from "../../workload/types.js";
-import { type BenchResultRow, resultRow, sortedTtftMs } from "../results.js";
+import { type BenchResultRow, resultRow } from "../results.js";
 import { runVirtual } from "../virtual/driver.js";
 import { runLiveInThread } from "./arm-thread.js";
 import type { LiveResult } from "./driver.js";

@@ -6,9 +6,10 @@
  */
 
 import type { ModelSize } from "../../engine/make-model.js";
+import { sortedTtftMs } from "../../metrics/index.js";
 import { Engine } from "../../sim/index.js";
 import { loadWorkload } from "../../workload/load.js";
-import { type BenchResultRow, resultRow, sortedTtftMs } from "../results.js";
+import { type BenchResultRow, resultRow } from "../results.js";
 import { runVirtual } from "../virtual/driver.js";
 import type { BenchPolicy } from "../virtual/options.js";
 import { compressWorkloadTime } from "./engine-backend.js";

@@ -4,10 +4,12 @@
  * With `repeat` K > 1 each point runs K times with seeds `seed, seed + 1, ...` and is reported as the mean
  * with its spread.
  */
+
+import { sortedTtftMs } from "../../metrics/index.js";
 import type { Timeline } from "../../report/schema.js";
 import { loadWorkload } from "../../workload/load.js";
 import type { GeneratedWorkload } from "../../workload/types.js";
-import { type BenchReport, type BenchResultRow, resultRow, sortedTtftMs, ttftCdf } from "../results.js";
+import { type BenchReport, type BenchResultRow, resultRow, ttftCdf } from "../results.js";
 import { fileRate } from "../virtual/sweep.js";
 import { aggregateRows } from "./aggregate.js";
 import { type LiveRunOptions, runLive } from "./driver.js";

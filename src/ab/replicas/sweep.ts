@@ -4,9 +4,10 @@
  * single-replica reference at rate / N (the same load per replica) for the prefix-cache hit rate.
  */
 import type { PlacementPolicy } from "../../gateway/placement/placer.js";
+import { sortedTtftMs } from "../../metrics/index.js";
 import type { SchedulerOptions } from "../../scheduler/options.js";
 import type { PolicyName } from "../../scheduler/types.js";
-import { type BenchReport, type BenchResultRow, resultRow, sortedTtftMs } from "../results.js";
+import { type BenchReport, type BenchResultRow, resultRow } from "../results.js";
 import { renderTable } from "../table.js";
 import { loadPoint, sweepPoints, virtualReportHead, withDuration } from "../virtual/sweep.js";
 import { runReplicas } from "./driver.js";

@@ -2,10 +2,11 @@
  * A sweep: every policy over the identical runs at each rate (a fresh engine, scheduler and predictor each).
  */
 import { readFileSync } from "node:fs";
+import { sortedTtftMs } from "../../metrics/index.js";
 import { WorkloadFileError } from "../../workload/errors.js";
 import { loadWorkload } from "../../workload/load.js";
 import type { GeneratedWorkload } from "../../workload/types.js";
-import { type BenchReport, type BenchResultRow, resultRow, sortedTtftMs } from "../results.js";
+import { type BenchReport, type BenchResultRow, resultRow } from "../results.js";
 import { runVirtual } from "./driver.js";
 import type { BenchPolicy, VirtualRunOptions } from "./options.js";
 
